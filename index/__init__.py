@@ -1,0 +1,1 @@
+"""Parsing, chunking, embedding and both indexes (FAISS, BM25) of dafu."""

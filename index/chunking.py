@@ -1,0 +1,138 @@
+"""Structure-aware chunking: headings 一、 (一) 1., sentence ends 。！？；, offsets into Reply.text."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.labels import heading_level, label_sentence
+from index.parse import find_signature
+from index.records import Chunk, Reply, Sentence
+
+SENT_END = "。！？；!?;"
+_SENT_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』)）]*|\n|$)")
+_HEAD_TITLE_RE = re.compile(r"^[^。！？；!?;：:]{1,40}?(?=[。：:]|$)")
+
+
+@dataclass
+class _Sent:
+    start: int
+    end: int
+    label: str
+    path: tuple[str, ...]
+    heading_only: bool = False
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans in text[start:end], whitespace trimmed; never empty."""
+    out = []
+    for m in _SENT_RE.finditer(text, start, end):
+        s, e = m.start(), min(m.end(), end)
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _heading_title(line: str) -> str:
+    m = _HEAD_TITLE_RE.match(line.strip())
+    t = (m.group(0) if m else line.strip()[:40]).strip()
+    return re.sub(r"\s+", "", t)
+
+
+def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
+    text = reply.text
+    sig_start = end
+    if part == "reply":
+        _, _, sig_start = find_signature(text, start, end)
+    path: list[tuple[int, str]] = []
+    out: list[_Sent] = []
+    pos = start
+    for line in text[start:end].split("\n"):
+        ls, le = pos, pos + len(line)
+        pos = le + 1
+        if not line.strip():
+            continue
+        lvl = heading_level(line)
+        if lvl is not None:
+            path = [p for p in path if p[0] < lvl] + [(lvl, _heading_title(line))]
+        hp = tuple(t for _, t in path)
+        spans = split_sentences(text, ls, le)
+        for i, (s, e) in enumerate(spans):
+            sent = text[s:e]
+            if part != "reply":
+                label = part
+            else:
+                label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
+            heading_only = lvl is not None and i == 0 and len(spans) == 1 and len(sent) <= 40 and not sent.endswith("。")
+            if part == "reply" and label != "courtesy" and re.search(r"(?:以下|如下)[^。]{0,10}[:：]$", sent):
+                label = "heading"  # '…形成以下做法:' introduces a list; it is not evidence itself
+            if lvl is not None and i == 0 and len(sent) <= 30 and label != "courtesy" and part == "reply":
+                label = "heading"  # '(一)党委政府高度重视。' names a section; it is not evidence
+            out.append(_Sent(s, e, label, hp, heading_only))
+    return out
+
+
+def _dominant(labels: list[str]) -> str:
+    for lab in ("done", "plan", "proposal", "title", "heading"):
+        if lab in labels:
+            return lab
+    return "courtesy"
+
+
+def chunk_reply(reply: Reply, target: int = 300, max_chars: int = 400, overlap: int = 1) -> list[Chunk]:
+    """Chunks for the title, the proposal text and the reply letter of one reply.
+
+    Sentences are packed within one section (same heading path) up to `target` characters
+    (never beyond `max_chars` unless a single sentence is longer); neighbouring chunks of a
+    section share `overlap` sentences. Courtesy sentences are chunked apart from evidence.
+    """
+    chunks: list[Chunk] = []
+    ts, te = reply.title_span
+    if te > ts:
+        chunks.append(Chunk(f"{reply.id}#0", reply.id, reply.text[ts:te], ts, te, "title", [], "title",
+                            [Sentence(ts, te, "title")]))
+    for part, (s, e) in (("proposal", reply.proposal_span), ("reply", reply.reply_span)):
+        if e <= s:
+            continue
+        sents = _sentences(reply, part, s, e)
+        groups: list[list[_Sent]] = []
+        for st in sents:
+            kind = "courtesy" if st.label == "courtesy" else "evidence"
+            if groups and groups[-1][-1].path == st.path and (
+                "courtesy" if groups[-1][-1].label == "courtesy" else "evidence") == kind:
+                groups[-1].append(st)
+            elif groups and groups[-1][-1].heading_only and kind == "evidence" and st.path[: len(groups[-1][-1].path)] == groups[-1][-1].path:
+                groups[-1].append(st)  # a heading line joins the text under it
+            else:
+                groups.append([st])
+        for g in groups:
+            for window in _pack(g, target, max_chars, overlap):
+                cs, ce = window[0].start, window[-1].end
+                n = len(chunks)
+                labels = [w.label for w in window]
+                chunks.append(Chunk(
+                    id=f"{reply.id}#{n}", reply_id=reply.id, text=reply.text[cs:ce], start=cs, end=ce,
+                    part=part, heading_path=list(window[-1].path), label=_dominant(labels),
+                    sentences=[Sentence(w.start, w.end, "heading" if w.heading_only and part == "reply" else w.label) for w in window],
+                ))
+    return chunks
+
+
+def _pack(sents: list[_Sent], target: int, max_chars: int, overlap: int) -> list[list[_Sent]]:
+    windows: list[list[_Sent]] = []
+    i = 0
+    while i < len(sents):
+        j = i
+        while j < len(sents):
+            length = sents[j].end - sents[i].start
+            if j > i and (length > max_chars or (sents[j - 1].end - sents[i].start) >= target):
+                break
+            j += 1
+        windows.append(sents[i:j])
+        if j >= len(sents):
+            break
+        i = max(j - overlap, i + 1)
+    return windows

@@ -1,0 +1,332 @@
+"""Field extraction from UNLABELLED reply letters (Word, PDF, web pages, plain text).
+
+Rules, not models: the proposal number, kind (提案/建议), proposer (from the salutation),
+the proposal title, the replying department (letterhead or signature), the reply date and
+the co-units are found with patterns; each found field records where it came from in
+``Reply.field_sources`` ("pattern:salutation", "pattern:number", "meta:发布机构", …).
+
+A metadata block at the top of the text (索引号：… / 发布机构：… / 名称：… as on government
+portal pages) is read as ``meta`` and kept out of ``reply_span``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from index.dates import parse_date
+from index.departments import department_table
+from index.errors import ParseError
+from index.parse import SIGNER_RE, find_signature, make_reply_id
+from index.records import Reply
+
+META_KEYS = (
+    "信息索引号", "索引号", "主题分类", "分类", "发布机构", "发文机关", "发文机构", "公开责任部门", "名称", "标题",
+    "发文字号", "文号", "生成日期", "成文日期", "发文日期", "发布日期", "公开日期", "主题词", "关键词", "有效性",
+    "公开方式", "公开范围", "来源",
+)
+_KEY = "|".join(META_KEYS)
+_META_PAIR = re.compile(rf"(?P<k>{_KEY})[ \t\u3000]*[:：][ \t\u3000]*(?P<v>.*?)(?=[ \t\u3000]+(?:{_KEY})[ \t\u3000]*[:：]|$)")
+_META_LINE = re.compile(rf"^[ \t\u3000]*(?:{_KEY})[ \t\u3000]*[:：]")
+META_DATE_KEYS = ("成文日期", "生成日期", "发文日期", "发布日期", "公开日期")
+META_UNIT_KEYS = ("发布机构", "发文机关", "发文机构", "公开责任部门")
+META_TITLE_KEYS = ("名称", "标题")
+
+_CN_NUM = "一二三四五六七八九十两〇零"
+_NAME = r"[\u4e00-\u9fff·]{2,8}?"
+_NAMES = rf"{_NAME}(?:[、，,]{_NAME})*"
+_MANY = rf"(?:等[\d{_CN_NUM}]*[位名]?)?"
+SALUTATION = re.compile(rf"^[ \t\u3000]*(?:尊敬的)?(?P<names>{_NAMES}){_MANY}(?P<role>委员|代表)(?:同志|们)?[ \t\u3000]*[:：]")
+ORG_SALUTATION = re.compile(
+    r"^[ \t\u3000]*(?:尊敬的)?(?P<names>[\u4e00-\u9fff（）()]{2,30}?(?:委员会|支部|总支|工委|联合会|工商联|界别|小组|代表团|代表组|"
+    r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟))[ \t\u3000]*[:：]"
+)
+MENTION = re.compile(rf"(?P<names>{_NAMES}){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的")
+_NOT_NAMES = {"各位", "尊敬的", "人大", "政协", "区人大", "市人大", "区政协", "市政协"}
+
+_OPEN, _CLOSE = re.escape("〔[［(（【"), re.escape("〕]］)）】")
+_YEAR_NO = rf"[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]\s*第?\s*\d{{1,5}}"  # 〔2023〕28 / [2023]第28
+_BRACKET = _YEAR_NO + r"\s*号"
+_BRACKET_RX = re.compile(rf"(?P<n>{_BRACKET})\s*(?P<k>提案|建议)?")
+NUMBER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("pattern:number-label", re.compile(rf"(?:提案|建议)(?:号|编号)\s*[:：]\s*(?P<n>{_BRACKET}|第?\s*\d{{1,5}}\s*号?)")),
+    ("pattern:number", re.compile(rf"第\s*(?P<n>\d{{1,5}}|{_YEAR_NO})\s*号\s*(?P<k>提案|建议)")),
+    ("pattern:number", _BRACKET_RX),
+    ("pattern:number", re.compile(r"(?<![〕\]］)）】\d])第\s*(?P<n>\d{1,5})\s*号")),
+]
+_TITLE_BODY = r"[^《》“”\"「」\n]{4,120}"
+TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("pattern:title-quoted", re.compile(rf"(?:您|你们|贵[^\n，。]{{1,6}})[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的(?:第\d+号)?[《“\"「](?P<t>{_TITLE_BODY})[》”\"」]")),
+    ("pattern:title-quoted", re.compile(rf"(?:委员|代表)[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的[《“\"「](?P<t>{_TITLE_BODY})[》”\"」]")),
+    ("pattern:title", re.compile(r"(?:提出|所提|提交)的(?P<t>关于[^\n《》“”，。]{4,100}?的(?:提案|建议))(?:收悉|已收悉|已收到|，|。|\s)")),
+    ("pattern:title-quoted", re.compile(r"《(?P<t>关于[^《》\n]{4,120})》")),
+    ("pattern:title-quoted", re.compile(r"[“\"「](?P<t>关于[^“”\"「」\n]{4,120})[”\"」]")),
+]
+_DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的函$")
+_TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
+_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
+_LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
+
+
+def read_meta_header(text: str) -> tuple[dict[str, str], int]:
+    """Metadata lines at the top of `text` (portal pages): ({key: value}, offset where the letter starts)."""
+    meta: dict[str, str] = {}
+    pos, end_of_header = 0, 0
+    for line in text.split("\n"):
+        line_end = pos + len(line)
+        if line.strip():
+            if not _META_LINE.match(line):
+                break
+            for m in _META_PAIR.finditer(line.strip()):
+                meta.setdefault(m.group("k"), m.group("v").strip())
+            end_of_header = line_end
+        pos = line_end + 1
+    if len(meta) < 2:
+        return {}, 0
+    return meta, end_of_header
+
+
+def normalize_number(raw: str) -> str:
+    """'第28号' -> '28'; '[2023]28号' / '（2023）第28号' -> '〔2023〕28号'; '028' -> '28'."""
+    s = re.sub(r"\s+", "", raw or "")
+    m = re.fullmatch(rf"[{_OPEN}]((?:19|20)\d{{2}})[{_CLOSE}]第?0*(\d+)号?", s)
+    if m:
+        return f"〔{m.group(1)}〕{m.group(2)}号"
+    m = re.fullmatch(r"第?0*(\d+)号?", s)
+    if m:
+        return m.group(1)
+    return s
+
+
+def looks_like_letter(text: str) -> bool:
+    """Enough Chinese and at least one word a reply letter always has."""
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    visible = len(re.findall(r"\S", text))
+    return cjk >= 20 and cjk >= 0.3 * visible and any(c in text for c in _LETTER_CUES)
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """Non-empty lines of text[start:end] as (stripped line, start, end) with absolute offsets."""
+    out, pos = [], start
+    for line in text[start:end].split("\n"):
+        s = line.strip()
+        if s:
+            a = pos + len(line) - len(line.lstrip())
+            out.append((s, a, a + len(s)))
+        pos += len(line) + 1
+    return out
+
+
+def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, re.Match[str] | None, int]:
+    """(index of the salutation line, its match, its offset) within the first lines."""
+    for i, (s, a, _) in enumerate(lines[:12]):
+        for rx in (SALUTATION, ORG_SALUTATION):
+            m = rx.match(s)
+            if m and m.group("names") not in _NOT_NAMES:
+                return i, m, a
+    return -1, None, 0
+
+
+def _clean_names(names: str) -> str:
+    return re.sub(r"[，,]", "、", re.sub(r"^尊敬的", "", names))
+
+
+def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
+    table = department_table()
+    for s, _, _ in lines[: max(1, min(stop, 3))]:
+        cand = re.sub(r"(?:文件|便函|函|公函)$", "", s.replace(" ", "").replace("\u3000", ""))
+        if SIGNER_RE.match(cand) or table.known(cand):
+            return cand
+    return ""
+
+
+def _body_end(text: str, start: int, end: int) -> int:
+    """Drop trailing contact / 抄送 / 附件 lines so the signature is the last thing."""
+    for s, a, _ in reversed(_lines(text, start, end)):
+        if _TRAILER.match(s) or re.fullmatch(r"[-—－\s]*\d+[-—－\s]*", s):
+            end = a
+            continue
+        break
+    return end
+
+
+def find_number(regions: list[tuple[str, str]]) -> tuple[str, str, str]:
+    """(normalised number, kind hinted by it or '', field source) from the first pattern that matches.
+
+    `regions` are (text, source override or '') searched in order for each pattern, most specific first.
+    """
+    for source, rx in NUMBER_PATTERNS:
+        for region, override in regions:
+            for m in rx.finditer(region):
+                if rx is _BRACKET_RX and not m.group("k"):
+                    before = region[: m.start()].rstrip()
+                    if before and re.match(r"[\u4e00-\u9fff]", before[-1]) and before[-1] not in "第号为是":
+                        continue  # 通教提复〔2023〕12号 is the reply's own document number
+                kind = m.groupdict().get("k") or ""
+                return normalize_number(m.group("n")), kind, override or source
+    return "", "", ""
+
+
+def find_title(text: str, start: int, end: int) -> tuple[str, tuple[int, int], str]:
+    for source, rx in TITLE_PATTERNS:
+        for m in rx.finditer(text, start, end):
+            t = m.group("t").strip()
+            if _DOC_TITLE.search(t) and not t.endswith(("提案", "建议")):
+                continue
+            if re.search(r"第\s*\d+\s*号", t):
+                continue
+            return t, (m.start("t"), m.start("t") + len(t)), source
+    return "", (0, 0), ""
+
+
+def title_from_doc_title(name: str) -> str:
+    """'关于《关于X的建议》的答复' / '对关于X的建议的答复' -> '关于X的建议'; '关于…第28号提案的答复' -> ''."""
+    m = re.search(r"[《“](关于[^》”]{4,120})[》”]", name)
+    if m:
+        return m.group(1)
+    m = re.fullmatch(r"(?:对|关于对)?(关于.{4,120}?的(?:提案|建议))的(?:答复|复函|办理答复)(?:函)?", name.strip())
+    if m and not re.search(r"第\s*\d+\s*号", m.group(1)):
+        return m.group(1)
+    return ""
+
+
+def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
+    table = department_table()
+    out: list[str] = []
+    for m in _CO_UNITS.finditer(text, start, min(end, start + 3000)):
+        seg = m.group("seg")
+        names = table.find_in(seg)
+        rest = seg
+        for alias in table.all_names():
+            rest = rest.replace(alias, "、")
+        for piece in re.split(r"[、，,及与和\s]+", rest):
+            if SIGNER_RE.match(piece) and not piece.startswith(("我", "本")):
+                names.append(table.canonical(piece))
+        for n in names:
+            if n and n != lead and n not in out:
+                out.append(n)
+    return out
+
+
+def find_kind(role: str, number_kind: str, head: str, meta_text: str) -> tuple[str, str]:
+    if role:
+        return ("提案" if role == "委员" or role.endswith(("委员会", "支部", "总支", "九三学社")) else "建议"), "pattern:salutation"
+    if number_kind:
+        return number_kind, "pattern:number"
+    for blob, src in ((head, "pattern:body"), (meta_text, "meta")):
+        zx, rd = blob.count("政协") + blob.count("委员"), blob.count("人大") + blob.count("代表")
+        if zx != rd:
+            return ("提案" if zx > rd else "建议"), src
+        if re.search(r"提案(?:已?收悉|已收到)", blob):
+            return "提案", src
+        if re.search(r"建议(?:已?收悉|已收到)", blob):
+            return "建议", src
+    return "", ""
+
+
+def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Reply, list[str]]:
+    """Fields of an unlabelled reply letter. Raises ParseError when `text` is not a Chinese letter at all."""
+    if not text.strip():
+        raise ParseError(source, None, "a reply letter in Chinese", "an empty text")
+    head_meta, body_start = read_meta_header(text)
+    meta = {**head_meta, **(meta or {})}
+    if not looks_like_letter(text[body_start:]):
+        got = re.sub(r"\s+", " ", text.strip())[:40]
+        raise ParseError(source, None, "a reply letter in Chinese (salutation such as 'XX委员：', words like 答复/提案/建议)", got)
+    warnings: list[str] = []
+    sources: dict[str, str] = {}
+    end = len(text)
+    lines = _lines(text, body_start, end)
+    rs = lines[0][1] if lines else body_start
+    re_ = lines[-1][2] if lines else end
+    sal_i, sal, sal_at = _salutation(lines)
+    intro_end = lines[min(sal_i + 3, len(lines) - 1)][2] if sal_i >= 0 else min(end, rs + 800)
+    head = text[rs:intro_end]
+    meta_title = next((meta[k] for k in META_TITLE_KEYS if meta.get(k)), "")
+
+    title_key = next((k for k in META_TITLE_KEYS if meta.get(k)), "")
+    number, num_kind, src = find_number([(head, ""), (meta_title, f"meta:{title_key}"), (text[body_start:end][:2000], "")])
+    if number:
+        sources["number"] = src
+    proposer, role = "", ""
+    if sal:
+        proposer, role = _clean_names(sal.group("names")), sal.groupdict().get("role") or sal.group("names")
+        sources["proposer"] = "pattern:salutation"
+    elif m := MENTION.search(head):
+        proposer, role = _clean_names(m.group("names")), m.group("role")
+        sources["proposer"] = "pattern:mention"
+    kind, ksrc = find_kind(role, num_kind, head, meta_title + meta.get("分类", ""))
+    if kind:
+        sources["kind"] = ksrc
+
+    title, title_span, tsrc = find_title(text, rs, min(end, intro_end + 200))
+    if not title and meta_title and (t := title_from_doc_title(meta_title)):
+        at = text.find(t, 0, body_start)
+        title, title_span, tsrc = t, ((at, at + len(t)) if at >= 0 else (0, 0)), f"meta:{title_key}"
+    if title:
+        sources["title"] = tsrc
+
+    table = department_table()
+    sig_end = _body_end(text, rs, re_)
+    signer, sdate, _ = find_signature(text, rs, sig_end)
+    lead = ""
+    if unit := _letterhead_unit(lines, sal_i if sal_i >= 0 else 3):
+        lead, sources["lead_unit"] = table.canonical(unit), "pattern:letterhead"
+    elif signer:
+        lead, sources["lead_unit"] = table.canonical(signer), "pattern:signature"
+    elif k := next((k for k in META_UNIT_KEYS if meta.get(k)), None):
+        lead, sources["lead_unit"] = table.canonical(meta[k]), f"meta:{k}"
+    reply_date = sdate
+    if sdate:
+        sources["reply_date"] = "pattern:signature"
+    elif k := next((k for k in META_DATE_KEYS if meta.get(k) and parse_date(meta[k])), None):
+        reply_date, sources["reply_date"] = parse_date(meta[k]) or "", f"meta:{k}"
+    co_units = find_co_units(text, rs, re_, lead)
+    if co_units:
+        sources["co_units"] = "pattern:co-units"
+    if signer:
+        sources["signer"] = "pattern:signature"
+    for k, v in (("number", number), ("title", title), ("proposer", proposer), ("lead_unit", lead), ("reply_date", reply_date)):
+        if not v:
+            warnings.append(f"{source}: could not find the {k} in the letter; set it in the file or a spreadsheet export")
+    body = text[rs:re_]
+    reply = Reply(
+        id=make_reply_id(number, reply_date, body),
+        text=text,
+        source=source,
+        proposer=proposer,
+        number=number,
+        kind=kind,
+        title=title,
+        lead_unit=lead,
+        co_units=co_units,
+        reply_date=reply_date,
+        reply_text=body,
+        signer=signer,
+        signed_date=sdate,
+        reply_span=(rs, re_),
+        title_span=title_span,
+        field_sources=sources,
+        content_hash=hashlib.sha1(text.encode("utf-8")).hexdigest(),
+    )
+    return reply, warnings
+
+
+def complete_reply(reply: Reply, meta: dict | None = None) -> list[str]:
+    """Fill fields a labelled reply left empty from its letter (and page metadata); recompute the id.
+
+    Labelled values always win; only empty fields are filled, each with its own field source.
+    """
+    rs, re_ = reply.reply_span
+    letter = reply.text[rs:re_]
+    found, _ = extract_reply(letter, reply.source, meta) if looks_like_letter(letter) else (None, [])
+    if found is not None:
+        for k in ("number", "kind", "proposer", "title", "lead_unit", "reply_date", "co_units", "signer"):
+            if not getattr(reply, k) and getattr(found, k):
+                setattr(reply, k, getattr(found, k))
+                if k in found.field_sources:
+                    reply.field_sources[k] = found.field_sources[k]
+                if k == "title" and found.title_span != (0, 0):
+                    reply.title_span = (found.title_span[0] + rs, found.title_span[1] + rs)
+    reply.number = normalize_number(reply.number)
+    reply.id = make_reply_id(reply.number, reply.reply_date, letter)
+    return [] if found is not None else [f"{reply.source}: the reply text does not look like a letter; fields left as labelled"]

@@ -1,0 +1,46 @@
+"""Plain text and Markdown replies; the one place that decides labelled vs. unlabelled text."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from index.errors import ParseError
+from index.extract import complete_reply, extract_reply, read_meta_header
+from index.parse import LABELS, has_labels, parse_labelled
+from index.records import Reply
+from index.textio import decode_bytes
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ""}
+_REPLY_LABEL = re.compile(r"(?:^|[\n \t\u3000])" + LABELS["reply"] + r"[ \t\u3000]*[:：]")
+_MD = re.compile(r"^(?:#{1,6}[ \t]+|>[ \t]?)|\*\*|__", re.M)
+
+
+def reply_from_text(text: str, source: str, meta: dict | None = None) -> tuple[Reply, list[str]]:
+    """Labelled text (seed layout, 答复内容: …) -> parse_labelled; anything else -> extract_reply.
+
+    A metadata block at the top (索引号：/发布机构：… from a portal page) is used to fill fields the
+    labels leave empty. Raises ParseError when the text is not a reply letter at all.
+    """
+    head_meta, body_start = read_meta_header(text)
+    meta_all = {**head_meta, **(meta or {})}
+    body = text[body_start:].lstrip("\n") if body_start else text
+    if has_labels(body) and _REPLY_LABEL.search(body):
+        reply, warns = parse_labelled(body, source)
+        warns += complete_reply(reply, meta_all)
+        return reply, warns
+    reply, warns = extract_reply(text, source, meta)
+    if has_labels(body):
+        warns.insert(0, f"{source}: has field labels but no '答复内容:'; read as an unlabelled letter")
+    return reply, warns
+
+
+def read_text_reply(path: Path, data: bytes, options: dict) -> list[Reply]:
+    text = decode_bytes(data, str(path))
+    if not text.strip():
+        raise ParseError(str(path), 1, "a reply letter (labelled fields such as '答复内容:' or a letter such as 'XX委员：…')", "an empty file")
+    if path.suffix.lower() in (".md", ".markdown"):
+        # markup blanked with spaces of the same length: '## 标题' -> '   标题', '**戴红玲委员：**' -> '  戴红玲委员：  '
+        text = _MD.sub(lambda m: " " * len(m.group(0)), text)
+    reply, warns = reply_from_text(text, str(path))
+    options.setdefault("_warnings", []).extend(warns)
+    return [reply]

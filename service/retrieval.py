@@ -1,0 +1,174 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates, weighted RRF, filters, hits grouped by reply."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.departments import department_table
+from index.embed import Encoder, load_encoder
+from index.errors import ModelMismatchError
+from index.settings import Settings
+from index.store import LoadedIndex
+from index.tokenize import default_tokenizer
+from service.filters import Filters
+from service.fusion import rrf
+from service.records import Hit, ReplyHits, SearchResult
+
+YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+@dataclass
+class QueryInfo:
+    text: str
+    tokens: list[str]
+    departments: list[str]
+    years: list[int]
+
+
+def analyse_query(question: str) -> QueryInfo:
+    """Tokens for BM25 (department aliases expanded), and departments and years the question names."""
+    tok = default_tokenizer()
+    tokens = tok.tokens(question, query=True)
+    table = department_table()
+    depts = table.find_in(question)
+    extra: list[str] = []
+    for d in depts:
+        for name in [d, *table.aliases.get(d, [])]:
+            extra.extend(tok.tokens(name))
+    years = [int(y) for y in YEAR_RE.findall(question)]
+    seen: set[str] = set()
+    merged = [t for t in tokens + extra if not (t in seen or seen.add(t))]
+    return QueryInfo(question, merged, depts, years)
+
+
+class Retriever:
+    """Reads one LoadedIndex; safe to share between threads (no mutable state after construction)."""
+
+    def __init__(self, index: LoadedIndex, settings: Settings, encoder: Encoder | None = None) -> None:
+        self.index = index
+        self.settings = settings
+        self._encoder = encoder
+        if settings.retriever != "bm25" and index.manifest["model"] != settings.embed_model:
+            raise ModelMismatchError(index.manifest["model"], index.manifest["dim"], settings.embed_model)
+        self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
+        return self._encoder
+
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        ok_replies = np.array([filters.matches(self.index.replies[rid]) for rid in self.index.reply_ids], dtype=bool)
+        if not len(ok_replies):
+            return np.zeros(0, dtype=np.int64)
+        return np.nonzero(ok_replies[self.index.chunk_reply])[0]
+
+    def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+               retriever: str | None = None) -> SearchResult:
+        s = self.settings
+        top_k = top_k or s.top_k
+        mode = retriever or s.retriever
+        t0 = time.perf_counter()
+        q = analyse_query(question)
+        allowed = self._allowed(filters)
+        n = len(self.index.chunks)
+        cand = min(s.candidates, n)
+        timings: dict[str, float] = {}
+
+        dense_rank: dict[int, tuple[int, float]] = {}
+        if mode in ("dense", "hybrid") and n:
+            t = time.perf_counter()
+            qv = self.encoder.encode_queries([question])[0]
+            timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            scores, ids = self.index.dense.search(qv, cand, allowed)
+            dense_rank = {int(i): (r, float(sc)) for r, (i, sc) in enumerate(zip(ids, scores), start=1)}
+        bm25_rank: dict[int, tuple[int, float]] = {}
+        if mode in ("bm25", "hybrid") and n:
+            sc = self.index.bm25.scores(q.tokens)
+            if allowed is not None:
+                mask = np.full(n, -1.0, dtype=np.float32)
+                mask[allowed] = sc[allowed]
+                sc = mask
+            order = np.argsort(-sc, kind="stable")[:cand]
+            bm25_rank = {int(i): (r, float(sc[i])) for r, i in enumerate(order, start=1) if sc[i] > 0}
+
+        weights = {"dense": s.dense_weight if mode != "bm25" else 0.0, "bm25": s.bm25_weight if mode != "dense" else 0.0}
+        if mode == "dense":
+            weights["dense"] = 1.0
+        if mode == "bm25":
+            weights["bm25"] = 1.0
+        chunk_scores = rrf({"dense": list(dense_rank), "bm25": list(bm25_rank)}, weights, s.rrf_k)
+
+        # reply level: each retriever ranks replies by their best chunk, then RRF over replies
+        def reply_order(ranks: dict[int, tuple[int, float]]) -> list[int]:
+            out: list[int] = []
+            for ci in ranks:  # dict keeps rank order
+                ri = int(self.index.chunk_reply[ci])
+                if ri not in out:
+                    out.append(ri)
+            return out
+
+        d_rep, b_rep = reply_order(dense_rank), reply_order(bm25_rank)
+        reply_scores = rrf({"dense": d_rep, "bm25": b_rep}, weights, s.rrf_k)
+        boost = 1.0 / (s.rrf_k + 1) * 0.5
+        for ri in list(reply_scores):
+            r = self.index.replies[self.index.reply_ids[ri]]
+            if q.departments and set(q.departments) & set(r.units + ([department_table().canonical(r.signer)] if r.signer else [])):
+                reply_scores[ri] += boost
+            if q.years and r.year in q.years:
+                reply_scores[ri] += boost
+        best = sorted(reply_scores, key=lambda ri: -reply_scores[ri])[:top_k]
+
+        by_reply: dict[int, list[Hit]] = {ri: [] for ri in best}
+        for ci, fused in sorted(chunk_scores.items(), key=lambda kv: -kv[1]):
+            ri = int(self.index.chunk_reply[ci])
+            if ri not in by_reply:
+                continue
+            c = self.index.chunks[ci]
+            dr, br = dense_rank.get(ci), bm25_rank.get(ci)
+            by_reply[ri].append(Hit(c, self.index.replies[c.reply_id], fused,
+                                    dr[1] if dr else None, dr[0] if dr else None,
+                                    br[1] if br else None, br[0] if br else None))
+        groups = []
+        for ri in best:
+            hits = by_reply[ri]
+            dense_best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
+            groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
+                                    d_rep.index(ri) + 1 if ri in d_rep else None,
+                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best))
+        presence = self.token_presence(q.tokens)
+        for g in groups:
+            g.coverage = self.coverage(presence, g.reply.id)
+        rel = groups[0].coverage if groups else 0.0
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        return SearchResult(question, groups, q.tokens, rel, timings)
+
+    def token_presence(self, tokens: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """For each query token: which chunks contain it (bool matrix) and its IDF over chunks."""
+        toks = [t for t in tokens if len(t) > 1 or not re.match(r"[\u4e00-\u9fff]", t)]
+        n = len(self.index.chunks)
+        if not toks or not n:
+            return [], np.zeros((0, n), bool), np.zeros(0)
+        present = np.stack([self.index.bm25.scores([t]) > 0 for t in toks])
+        df = present.sum(axis=1)
+        idf = np.log((n + 1) / (df + 0.5))
+        return toks, present, idf
+
+    def coverage(self, presence: tuple[list[str], np.ndarray, np.ndarray], reply_id: str) -> float:
+        """IDF-weighted share of the question's content words found in the reply (courtesy text excluded)."""
+        toks, present, idf = presence
+        if not toks:
+            return 0.0
+        idx = self.index.reply_chunks.get(reply_id, np.zeros(0, np.int64))
+        idx = idx[self._evidence_mask[idx]]
+        if not len(idx):
+            return 0.0
+        hit = present[:, idx].any(axis=1)
+        total = float(idf.sum())
+        return float((idf * hit).sum() / total) if total > 0 else 0.0
