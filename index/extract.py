@@ -40,7 +40,11 @@ ORG_SALUTATION = re.compile(
     r"^[ \t\u3000]*(?:尊敬的)?(?P<names>[\u4e00-\u9fff（）()]{2,30}?(?:委员会|支部|总支|工委|联合会|工商联|界别|小组|代表团|代表组|"
     r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟))[ \t\u3000]*[:：]"
 )
-MENTION = re.compile(rf"(?P<names>{_NAMES}){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的")
+_MENTION_NAME = r"[\u4e00-\u9fff·]{2,4}"
+MENTION = re.compile(
+    r"(?:(?<![\u4e00-\u9fff·])|(?<=对)|(?<=将)|(?<=就)|(?<=关于)|(?<=收到))"
+    rf"(?P<names>{_MENTION_NAME}(?:[、，,]{_MENTION_NAME})*){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的"
+)
 _NOT_NAMES = {"各位", "尊敬的", "人大", "政协", "区人大", "市人大", "区政协", "市政协"}
 
 _OPEN, _CLOSE = re.escape("〔[［(（【"), re.escape("〕]］)）】")
@@ -63,6 +67,7 @@ TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的函$")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
+_CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
 _CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 
@@ -192,8 +197,10 @@ def title_from_doc_title(name: str) -> str:
 def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
     table = department_table()
     out: list[str] = []
-    for m in _CO_UNITS.finditer(text, start, min(end, start + 3000)):
-        seg = m.group("seg")
+    stop = min(end, start + 3000)
+    segs = [m.group("seg") for m in _CO_UNITS.finditer(text, start, stop)]
+    segs += [re.split(r"[，,]", m.group("seg"))[-1] for m in _CO_AFTER.finditer(text, start, stop)]
+    for seg in segs:
         names = table.find_in(seg)
         rest = seg
         for alias in table.all_names():

@@ -95,9 +95,6 @@ def load_paths(paths: list[str | Path], options: dict | None = None) -> LoadRepo
             continue
         mtime = _mtime(f)
         for r in replies:
-            missing = [k for k in REQUIRED_FIELDS if not getattr(r, k)]
-            if missing:
-                report.missing_fields[r.source or str(f)] = missing
             if r.id in by_id:
                 report.duplicates_merged += 1
                 if by_id[r.id][0] > mtime:  # the copy already kept is newer
@@ -106,6 +103,9 @@ def load_paths(paths: list[str | Path], options: dict | None = None) -> LoadRepo
     report.skipped.extend(Skipped(src, reason) for src, reason in options["_skipped"])
     report.warnings.extend(options["_warnings"])
     report.replies = [r for _, r in by_id.values()]
+    for r in report.replies:  # of the records kept (a replaced older copy no longer counts)
+        if missing := [k for k in REQUIRED_FIELDS if not getattr(r, k)]:
+            report.missing_fields[r.source] = missing
     return report
 
 

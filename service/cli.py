@@ -77,6 +77,23 @@ def ask(question: str, index: Optional[Path] = IndexOpt,
         typer.echo(a.answer_markdown)
 
 
+def _register_plugins() -> None:
+    """Commands that live with their package: `serve`/`feedback` (service.api), `ui` (ui), `eval` (eval)."""
+    import importlib
+
+    for mod in ("service.api.cli", "ui.cli", "eval.cli"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name and mod.startswith(e.name):
+                continue  # that part is not installed in this checkout
+            raise
+        m.register(app)
+
+
+_register_plugins()
+
+
 def main() -> None:
     try:
         app()

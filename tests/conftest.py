@@ -1,0 +1,54 @@
+"""Shared fixtures. Every test's index, cache and feedback files go to its own tmp_path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "index" / "data" / "sample"
+SEED_FILE = next(SEED_DIR.glob("*.txt"))
+SEED_QUESTION = "通州在产教融合方面做了哪些工作？"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """All index files to tmp_path; no test reads or writes the user's ~/.local/share/dafu."""
+    home = tmp_path / "dafu-home"
+    monkeypatch.setenv("DAFU_HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for var in ("DAFU_INDEX_DIR", "DAFU_CACHE_DIR", "DAFU_EMBED_MODEL", "DAFU_ADMIN_TOKEN", "DAFU_RETRIEVER"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings with the fast deterministic fake encoder."""
+    from index.settings import Settings
+
+    return Settings(home=tmp_path / "dafu-home", embed_model="fake")
+
+
+@pytest.fixture
+def seed_text() -> str:
+    from index.textio import read_text
+
+    return read_text(SEED_FILE)
+
+
+@pytest.fixture
+def seed_index(settings):
+    """An index of the seed built with the fake encoder."""
+    from index.builder import Indexer, open_index
+
+    Indexer(settings).build([SEED_DIR])
+    return open_index(settings)
+
+
+@pytest.fixture
+def seed_retriever(settings, seed_index):
+    from service.retrieval import Retriever
+
+    return Retriever(seed_index, settings)
