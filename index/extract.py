@@ -40,11 +40,10 @@ ORG_SALUTATION = re.compile(
     r"^[ \t\u3000]*(?:尊敬的)?(?P<names>[\u4e00-\u9fff（）()]{2,30}?(?:委员会|支部|总支|工委|联合会|工商联|界别|小组|代表团|代表组|"
     r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟))[ \t\u3000]*[:：]"
 )
-_MENTION_NAME = r"[\u4e00-\u9fff·]{2,4}"
 MENTION = re.compile(
-    r"(?:(?<![\u4e00-\u9fff·])|(?<=对)|(?<=将)|(?<=就)|(?<=关于)|(?<=收到))"
-    rf"(?P<names>{_MENTION_NAME}(?:[、，,]{_MENTION_NAME})*){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的"
+    rf"(?P<names>[\u4e00-\u9fff·]{{2,14}}(?:[、，,][\u4e00-\u9fff·]{{2,4}})*){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的"
 )
+_MENTION_LEAD = re.compile(r"^(?:现将|现就|现对|关于对|关于|对于|对|将|就|收到|经研究|由|贵单位|您)+")
 _NOT_NAMES = {"各位", "尊敬的", "人大", "政协", "区人大", "市人大", "区政协", "市政协"}
 
 _OPEN, _CLOSE = re.escape("〔[［(（【"), re.escape("〕]］)）】")
@@ -53,7 +52,7 @@ _BRACKET = _YEAR_NO + r"\s*号"
 _BRACKET_RX = re.compile(rf"(?P<n>{_BRACKET})\s*(?P<k>提案|建议)?")
 NUMBER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("pattern:number-label", re.compile(rf"(?:提案|建议)(?:号|编号)\s*[:：]\s*(?P<n>{_BRACKET}|第?\s*\d{{1,5}}\s*号?)")),
-    ("pattern:number", re.compile(rf"第\s*(?P<n>\d{{1,5}}|{_YEAR_NO})\s*号\s*(?P<k>提案|建议)")),
+    ("pattern:number", re.compile(rf"(?<![{_CLOSE}]\s)(?<![{_CLOSE}])第\s*(?P<n>\d{{1,5}}|{_YEAR_NO})\s*号\s*(?P<k>提案|建议)")),
     ("pattern:number", _BRACKET_RX),
     ("pattern:number", re.compile(r"(?<![〕\]］)）】\d])第\s*(?P<n>\d{1,5})\s*号")),
 ]
@@ -68,7 +67,7 @@ TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的函$")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
-_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
+_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 
 
@@ -133,6 +132,14 @@ def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, re.Match[str] |
 
 def _clean_names(names: str) -> str:
     return re.sub(r"[，,]", "、", re.sub(r"^尊敬的", "", names))
+
+
+def _mention_names(names: str) -> str:
+    """'现将李娜' -> '李娜': drop the words in front of a name mentioned in the third person."""
+    parts = re.split(r"[、，,]", names)
+    first = _MENTION_LEAD.sub("", parts[0])
+    parts[0] = first if 2 <= len(first) <= 4 else first[-3:]
+    return "、".join(parts)
 
 
 def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
@@ -214,9 +221,10 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
     return out
 
 
-def find_kind(role: str, number_kind: str, head: str, meta_text: str) -> tuple[str, str]:
+def find_kind(role: str, role_source: str, number_kind: str, head: str, meta_text: str) -> tuple[str, str]:
+    """提案 (CPPCC: 委员, 政协) vs 建议 (people's congress: 代表, 人大), with where it was decided."""
     if role:
-        return ("提案" if role == "委员" or role.endswith(("委员会", "支部", "总支", "九三学社")) else "建议"), "pattern:salutation"
+        return ("建议" if role == "代表" or role.endswith(("代表团", "代表组")) else "提案"), role_source
     if number_kind:
         return number_kind, "pattern:number"
     for blob, src in ((head, "pattern:body"), (meta_text, "meta")):
@@ -259,9 +267,9 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         proposer, role = _clean_names(sal.group("names")), sal.groupdict().get("role") or sal.group("names")
         sources["proposer"] = "pattern:salutation"
     elif m := MENTION.search(head):
-        proposer, role = _clean_names(m.group("names")), m.group("role")
+        proposer, role = _mention_names(m.group("names")), m.group("role")
         sources["proposer"] = "pattern:mention"
-    kind, ksrc = find_kind(role, num_kind, head, meta_title + meta.get("分类", ""))
+    kind, ksrc = find_kind(role, sources.get("proposer", ""), num_kind, head, meta_title + meta.get("分类", ""))
     if kind:
         sources["kind"] = ksrc
 

@@ -1,0 +1,89 @@
+"""Chunker: no sentence cut, heading paths, offsets, and labels on the seed's sections."""
+from __future__ import annotations
+
+import pytest
+
+from index.chunking import chunk_reply, split_sentences
+from index.labels import label_sentence
+from index.parse import parse_labelled
+
+SENT_END = "。！？；!?;"
+
+
+@pytest.fixture
+def seed_reply(seed_text):
+    return parse_labelled(seed_text, "seed.txt")[0]
+
+
+@pytest.fixture
+def chunks(seed_reply):
+    return chunk_reply(seed_reply, target=300, max_chars=400, overlap=1)
+
+
+def test_offsets_slice_back_to_source(seed_reply, chunks):
+    for c in chunks:
+        assert seed_reply.text[c.start:c.end] == c.text
+        for s in c.sentences:
+            assert c.start <= s.start < s.end <= c.end
+
+
+def test_no_sentence_is_cut(seed_reply, chunks):
+    text = seed_reply.text
+    all_sentences = {(s, e) for part in (seed_reply.proposal_span, seed_reply.reply_span) for s, e in split_sentences(text, *part)}
+    for c in chunks:
+        if c.part == "title":
+            continue
+        # a chunk starts at a sentence start and ends at a sentence end
+        assert any(s == c.start for s, _ in all_sentences), c.text[:30]
+        assert any(e == c.end for _, e in all_sentences), c.text[-30:]
+
+
+def test_sizes_and_overlap(chunks):
+    body = [c for c in chunks if c.part != "title"]
+    assert all(len(c.text) <= 400 or len(c.sentences) == 1 for c in body)
+    # the long proposal opening is split with one sentence shared between neighbours
+    first, second = [c for c in body if c.part == "proposal"][:2]
+    assert first.sentences[-1].start == second.sentences[0].start or first.end <= second.start
+
+
+def test_heading_paths(chunks):
+    paths = {" > ".join(c.heading_path) for c in chunks if c.part == "reply"}
+    assert "一、主要做法 > (二)产教融合深入推进" in paths
+    assert "二、下一步工作打算 > (三)创新技能培训模式,推进产教融合" in paths
+    key = next(c for c in chunks if "新增五年制高职专业3个" in c.text)
+    assert key.heading_path == ["一、主要做法", "(二)产教融合深入推进"]
+    assert key.part == "reply" and key.label == "done"
+
+
+def test_labels_on_seed_sections(seed_reply, chunks):
+    text = seed_reply.text
+    labels = {text[s.start:s.end]: s.label for c in chunks if c.part == "reply" for s in c.sentences}
+    assert labels["2022年全区新增五年制高职专业3个,高职类专业达到13个;"] == "done"
+    assert labels["大力开展满足各类企业、各类员工需求的技术技能培训。"] == "plan"
+    assert labels["感谢您对我区教育事业发展的关心与支持!"] == "courtesy"
+    assert labels["南通市通州区教育体育局"] == "courtesy"
+    assert labels["2023年5月22日"] == "courtesy"
+    assert labels["戴红玲委员:"] == "courtesy"
+    assert any(lab == "courtesy" and "收悉" in s for s, lab in labels.items())
+    assert labels["一、主要做法"] == "heading"
+    parts = {c.part for c in chunks}
+    assert parts == {"title", "proposal", "reply"}
+
+
+@pytest.mark.parametrize("sentence,path,label", [
+    ("您提出的关于加强养老服务的提案收悉，现答复如下：", [], "courtesy"),
+    ("联系人：王某某，联系电话：0513-12345678。", [], "courtesy"),
+    ("感谢您对我区交通事业的关心和支持！", [], "courtesy"),
+    ("2021年全区新建农村公路120公里。", ["一、工作开展情况"], "done"),
+    ("下一步，我局将继续加大投入。", [], "plan"),
+    ("加快推进城乡公交一体化。", ["二、下一步工作打算"], "plan"),
+    ("我局将会同财政局研究出台补贴政策。", ["一、基本情况"], "plan"),
+])
+def test_label_sentence(sentence, path, label):
+    assert label_sentence(sentence, path) == label
+
+
+def test_split_sentences_keeps_closing_quotes():
+    t = "会议指出“要重融合。”随后印发文件；再完成验收！"
+    spans = split_sentences(t, 0, len(t))
+    assert [t[s:e] for s, e in spans] == ["会议指出“要重融合。”", "随后印发文件；", "再完成验收！"]

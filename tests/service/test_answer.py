@@ -1,0 +1,61 @@
+"""Extractive answers: every point is a sentence of a cited passage; courtesy never cited; not-found path."""
+from __future__ import annotations
+
+import pytest
+
+from service.answer import answer_question
+from tests.conftest import SEED_QUESTION
+
+
+@pytest.fixture
+def seed_answer(seed_retriever):
+    return answer_question(seed_retriever, SEED_QUESTION)
+
+
+def test_points_are_substrings_of_cited_passages(seed_answer, seed_index):
+    a = seed_answer
+    assert not a.no_answer and a.points
+    cites = {c.n: c for c in a.citations}
+    for p in a.points:
+        assert p.citations
+        for n in p.citations:
+            assert p.text in cites[n].passage
+    for c in a.citations:
+        assert seed_index.replies[c.reply_id].text[c.start:c.end] == c.passage
+
+
+def test_seed_done_when(seed_answer):
+    a = seed_answer
+    assert {c.number for c in a.citations} == {"28"}
+    text = " ".join(p.text for p in a.points)
+    assert "新增五年制高职专业3个" in text
+    assert "试点企业6家(累计有8家)" in text
+    for p in a.points:
+        for word in ("收悉", "感谢", "关心与支持", "委员:"):
+            assert word not in p.text
+    kinds = [p.kind for p in a.points]
+    assert kinds[0] == "done" and kinds == sorted(kinds)  # done first, then plan
+    c = a.citations[0]
+    assert (c.title, c.proposer, c.lead_unit, c.reply_date) == (
+        "关于积极推进产教融合,助力通州产业创新高地打造的建议", "戴红玲", "教育体育局", "2023-06-30")
+    assert c.co_units == ["人力资源和社会保障局", "发展和改革委员会"]
+    assert "[1]" in a.answer_markdown and "第28号" in a.answer_markdown
+
+
+def test_not_found(seed_retriever):
+    a = answer_question(seed_retriever, "城市公交线路怎么优化？")
+    assert a.no_answer
+    assert a.points == [] and a.citations == []
+    assert "未找到" in a.answer_markdown
+    assert a.related and a.related[0]["id"] == "28_20230630"
+
+
+def test_plan_question_leads_with_plans(seed_retriever):
+    a = answer_question(seed_retriever, "通州产教融合下一步有什么打算？")
+    assert not a.no_answer
+    assert a.points[0].kind == "plan"
+
+
+def test_plain_text_copy(seed_answer):
+    txt = seed_answer.plain_text()
+    assert "[1]" in txt and "来源" in txt and "戴红玲" in txt
