@@ -68,6 +68,7 @@ _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的�
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
 _CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
+_UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 
 
@@ -142,6 +143,15 @@ def _mention_names(names: str) -> str:
     return "、".join(parts)
 
 
+def _signature_on_one_line(last: list[tuple[str, int, int]]) -> tuple[str, str] | None:
+    """'南通市通州区教育体育局  2023年5月22日' on one line -> (unit, iso date)."""
+    for s, _, _ in reversed(last):
+        m = re.fullmatch(r"(?P<u>[\u4e00-\u9fff（）()·]{2,40})[ \t\u3000]+(?P<d>\S{6,16}日)", s)
+        if m and SIGNER_RE.match(m.group("u")) and (d := parse_date(m.group("d"))):
+            return m.group("u"), d
+    return None
+
+
 def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     table = department_table()
     for s, _, _ in lines[: max(1, min(stop, 3))]:
@@ -161,14 +171,19 @@ def _body_end(text: str, start: int, end: int) -> int:
     return end
 
 
-def find_number(regions: list[tuple[str, str]]) -> tuple[str, str, str]:
+def find_number(regions: list[tuple[str, str]], loose: list[str] | None = None) -> tuple[str, str, str]:
     """(normalised number, kind hinted by it or '', field source) from the first pattern that matches.
 
     `regions` are (text, source override or '') searched in order for each pattern, most specific first.
+    `loose` regions (the letter body) only count a number written with 提案/建议 next to it, so that
+    '根据第3号令' deep in the body is not taken for the proposal number.
     """
     for source, rx in NUMBER_PATTERNS:
-        for region, override in regions:
+        for region, override in [*regions, *((r, "") for r in (loose or []))]:
+            strict = (region, override) not in regions
             for m in rx.finditer(region):
+                if strict and source != "pattern:number-label" and not m.groupdict().get("k"):
+                    continue
                 if rx is _BRACKET_RX and not m.group("k"):
                     before = region[: m.start()].rstrip()
                     if before and re.match(r"[\u4e00-\u9fff]", before[-1]) and before[-1] not in "第号为是":
@@ -213,8 +228,8 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
         for alias in table.all_names():
             rest = rest.replace(alias, "、")
         for piece in re.split(r"[、，,及与和\s]+", rest):
-            if SIGNER_RE.match(piece) and not piece.startswith(("我", "本")):
-                names.append(table.canonical(piece))
+            if _UNKNOWN_UNIT.fullmatch(piece):  # a unit the alias table lacks, written like 区政法委
+                names.append(table.canonical(piece) if table.known(piece) else piece[1:])
         for n in names:
             if n and n != lead and n not in out:
                 out.append(n)
@@ -253,13 +268,15 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
     lines = _lines(text, body_start, end)
     rs = lines[0][1] if lines else body_start
     re_ = lines[-1][2] if lines else end
-    sal_i, sal, sal_at = _salutation(lines)
+    sal_i, sal, _ = _salutation(lines)
     intro_end = lines[min(sal_i + 3, len(lines) - 1)][2] if sal_i >= 0 else min(end, rs + 800)
     head = text[rs:intro_end]
     meta_title = next((meta[k] for k in META_TITLE_KEYS if meta.get(k)), "")
 
     title_key = next((k for k in META_TITLE_KEYS if meta.get(k)), "")
-    number, num_kind, src = find_number([(head, ""), (meta_title, f"meta:{title_key}"), (text[body_start:end][:2000], "")])
+    # a bare 第N号 counts above the salutation and in the first paragraph only
+    num_head = text[rs:lines[min(sal_i + 1 if sal_i >= 0 else 2, len(lines) - 1)][2]] if lines else ""
+    number, num_kind, src = find_number([(num_head, ""), (meta_title, f"meta:{title_key}")], loose=[text[body_start:end][:3000]])
     if number:
         sources["number"] = src
     proposer, role = "", ""
@@ -283,6 +300,8 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
     table = department_table()
     sig_end = _body_end(text, rs, re_)
     signer, sdate, _ = find_signature(text, rs, sig_end)
+    if not sdate:
+        signer, sdate = _signature_on_one_line(_lines(text, rs, sig_end)[-3:]) or (signer, sdate)
     lead = ""
     if unit := _letterhead_unit(lines, sal_i if sal_i >= 0 else 3):
         lead, sources["lead_unit"] = table.canonical(unit), "pattern:letterhead"
@@ -300,9 +319,7 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         sources["co_units"] = "pattern:co-units"
     if signer:
         sources["signer"] = "pattern:signature"
-    for k, v in (("number", number), ("title", title), ("proposer", proposer), ("lead_unit", lead), ("reply_date", reply_date)):
-        if not v:
-            warnings.append(f"{source}: could not find the {k} in the letter; set it in the file or a spreadsheet export")
+    # fields not found are listed per file by the loader's summary (LoadReport.missing_fields), not warned here
     body = text[rs:re_]
     reply = Reply(
         id=make_reply_id(number, reply_date, body),
@@ -326,10 +343,11 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
     return reply, warnings
 
 
-def complete_reply(reply: Reply, meta: dict | None = None) -> list[str]:
+def complete_reply(reply: Reply, meta: dict | None = None, warnings: list[str] | None = None) -> list[str]:
     """Fill fields a labelled reply left empty from its letter (and page metadata); recompute the id.
 
     Labelled values always win; only empty fields are filled, each with its own field source.
+    `warnings` (from parse_labelled) are returned without the 'field X is missing' ones now filled.
     """
     rs, re_ = reply.reply_span
     letter = reply.text[rs:re_]
@@ -344,4 +362,5 @@ def complete_reply(reply: Reply, meta: dict | None = None) -> list[str]:
                     reply.title_span = (found.title_span[0] + rs, found.title_span[1] + rs)
     reply.number = normalize_number(reply.number)
     reply.id = make_reply_id(reply.number, reply.reply_date, letter)
-    return [] if found is not None else [f"{reply.source}: the reply text does not look like a letter; fields left as labelled"]
+    kept = [w for w in warnings or [] if not ((m := re.search(r"field (\w+) is missing", w)) and getattr(reply, m.group(1), ""))]
+    return kept if found is not None else [*kept, f"{reply.source}: the reply text does not look like a letter; fields left as labelled"]

@@ -17,6 +17,8 @@ from typing import Callable
 
 from index.errors import DafuError, UnsupportedFormatError
 from index.formats import FORMAT_READERS, resolve_column_map
+from index.formats import ColumnMapError as ColumnMapError  # re-exported for the CLI
+from index.formats import parse_column_map as parse_column_map  # re-exported for the CLI: --map 提案号=number,…
 from index.formats import read_text_reply as read_text_reply  # re-exported for callers of the old name
 from index.formats.text import TEXT_SUFFIXES as TEXT_SUFFIXES
 from index.records import Reply
@@ -109,6 +111,11 @@ def load_paths(paths: list[str | Path], options: dict | None = None) -> LoadRepo
     return report
 
 
+def _reason(s: Skipped) -> str:
+    """The reason without the path it usually starts with (errors name their file; the summary already does)."""
+    return s.reason[len(s.path) + 1:].lstrip() if s.reason.startswith(s.path + ":") else s.reason
+
+
 def summary_rows(report: LoadReport) -> list[tuple[str, str]]:
     """(what, value) rows of the build summary; skipped files and missing fields one row each."""
     rows = [
@@ -117,7 +124,7 @@ def summary_rows(report: LoadReport) -> list[tuple[str, str]]:
         ("duplicates merged", str(report.duplicates_merged)),
         ("skipped", str(len(report.skipped))),
     ]
-    rows += [(f"skipped: {s.path}", s.reason) for s in report.skipped]
+    rows += [(f"skipped: {s.path}", _reason(s)) for s in report.skipped]
     rows += [(f"missing fields: {src}", ", ".join(fields)) for src, fields in sorted(report.missing_fields.items())]
     return rows
 
@@ -130,7 +137,7 @@ def format_summary(report: LoadReport) -> str:
         f"duplicates merged: {report.duplicates_merged}",
         f"skipped: {len(report.skipped)}",
     ]
-    lines += [f"  - {s.path}: {s.reason}" for s in report.skipped]
+    lines += [f"  - {s.path}: {_reason(s)}" for s in report.skipped]
     if report.missing_fields:
         lines.append(f"fields missing ({len(report.missing_fields)} file(s)/row(s)):")
         lines += [f"  - {src}: {', '.join(fields)}" for src, fields in sorted(report.missing_fields.items())]

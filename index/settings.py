@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, le=5, description="sentences repeated between neighbouring chunks")
 
     # dense index
-    ann_threshold: int = Field(50_000, ge=1, description="chunks above which the dense index is HNSW instead of exact")
+    ann_threshold: int = Field(150_000, ge=1, description="chunks above which the dense index is HNSW instead of exact (bench/ann.py)")
 
     # retrieval
     retriever: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")

@@ -20,6 +20,7 @@ _BLOCK = {
 }
 _DROP = {"script", "style", "noscript", "template", "iframe", "svg", "button", "select", "input", "textarea", "nav"}
 _INLINE_PROSE = {"p", "span", "font", "strong", "b", "i", "em", "u", "br", "a", "sub", "sup", "label", "center"}
+_NESTED = {"div", "table", "section", "article", "ul", "ol", "p"}  # a child div with these inside is a container, not a paragraph
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
 _KEY_ONLY = re.compile(rf"^({'|'.join(META_KEYS)})[ \t\u3000]*[:：]?$")
 _KEY_VALUE = re.compile(rf"({'|'.join(META_KEYS)})[ \t\u3000]*[:：][ \t\u3000]*(.*?)(?=[ \t\u3000]+(?:{'|'.join(META_KEYS)})[ \t\u3000]*[:：]|$)")
@@ -99,10 +100,21 @@ def _score(el) -> int:
     n = len(_CJK.findall(el.text or ""))
     for c in el:
         tag = c.tag.lower() if isinstance(c.tag, str) else ""
-        if tag in _INLINE_PROSE or (tag == "div" and not any(isinstance(g.tag, str) and g.tag.lower() in ("div", "table", "p") for g in c)):
+        if tag in _INLINE_PROSE or (tag == "div" and not any(isinstance(g.tag, str) and g.tag.lower() in _NESTED for g in c.iterdescendants())):
             n += len(_CJK.findall(c.text_content()))
         n += len(_CJK.findall(c.tail or ""))
     return n
+
+
+def _climb(best):
+    """One paragraph per <div class=x> (x repeated): the letter is their parent, not the one div."""
+    while (parent := best.getparent()) is not None:
+        same = [c for c in parent if c.tag == best.tag and c.get("class") == best.get("class") and _CJK.search(c.text_content())]
+        total = len(_CJK.findall(parent.text_content())) or 1
+        if len(same) < 3 or sum(len(_CJK.findall(c.text_content())) for c in same) < 0.5 * total:
+            return best
+        best = parent
+    return best
 
 
 def _page_title(root, body_text: str) -> str:
@@ -136,7 +148,7 @@ def html_letter(data: bytes, source: str = "<html>") -> tuple[str, dict[str, str
         el.drop_tree()
     candidates = [el for el in root.iter("div", "td", "article", "section", "main", "body")]
     best = max(candidates, key=_score, default=None)
-    text = block_text(best, cell_sep="  ") if best is not None and _score(best) >= 30 else ""
+    text = block_text(_climb(best), cell_sep="  ") if best is not None and _score(best) >= 30 else ""
     if len(_CJK.findall(text)) < 30:
         import trafilatura
 

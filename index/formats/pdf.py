@@ -72,11 +72,8 @@ def pdf_text(data: bytes, source: str = "<pdf>") -> str:
         raise UnsupportedFormatError(
             f"{source}: no text layer in {len(pages)} page(s) (a scanned image?); it needs OCR before it can be indexed: {_OCR_HOW}"
         )
-    lines: list[str] = []
-    for page in pages:
-        kept = [ln for ln in normalize_newlines(page).split("\n") if not _PAGE_NO.match(ln) or not ln.strip()]
-        lines.extend(unwrap_lines(kept))
-    return "\n".join(lines).strip("\n") + "\n"
+    kept = [ln for page in pages for ln in normalize_newlines(page).split("\n") if not _PAGE_NO.match(ln)]
+    return "\n".join(unwrap_lines(kept)).strip("\n") + "\n"  # across pages: a paragraph may continue overleaf
 
 
 def read_pdf(path: Path, data: bytes, options: dict) -> list[Reply]:

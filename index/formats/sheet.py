@@ -205,7 +205,7 @@ def read_sheet(path: Path, data: bytes, options: dict) -> list[Reply]:
         except ParseError as e:
             options.setdefault("_skipped", []).append((where, str(e)))
             continue
-        warns += complete_reply(reply)
+        warns = complete_reply(reply, None, warns)
         if f.get("kind") in ("提案", "建议"):
             reply.kind, reply.field_sources["kind"] = f["kind"], "column"
         for k in list(reply.field_sources):

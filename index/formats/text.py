@@ -26,11 +26,15 @@ def reply_from_text(text: str, source: str, meta: dict | None = None) -> tuple[R
     body = text[body_start:].lstrip("\n") if body_start else text
     if has_labels(body) and _REPLY_LABEL.search(body):
         reply, warns = parse_labelled(body, source)
-        warns += complete_reply(reply, meta_all)
-        return reply, warns
-    reply, warns = extract_reply(text, source, meta)
-    if has_labels(body):
-        warns.insert(0, f"{source}: has field labels but no '答复内容:'; read as an unlabelled letter")
+        return reply, complete_reply(reply, meta_all, warns)
+    if not has_labels(body):
+        return extract_reply(text, source, meta)
+    try:
+        reply, warns = extract_reply(text, source, meta)
+    except ParseError:
+        parse_labelled(body, source)  # raises the labelled layout's own error (expected '答复内容:' …)
+        raise
+    warns.insert(0, f"{source}: has field labels but no '答复内容:'; read as an unlabelled letter")
     return reply, warns
 
 

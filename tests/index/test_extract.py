@@ -1,0 +1,179 @@
+"""Field extraction from unlabelled letters (index/extract.py). Letters are fictional (虚构示例)."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from index.errors import ParseError
+from index.extract import complete_reply, extract_reply, find_number, normalize_number, read_meta_header
+from index.parse import parse_labelled
+
+_spec = importlib.util.spec_from_file_location("formats_builders", Path(__file__).parents[1] / "fixtures/formats/builders.py")
+B = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(B)
+
+BODY = "\n您提出的“关于推进垃圾分类的建议”收悉，现答复如下：\n我局已在全区推行垃圾分类工作，成效明显。\n感谢您的关心！\n\n南通市通州区城市管理局\n2023年6月1日\n"
+
+
+@pytest.mark.parametrize(
+    "salutation, proposer, kind",
+    [
+        ("戴红玲委员：", "戴红玲", "提案"),
+        ("戴红玲委员:", "戴红玲", "提案"),
+        ("尊敬的张建国代表：", "张建国", "建议"),
+        ("陈静等3位委员：", "陈静", "提案"),
+        ("陈静等三位委员：", "陈静", "提案"),
+        ("王五等5名代表：", "王五", "建议"),
+        ("周海燕、吴强代表：", "周海燕、吴强", "建议"),
+        ("欧阳晓明委员：", "欧阳晓明", "提案"),
+        ("九三学社通州区基层委员会：", "九三学社通州区基层委员会", "提案"),
+        ("金沙代表组：", "金沙代表组", "建议"),
+        ("  李明华委员同志：", "李明华", "提案"),
+    ],
+)
+def test_salutation_gives_proposer_and_kind(salutation, proposer, kind):
+    r, _ = extract_reply(salutation + BODY, "t.txt")
+    assert (r.proposer, r.kind) == (proposer, kind)
+    assert r.field_sources["proposer"] == "pattern:salutation"
+
+
+def test_proposer_named_in_third_person():
+    r, _ = extract_reply("关于第77号提案的答复\n\n现将李娜委员提出的《关于推动乡村文旅融合发展的提案》办理情况答复如下：\n" + BODY, "t.txt")
+    assert r.proposer == "李娜" and r.field_sources["proposer"] == "pattern:mention"
+
+
+@pytest.mark.parametrize(
+    "head, number, kind",
+    [
+        ("关于区政协十四届二次会议第28号提案的答复", "28", "提案"),
+        ("对区十七届人大三次会议第45号建议的答复", "45", "建议"),
+        ("关于对区政协〔2023〕31号提案的答复", "〔2023〕31号", "提案"),
+        ("关于[2023]28号提案的答复", "〔2023〕28号", "提案"),
+        ("关于［2023］第8号建议的答复", "〔2023〕8号", "建议"),
+        ("关于（2024）12号提案的答复", "〔2024〕12号", "提案"),
+        ("关于第 7 号提案的答复", "7", "提案"),
+        ("提案号：056", "56", ""),
+        ("（第28号）", "28", ""),
+        ("区政协十四届二次会议第N号提案".replace("N", "103"), "103", "提案"),
+    ],
+)
+def test_number_patterns(head, number, kind):
+    got, got_kind, _ = find_number([(head, "")])
+    assert (got, got_kind) == (number, kind)
+
+
+def test_reply_document_number_is_not_the_proposal_number():
+    head = "南通市通州区住房和城乡建设局\n通住建提复〔2023〕7号\n关于对区政协〔2023〕31号提案的答复"
+    assert find_number([(head, "")])[0] == "〔2023〕31号"
+    assert find_number([("通政办复〔2023〕5号", "")])[0] == ""
+
+
+@pytest.mark.parametrize("raw, norm", [("第28号", "28"), ("28号", "28"), ("028", "28"), ("[2023]28号", "〔2023〕28号"),
+                                       ("（2023）第28号", "〔2023〕28号"), ("〔2023〕28号", "〔2023〕28号"), ("A-12", "A-12")])
+def test_normalize_number(raw, norm):
+    assert normalize_number(raw) == norm
+
+
+@pytest.mark.parametrize(
+    "date_line, iso",
+    [("2023年5月22日", "2023-05-22"), ("2023年05月02日", "2023-05-02"), ("二〇二三年七月三日", "2023-07-03"),
+     ("二○二三年十二月二十日", "2023-12-20"), ("2023-06-30", "2023-06-30"), ("2023.6.1", "2023-06-01")],
+)
+def test_signature_date(date_line, iso):
+    text = "李明华委员：\n您提出的“关于推进垃圾分类的建议”收悉，现答复如下：\n我局已在全区推行垃圾分类。\n\n南通市通州区城市管理局\n" + date_line + "\n"
+    r, _ = extract_reply(text, "t.txt")
+    assert r.reply_date == iso and r.signed_date == iso
+    assert r.lead_unit == "城市管理局" and r.signer == "南通市通州区城市管理局"
+    assert r.field_sources["reply_date"] == "pattern:signature"
+
+
+@pytest.mark.parametrize("name", B.letter_names())
+def test_fictional_letters(name):
+    r, _ = extract_reply(B.letter(name), f"{name}.txt")
+    exp = B.expected()[name]
+    assert {k: getattr(r, k) for k in exp} == exp
+    s, e = r.title_span
+    assert r.text[s:e] == r.title
+    s, e = r.reply_span
+    assert r.text[s:e] == r.reply_text and r.proposal_span == (0, 0)
+    assert r.id == f"{r.number.replace('〔', '').replace('〕', '-').replace('号', '')}_{r.reply_date.replace('-', '')}" or r.id.endswith(r.reply_date.replace("-", ""))
+
+
+def test_document_title_is_not_the_proposal_title():
+    r, _ = extract_reply("关于区政协十四届二次会议第28号提案的答复\n\n戴红玲委员：\n您的提案收悉，现答复如下：\n我局认真研究了提案。\n\n南通市通州区教育体育局\n2023年5月22日\n", "t")
+    assert r.title == "" and r.number == "28"
+
+
+def test_letterhead_gives_the_department():
+    r, _ = extract_reply(B.letter("c_zx_31"), "c.txt")
+    assert r.lead_unit == "住房和城乡建设局" and r.field_sources["lead_unit"] == "pattern:letterhead"
+
+
+def test_seed_letter_without_labels():
+    seed = B.SEED.read_text("utf-8")
+    letter = seed[seed.index("戴红玲委员"):]
+    r, _ = extract_reply(letter, "seed.txt")
+    assert (r.proposer, r.kind, r.lead_unit, r.reply_date) == ("戴红玲", "提案", "教育体育局", "2023-05-22")
+    assert r.title == "关于积极推进产教融合,助力通州产业创新高地打造的建议"
+    assert r.co_units == ["发展和改革委员会", "人力资源和社会保障局"]
+
+
+def test_metadata_header_fills_missing_fields_and_stays_out_of_the_body():
+    text = ("索引号：014-2023-001\n发布机构：南通市通州区卫生健康委员会\n名称：关于区十七届人大三次会议第9号建议的答复\n生成日期：2023-06-20\n\n"
+            "王丽代表：\n您提出的《关于完善基层医疗服务网络的建议》收悉，现答复如下：\n我委已推进医共体建设。\n")
+    meta, end = read_meta_header(text)
+    assert meta["发布机构"] == "南通市通州区卫生健康委员会" and text[end:].startswith("\n\n王丽")
+    r, _ = extract_reply(text, "page.html")
+    assert (r.number, r.kind, r.lead_unit, r.reply_date) == ("9", "建议", "卫生健康委员会", "2023-06-20")
+    assert r.field_sources["lead_unit"] == "meta:发布机构" and r.field_sources["reply_date"] == "meta:生成日期"
+    assert r.field_sources["number"] == "meta:名称"
+    assert r.text[r.reply_span[0]:].startswith("王丽代表")
+
+
+def test_title_from_page_metadata_points_into_the_header():
+    text = "名称：关于《关于加快5G基站建设的建议》的答复\n发布机构：南通市通州区工业和信息化局\n\n张三代表：\n来信收悉，现答复如下：\n我局正加快推进建设。\n"
+    r, _ = extract_reply(text, "p.html")
+    assert r.title == "关于加快5G基站建设的建议" and r.field_sources["title"] == "meta:名称"
+    assert r.text[r.title_span[0]:r.title_span[1]] == r.title
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "hello world, this is not a letter at all " * 5, "锟斤拷烫烫烫屯屯屯" * 10])
+def test_not_a_letter_is_rejected(text):
+    with pytest.raises(ParseError, match="reply letter"):
+        extract_reply(text, "x.txt")
+
+
+def test_same_letter_without_number_or_date_gets_the_same_id_whatever_the_spacing():
+    a = "张三代表：\n您的建议收悉，现答复如下：\n我局正加快推进建设。\n"
+    b = "\n\n张三代表：\n  您的建议收悉，现答复如下：\n\n我局正加快推进建设。\n\n"
+    ra, _ = extract_reply(a, "a")
+    rb, _ = extract_reply(b, "b")
+    assert ra.id == rb.id and ra.id.startswith("h")
+
+
+def test_complete_reply_fills_only_empty_labelled_fields():
+    text = "标题: 关于推进垃圾分类的建议\n答复内容:\n\n李明华委员：\n您提出的“关于推进垃圾分类的建议”收悉。经商区财政局，现答复如下：\n我局已推行。\n\n南通市通州区城市管理局\n2023年6月1日\n"
+    reply, _ = parse_labelled(text, "t.txt")
+    complete_reply(reply)
+    assert reply.field_sources["title"] == "label" and reply.title == "关于推进垃圾分类的建议"
+    assert reply.co_units == ["财政局"] and reply.field_sources["co_units"] == "pattern:co-units"
+    assert reply.reply_date == "2023-06-01" and reply.proposer == "李明华"
+
+
+def test_signature_unit_and_date_on_one_line():
+    r, _ = extract_reply("张三代表：\n您的建议收悉，现答复如下：\n我局正在推进建设。\n\n南通市通州区教育体育局　　2023年5月22日\n", "x")
+    assert (r.signer, r.reply_date, r.lead_unit) == ("南通市通州区教育体育局", "2023-05-22", "教育体育局")
+
+
+def test_trailing_contact_and_cc_lines_do_not_hide_the_signature():
+    text = B.letter("a_zx_12") + "抄送：区政府办公室，区政协提案委\n附件：办理情况表\n"
+    r, _ = extract_reply(text, "x")
+    assert (r.signer, r.reply_date) == ("南通市通州区民政局", "2023-06-15")
+
+
+def test_a_number_deep_in_the_body_is_not_the_proposal_number():
+    body = "张三代表：\n您的建议收悉，现答复如下：\n我局高度重视。\n根据区政府第3号令和〔2020〕5号文件，我局正在推进建设。\n\n南通市通州区教育体育局\n2023年5月22日\n"
+    assert extract_reply(body, "x")[0].number == ""
+    assert extract_reply(body.replace("我局高度重视。", "您的第45号建议我们高度重视。"), "x")[0].number == "45"
