@@ -35,12 +35,12 @@ class _RecordingRetriever:
         return self.inner.settings
 
     def search(self, question, filters=None, top_k=None, retriever=None):
-        from service.records import SearchResult
+        from dataclasses import replace
 
         k = top_k or self.inner.settings.top_k
         res = self.inner.search(question, filters=filters, top_k=max(k, self.depth), retriever=retriever)
         self.last = res
-        return SearchResult(res.query, res.replies[:k], res.query_tokens, res.relevance, res.timings)
+        return replace(res, replies=res.replies[:k])
 
     def __getattr__(self, name):  # anything else answer_question or a rewriter may use
         return getattr(self.inner, name)

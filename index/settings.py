@@ -40,12 +40,16 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(0.5, ge=0)
     rrf_k: int = Field(60, ge=1)
+    constraint_boost: float = Field(0.25, ge=0, description="reply-score bonus, in units of 1/(rrf_k+1), per named department/year and twice per named district the reply matches")
     candidates: int = Field(100, ge=1, le=5000)
     top_k: int = Field(5, ge=1, le=50)
 
     # answering
     max_points: int = Field(8, ge=1, le=30)
-    min_relevance: float = Field(0.35, description="a question whose best evidence scores below this is answered as not found")
+    min_relevance: float = Field(0.4, ge=0, le=1, description="share of the question's words (IDF-weighted) the best reply must contain to count as covering it")
+    min_dense_coverage: float = Field(0.15, ge=0, le=1, description="with a dense score at the model's bar, this much word coverage suffices")
+    dense_sure_margin: float = Field(0.02, ge=0, description="a dense score this far above the bar suffices alone")
+    min_dense: float | None = Field(None, description="dense score above which a reply counts as covering the question; default per model family")
     mmr_lambda: float = Field(0.7, ge=0, le=1)
 
     # service

@@ -149,9 +149,7 @@ def not_found_markdown(groups: list[ReplyHits]) -> str:
 
 
 def is_answerable(result: SearchResult, settings: Settings) -> bool:
-    if not result.replies:
-        return False
-    return result.relevance >= settings.min_relevance
+    return bool(result.replies) and result.answerable
 
 
 def build_answer(question: str, result: SearchResult, settings: Settings, rewritten: str | None = None) -> Answer:

@@ -56,6 +56,7 @@ class ReplyHits:
     bm25_rank: int | None = None
     dense_best: float | None = None
     coverage: float = 0.0  # IDF-weighted share of the question's words found in this reply
+    constraints_ok: bool = True  # the reply matches the years and districts the question names
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.reply.summary(), "score": self.score, "dense_rank": self.dense_rank,
@@ -67,11 +68,12 @@ class SearchResult:
     query: str
     replies: list[ReplyHits]
     query_tokens: list[str] = field(default_factory=list)
-    relevance: float = 0.0  # how well the best reply covers the question, 0..1
+    relevance: float = 0.0  # IDF-weighted share of the question's words found in the best reply, 0..1
     timings: dict[str, float] = field(default_factory=dict)
+    answerable: bool = False  # the best reply covers the question (Retriever.covers)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "relevance": self.relevance, "query_tokens": self.query_tokens,
+        return {"query": self.query, "relevance": self.relevance, "answerable": self.answerable, "query_tokens": self.query_tokens,
                 "replies": [r.to_dict() for r in self.replies], "timings": self.timings}
 
 

