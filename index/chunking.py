@@ -108,17 +108,44 @@ def chunk_reply(reply: Reply, target: int = 300, max_chars: int = 400, overlap: 
                 groups[-1].append(st)  # a heading line joins the text under it
             else:
                 groups.append([st])
-        for g in groups:
+        for g in _merge_small(groups, target, max_chars):
             for window in _pack(g, target, max_chars, overlap):
                 cs, ce = window[0].start, window[-1].end
                 n = len(chunks)
                 labels = [w.label for w in window]
                 chunks.append(Chunk(
                     id=f"{reply.id}#{n}", reply_id=reply.id, text=reply.text[cs:ce], start=cs, end=ce,
-                    part=part, heading_path=list(window[-1].path), label=_dominant(labels),
+                    part=part, heading_path=_common_path(window), label=_dominant(labels),
                     sentences=[Sentence(w.start, w.end, "heading" if w.heading_only and part == "reply" else w.label) for w in window],
                 ))
     return chunks
+
+
+def _common_path(window: list[_Sent]) -> list[str]:
+    path = list(window[0].path)
+    for w in window[1:]:
+        n = 0
+        while n < min(len(path), len(w.path)) and path[n] == w.path[n]:
+            n += 1
+        path = path[:n]
+    return path
+
+
+def _merge_small(groups: list[list[_Sent]], target: int, max_chars: int) -> list[list[_Sent]]:
+    """Short neighbouring sections under the same top heading are packed together (up to `target`),
+    so a letter of many one-paragraph sections does not become dozens of tiny chunks."""
+    out: list[list[_Sent]] = []
+    for g in groups:
+        if out:
+            prev = out[-1]
+            same_kind = (prev[-1].label == "courtesy") == (g[0].label == "courtesy")
+            same_top = prev[-1].path[:1] == g[0].path[:1] or g[0].label == "proposal"
+            size = g[-1].end - prev[0].start
+            if same_kind and same_top and prev[-1].end - prev[0].start < target // 2 and size <= max_chars:
+                prev.extend(g)
+                continue
+        out.append(list(g))
+    return out
 
 
 def _pack(sents: list[_Sent], target: int, max_chars: int, overlap: int) -> list[list[_Sent]]:
