@@ -20,6 +20,9 @@ from service.retrieval import Retriever
 WORK_Q = re.compile(r"做了|哪些工作|什么工作|采取|措施|做法|成效|进展|落实|推进|开展|情况|怎么答复|如何答复|答复|回复")
 PLAN_Q = re.compile(r"下一步|计划|打算|今后|将来|未来|准备|规划")
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the question nearly as well as the best
+# questions over several replies: 各区…分别, 历年, 哪些提案, or a department's replies in general
+MULTI_Q = re.compile(r"各区|各地|各部门|分别|历年|各年|每年|哪些提案|哪些建议|哪些答复|答复了哪些|有哪些答复|都有哪些|的答复有哪些|的答复提到")
+MULTI_MAX_REPLIES = 4
 
 
 @dataclass
@@ -75,7 +78,7 @@ def _score(c: _Cand, qtokens: set[str], plan_first: bool) -> float:
 
 
 def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], max_points: int,
-                  mmr_lambda: float = 0.7) -> list[_Cand]:
+                  mmr_lambda: float = 0.7, per_reply: int | None = None) -> list[_Cand]:
     """Pick the sentences that answer the question: done first (plan first for 下一步 questions), no near-duplicates."""
     plan_first = bool(PLAN_Q.search(question)) and not re.search(r"做了|已经|成效", question)
     cands = [c for g in groups for c in _sentences_of(g)]
@@ -87,10 +90,13 @@ def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], ma
     quota = {"done": max_points - max_points // 3, "plan": max(1, max_points // 3)}
     if plan_first:
         quota = {"plan": max_points - max_points // 3, "done": max(1, max_points // 3)}
+    taken: dict[str, int] = {}
     while cands and len(chosen) < max_points:
         best_i, best_v = -1, float("-inf")
         for i, c in enumerate(cands):
             if quota.get(c.label, 0) <= 0:
+                continue
+            if per_reply is not None and taken.get(c.reply.id, 0) >= per_reply:
                 continue
             red = max((_similar(c.text, o.text) for o in chosen), default=0.0)
             v = mmr_lambda * c.score - (1 - mmr_lambda) * red
@@ -102,6 +108,7 @@ def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], ma
             break
         c = cands.pop(best_i)
         quota[c.label] -= 1
+        taken[c.reply.id] = taken.get(c.reply.id, 0) + 1
         chosen.append(c)
     order = {g.reply.id: i for i, g in enumerate(groups)}
     first = "plan" if plan_first else "done"
@@ -161,8 +168,14 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
         return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
                       {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
     top = groups[0]
-    support = [top] + [g for g in groups[1:3] if g.coverage >= SUPPORT_RATIO * top.coverage]
-    chosen = select_points(support, rewritten, result.query_tokens, settings.max_points, settings.mmr_lambda)
+    if MULTI_Q.search(rewritten):
+        support = [top] + [g for g in groups[1:MULTI_MAX_REPLIES] if g.covers]
+        max_points = min(12, max(settings.max_points, 3 * len(support)))
+        per_reply = -(-max_points // len(support)) if len(support) > 1 else None
+    else:
+        support = [top] + [g for g in groups[1:3] if g.covers and g.coverage >= SUPPORT_RATIO * top.coverage]
+        max_points, per_reply = settings.max_points, None
+    chosen = select_points(support, rewritten, result.query_tokens, max_points, settings.mmr_lambda, per_reply)
     if not chosen:
         md = not_found_markdown(groups)
         return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,

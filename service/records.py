@@ -57,6 +57,7 @@ class ReplyHits:
     dense_best: float | None = None
     coverage: float = 0.0  # IDF-weighted share of the question's words found in this reply
     constraints_ok: bool = True  # the reply matches the years and districts the question names
+    covers: bool = False  # this reply alone counts as covering the question (Retriever.covers)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.reply.summary(), "score": self.score, "dense_rank": self.dense_rank,

@@ -178,9 +178,10 @@ class Retriever:
         presence = self.token_presence(q.content)
         for g in groups:
             g.coverage = self.coverage(presence, g.reply.id)
+            g.covers = self.covers(g)
         rel = groups[0].coverage if groups else 0.0
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(question, groups, q.tokens, rel, timings, answerable=bool(groups) and self.covers(groups[0]))
+        return SearchResult(question, groups, q.tokens, rel, timings, answerable=bool(groups) and groups[0].covers)
 
     def covers(self, g: ReplyHits) -> bool:
         """Does this reply answer the question? It must match the years and districts the question
