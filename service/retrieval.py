@@ -67,7 +67,7 @@ def analyse_query(question: str) -> QueryInfo:
     seen: set[str] = set()
     merged = [t for t in tokens + extra if not (t in seen or seen.add(t))]
     dept_words = set(extra) | {t for name in table.all_names() if name in question for t in tok.tokens(name)}
-    content = [t for t in tokens if t not in dept_words and not (t.isdigit() and int(t) in years)]
+    content = [t for t in tokens if t not in dept_words and not (t.isascii() and t.isdigit() and int(t) in years)]
     return QueryInfo(question, merged, depts, years, content)
 
 

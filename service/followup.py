@@ -1,0 +1,343 @@
+"""Rule-based follow-up rewriting for multi-turn questions (no LLM).
+
+A turn with its own topic words ("人社局在就业方面做了什么？") is a new question and is left alone.
+A turn without one reuses the previous turn's (rewritten) question and filters, replacing only
+what it names:
+
+- "那人社局呢？"        department → the department mention is replaced, filters.departments set
+- "2021年的呢？"        year → the year mention is replaced, filters.year_from/year_to set
+- "海门呢？" / "那XX区呢？" district → the place mention is replaced (text only)
+- "下一步呢？"          intent → the question's ending becomes "下一步有什么打算"
+- "那就业呢？"          short "那X呢" → the topic becomes X, department/year/place kept
+- "第二条具体怎么做的？" → the 2nd point of the previous answer (needs ``lookup_answer``):
+                           its sentence becomes the question, restricted to its reply
+                           (filters.number + date_from/date_to = its reply date)
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from index.departments import department_table
+from index.tokenize import default_tokenizer
+from service.filters import Filters
+
+LookupAnswer = Callable[[str], "dict[str, Any] | None"]
+
+YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年度?")
+# Districts and county-level places of 南通 (the corpus's home), plus a generic "XX区/县" at the start of a turn.
+DISTRICTS = ("通州", "海门", "崇川", "港闸", "如皋", "如东", "启东", "海安", "南通", "苏锡通", "通州湾")
+DISTRICT_RE = re.compile(r"(通州湾|苏锡通|" + "|".join(d for d in DISTRICTS if len(d) == 2) + r")(?:区|县|市)?")
+GENERIC_PLACE_RE = re.compile(r"^(?:那么?|还有)?\s*([\u4e00-\u9fff]{2}(?:区|县))")
+NOT_PLACE = {"全区", "我区", "本区", "城区", "社区", "园区", "辖区", "景区", "市区", "片区", "小区", "该区", "各区", "郊区",
+             "老区", "山区", "街区", "校区", "新区", "这个区", "那个区"}
+ORDINAL_RE = re.compile(r"第\s*([一二两三四五六七八九十\d]{1,3})\s*(?:条|点|项|个|部分)|(最后|末)\s*一\s*(?:条|点|项|个)")
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+PLAN_RE = re.compile(r"下一步|打算|计划|今后|将来|规划|准备")
+EFFECT_RE = re.compile(r"成效|效果|进展|成果")
+DONE_RE = re.compile(r"做了|哪些工作|什么工作|措施|举措|做法|怎么做|如何做|怎么落实|落实")
+INTENT_PHRASES = {"plan": "下一步有什么打算", "effect": "取得了哪些成效", "done": "做了哪些工作"}
+# the ending of a question that asks for work / plans / effects / the reply (replaced when the intent changes)
+INTENT_SPAN_RE = re.compile(
+    r"(?:目前|已经)?(?:都|还)?(?:做了|开展了|采取了|推进了|有)(?:哪些|什么|什么样的)(?:工作|措施|举措|做法)"
+    r"|下一步(?:还)?(?:有|将)?(?:什么|哪些)?(?:打算|计划|安排|工作|举措|措施)?"
+    r"|(?:取得了|有)(?:哪些|什么)(?:成效|进展|效果|成果)"
+    r"|(?:是)?(?:怎么|如何)(?:答复|回复|做)的?")
+# words that carry no topic in a follow-up turn
+FOLLOW_RE = re.compile(
+    r"^(?:那么?|还有|另外|其他|然后|再问一下|请问)|(?:呢|吗|吧|啊)$|的话|情况|怎么样|如何|具体|详细|内容|介绍|说说|展开|一下|更多"
+    r"|是谁|谁|哪个部门|哪个单位|负责|什么时候|时间|这个|那个|这方面|上述|以上|刚才|前面|上面|同样|它们?|其|该|此"
+    r"|做的|做了|怎么做|怎么|哪些|什么|有|方面|相关|工作|措施|举措|做法|答复|回复|的|了|在|是|和|与|及|呢")
+TOPIC_FOLLOW_RE = re.compile(r"^(?:那么?|还有|那关于|关于)?\s*(.{1,16}?)\s*(?:方面)?(?:的情况|情况)?(?:呢|怎么样|如何)[？?。！!\s]*$")
+STOP_TOPIC = {"一步", "下一步", "年度", "年"}
+
+
+@dataclass
+class Turn:
+    """What one question names, with the spans of those mentions."""
+
+    text: str
+    depts: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, canonical)
+    years: list[tuple[int, int, int]] = field(default_factory=list)
+    places: list[tuple[int, int, str]] = field(default_factory=list)
+    ordinal: int | None = None  # 1-based; -1 = the last
+    intent: str | None = None  # plan | effect | done
+    topic: list[str] = field(default_factory=list)  # topic words left after removing the above
+
+    @property
+    def names_something(self) -> bool:
+        return bool(self.depts or self.years or self.places)
+
+
+def dept_spans(text: str) -> list[tuple[int, int, str]]:
+    table = department_table()
+    spans: list[tuple[int, int, str]] = []
+    for name in table.all_names():
+        if len(name) < 2:
+            continue
+        for m in re.finditer(re.escape(name), text):
+            if any(s < m.end() and m.start() < e for s, e, _ in spans):
+                continue
+            spans.append((m.start(), m.end(), table.canonical_of[name]))
+    return sorted(spans)
+
+
+def _free(spans, s: int, e: int) -> bool:
+    return not any(a < e and s < b for a, b, *_ in spans)
+
+
+def place_spans(text: str, taken: list) -> list[tuple[int, int, str]]:
+    out = [(m.start(), m.end(), m.group(1)) for m in DISTRICT_RE.finditer(text) if _free(taken, m.start(), m.end())]
+    m = GENERIC_PLACE_RE.match(text)
+    if m and m.group(1) not in NOT_PLACE and _free(taken + out, m.start(1), m.end(1)):
+        out.append((m.start(1), m.end(1), m.group(1)[:-1]))
+    return sorted(out)
+
+
+def _cn_number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (CN_DIGITS.get(a, 1) if a else 1) * 10 + (CN_DIGITS.get(b, 0) if b else 0)
+    return CN_DIGITS.get(s)
+
+
+def analyse_turn(text: str) -> Turn:
+    t = Turn(text)
+    t.depts = dept_spans(text)
+    t.years = [(m.start(), m.end(), int(m.group(1))) for m in YEAR_RE.finditer(text)]
+    t.places = place_spans(text, t.depts + t.years)
+    m = ORDINAL_RE.search(text)
+    if m:
+        t.ordinal = -1 if m.group(2) else _cn_number(m.group(1))
+    if PLAN_RE.search(text):
+        t.intent = "plan"
+    elif EFFECT_RE.search(text):
+        t.intent = "effect"
+    elif DONE_RE.search(text):
+        t.intent = "done"
+    # residual: remove every mention, intent and follow-up word, then tokenise what is left
+    rest = list(text)
+    for s, e, *_ in [*t.depts, *t.years, *t.places]:
+        rest[s:e] = [" "] * (e - s)
+    residual = "".join(rest)
+    residual = ORDINAL_RE.sub(" ", residual)
+    residual = PLAN_RE.sub(" ", EFFECT_RE.sub(" ", DONE_RE.sub(" ", INTENT_SPAN_RE.sub(" ", residual))))
+    residual = re.sub(r"[，,。？?！!、；;：:\s“”\"'（）()]+", " ", residual).strip()
+    prev = None
+    while prev != residual:
+        prev = residual
+        residual = " ".join(FOLLOW_RE.sub(" ", part) for part in residual.split()).strip()
+    tok = default_tokenizer()
+    t.topic = [w for w in tok.tokens(residual, query=True)
+               if w not in STOP_TOPIC and not w.isdigit() and not (len(w) == 1 and "\u4e00" <= w <= "\u9fff")]
+    return t
+
+
+def is_followup(turn: Turn) -> bool:
+    """No topic words of its own (or a reference to a point of the previous answer)."""
+    if turn.ordinal is not None:
+        return True
+    return not turn.topic
+
+
+# -- text surgery ---------------------------------------------------------------------------------
+def _replace_spans(text: str, spans: list[tuple[int, int, Any]], new: str) -> str:
+    """Replace the first span with `new`, delete the others (with a connector left dangling)."""
+    out = text
+    for i, (s, e, _) in enumerate(sorted(spans, reverse=True)):
+        out = out[:s] + (new if i == len(spans) - 1 else "") + out[e:]
+    out = re.sub(r"[、和与及]+(?=[在的，,。？?])", "", out)
+    out = re.sub(r"([、和与及])[、和与及]+", r"\1", out)
+    return re.sub(r"^[、和与及]+", "", out)
+
+
+def _insert_after_prefix(text: str, new: str) -> str:
+    """Insert `new` after a leading year and place (e.g. 2023年通州|人社局在…)."""
+    pos = 0
+    m = YEAR_RE.match(text)
+    if m:
+        pos = m.end()
+    for s, e, _ in place_spans(text, []):
+        if s == pos:
+            pos = e
+            break
+    return text[:pos] + new + text[pos:]
+
+
+def _with_intent(text: str, intent: str) -> str:
+    phrase = INTENT_PHRASES[intent]
+    spans = list(INTENT_SPAN_RE.finditer(text))
+    if spans:
+        m = spans[-1]
+        return text[:m.start()] + phrase + text[m.end():]
+    body = text.rstrip("？?。！! ")
+    return f"{body}{phrase}？"
+
+
+def _topic_of(text: str) -> str:
+    """The previous question without its year, place, department and intent (for "那X呢")."""
+    t = analyse_turn(text)
+    out = list(text)
+    for s, e, *_ in [*t.depts, *t.years, *t.places]:
+        out[s:e] = [""] * (e - s)
+    body = INTENT_SPAN_RE.sub("", "".join(out))
+    return body.strip("？?。！! ，,")
+
+
+def _prefix(text: str) -> str:
+    """Year, place and department mentions of `text`, in order, as one prefix."""
+    t = analyse_turn(text)
+    parts = sorted([*t.years, *t.places, *t.depts])
+    return "".join(text[s:e] for s, e, _ in parts)
+
+
+# -- filters --------------------------------------------------------------------------------------
+def _merge_filters(prev: Filters | None, request: Filters | None) -> Filters | None:
+    """The previous turn's effective filters, overridden by the fields this request sets."""
+    if prev is None:
+        return request
+    if request is None or request.is_empty():
+        return prev
+    return dataclasses.replace(prev, **{k: v for k, v in request.__dict__.items() if v})
+
+
+def _apply(filters: Filters | None, turn: Turn) -> Filters | None:
+    if not turn.names_something:
+        return filters
+    f = filters or Filters()
+    upd: dict[str, Any] = {"number": None, "date_from": None, "date_to": None}  # a reply pinned by "第N条" is released
+    if turn.depts:
+        upd["departments"] = list(dict.fromkeys(c for _, _, c in turn.depts))
+    if turn.years:
+        ys = [y for _, _, y in turn.years]
+        upd["year_from"], upd["year_to"] = min(ys), max(ys)
+    return dataclasses.replace(f, **upd)
+
+
+def filters_from_dict(d: dict[str, Any] | None) -> Filters | None:
+    if not d:
+        return None
+    known = {f.name for f in dataclasses.fields(Filters)}
+    return Filters(**{k: v for k, v in d.items() if k in known})
+
+
+# -- the rewriter ---------------------------------------------------------------------------------
+def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
+                 prev_answer: dict[str, Any] | None = None) -> tuple[str, Filters | None, bool]:
+    """Rewrite one turn against a context; returns (text, filters, was_a_followup)."""
+    turn = analyse_turn(question)
+    if turn.topic and turn.ordinal is None:
+        m = TOPIC_FOLLOW_RE.match(question.strip())
+        if m and len(turn.topic) <= 3 and not turn.names_something:
+            topic = m.group(1).strip()
+            prefix = _prefix(ctx_text)
+            old_topic = _topic_of(ctx_text)
+            intent = next((k for k, v in INTENT_PHRASES.items() if v in ctx_text), None) or "done"
+            if old_topic.startswith("在") or not prefix:
+                return f"{prefix}在{topic}方面{INTENT_PHRASES[intent]}？", ctx_filters, True
+            return f"{prefix}{topic}{INTENT_PHRASES[intent]}？", ctx_filters, True
+        return question, None, False
+
+    if turn.ordinal is not None and prev_answer:
+        points = prev_answer.get("points") or []
+        k = turn.ordinal
+        if points and (k == -1 or 1 <= k <= len(points)):
+            p = points[k - 1] if k > 0 else points[-1]
+            cites = {c["n"]: c for c in prev_answer.get("citations") or []}
+            c = next((cites[n] for n in p.get("citations", []) if n in cites), None)
+            text = f"“{p['text'].strip()}”具体是怎么做的？"
+            f = ctx_filters or Filters()
+            if c is not None:
+                pin: dict[str, Any] = {"departments": [], "year_from": None, "year_to": None, "proposer": None,
+                                       "number": c.get("number") or None,
+                                       "date_from": c.get("reply_date") or None, "date_to": c.get("reply_date") or None}
+                if not pin["number"] and c.get("proposer"):
+                    pin["proposer"] = c["proposer"]
+                f = dataclasses.replace(f, **pin)
+            return text, f, True
+
+    text = ctx_text
+    if turn.years:
+        ys = sorted({y for _, _, y in turn.years})
+        new = "、".join(f"{y}年" for y in ys)
+        old = list(YEAR_RE.finditer(text))
+        text = _replace_spans(text, [(m.start(), m.end(), None) for m in old], new) if old else new + text
+    if turn.places:
+        new = "、".join(dict.fromkeys(question[s:e] for s, e, _ in turn.places))
+        old = place_spans(text, dept_spans(text))
+        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new)
+    if turn.depts:
+        new = "、".join(dict.fromkeys(question[s:e] for s, e, _ in turn.depts))
+        old = dept_spans(text)
+        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new)
+    if turn.intent and not (turn.intent == "done" and turn.names_something):
+        text = _with_intent(text, turn.intent)
+    return text, _apply(ctx_filters, turn), True
+
+
+def retrieval_query(text: str, filters: Filters | None) -> str:
+    """`text` without the department and year mentions that `filters` already enforce.
+
+    A rewritten follow-up names them for the reader ("2021年通州人社局在…"), but as query words they only
+    lower the lexical coverage of the replies the filters already restrict to."""
+    if filters is None:
+        return text
+    table = department_table()
+    wanted = {table.canonical(d) for d in filters.departments}
+    drop: list[tuple[int, int, Any]] = [sp for sp in dept_spans(text) if sp[2] in wanted]
+    if filters.year_from and filters.year_from == filters.year_to:
+        drop += [(m.start(), m.end(), None) for m in YEAR_RE.finditer(text) if int(m.group(1)) == filters.year_from]
+    if not drop:
+        return text
+    out = text
+    for s, e, _ in sorted(drop, reverse=True):
+        out = out[:s] + out[e:]
+    out = re.sub(r"[、和与及]+(?=[在的，,。？?])", "", out)
+    out = re.sub(r"^[、和与及]+", "", out).strip()
+    return out if re.search(r"[\u4e00-\u9fff\w]", out) else text
+
+
+def rewrite(question: str, history: list[dict], filters: Filters | None,
+            lookup_answer: LookupAnswer | None = None) -> tuple[str, Filters | None]:
+    """The question to retrieve with, and the filters to apply, given the conversation so far.
+
+    history: earlier turns, oldest first, each {"question": ..., "answer_id": optional}.
+    lookup_answer: answer_id -> the stored answer (with "rewritten_question", "filters", "points",
+    "citations"); with it, earlier turns are taken as they were answered and "第N条" works.
+    """
+    if not history:
+        return question, filters
+    ctx_text: str | None = None
+    ctx_filters: Filters | None = filters
+    prev_answer: dict[str, Any] | None = None
+    for h in history:
+        q = str(h.get("question") or "").strip()
+        stored = lookup_answer(h["answer_id"]) if lookup_answer and h.get("answer_id") else None
+        if stored is not None:
+            ctx_text = stored.get("rewritten_question") or stored.get("question") or q
+            ctx_filters = _merge_filters(filters_from_dict(stored.get("filters")), filters)
+            prev_answer = stored
+            continue
+        prev_answer = None
+        if not q:
+            continue
+        if ctx_text is None:
+            ctx_text, ctx_filters = q, filters
+            continue
+        t, f, follow = rewrite_turn(q, ctx_text, ctx_filters)
+        ctx_text, ctx_filters = (t, f) if follow else (q, filters)
+    if ctx_text is None:
+        return question, filters
+    text, f, follow = rewrite_turn(question, ctx_text, ctx_filters, prev_answer)
+    if not follow:
+        return question, filters
+    if f is not None and f.is_empty():
+        f = None
+    return text, f

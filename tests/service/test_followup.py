@@ -1,0 +1,133 @@
+"""Rule-based follow-up rewriting: what is a follow-up, what it keeps and what it replaces."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.filters import Filters
+from service.followup import analyse_turn, is_followup, rewrite
+from tests.conftest import SEED_QUESTION
+
+Q = SEED_QUESTION  # 通州在产教融合方面做了哪些工作？
+H = [{"question": Q}]
+
+
+@pytest.mark.parametrize("turn, followup", [
+    ("那人社局呢？", True), ("2021年的呢？", True), ("第二条具体怎么做的？", True), ("海门呢", True),
+    ("下一步呢？", True), ("具体有哪些成效？", True), ("还有呢", True), ("那崇川区的情况怎么样", True),
+    ("人社局在就业方面做了什么？", False), ("关于优化公交线路的建议是怎么答复的？", False), (Q, False),
+    ("2022年农村养老服务有哪些进展？", False),
+])
+def test_what_is_a_followup(turn, followup):
+    assert is_followup(analyse_turn(turn)) is followup
+
+
+def test_no_history_or_new_question_is_unchanged():
+    f = Filters(year_from=2023)
+    assert rewrite("那人社局呢？", [], f) == ("那人社局呢？", f)
+    assert rewrite("人社局在就业方面做了什么？", H, f) == ("人社局在就业方面做了什么？", f)
+
+
+def test_department_followup_keeps_topic_and_changes_department():
+    text, f = rewrite("那人社局呢？", H, None)
+    assert text == "通州人社局在产教融合方面做了哪些工作？"
+    assert f.departments == ["人力资源和社会保障局"]
+    text, f = rewrite("那人社局呢？", [{"question": "教体局在产教融合方面做了哪些工作？"}], None)
+    assert text == "人社局在产教融合方面做了哪些工作？"
+
+
+def test_year_followup_keeps_topic_and_department():
+    hist = [{"question": Q}, {"question": "那人社局呢？"}]
+    text, f = rewrite("2021年的呢？", hist, None)
+    assert text == "2021年通州人社局在产教融合方面做了哪些工作？"
+    assert (f.year_from, f.year_to, f.departments) == (2021, 2021, ["人力资源和社会保障局"])
+    text, f = rewrite("2021年的呢？", [{"question": "2023年教体局在产教融合方面做了哪些工作？"}], Filters(departments=["教体局"]))
+    assert text == "2021年教体局在产教融合方面做了哪些工作？"
+    assert (f.year_from, f.year_to, f.departments) == (2021, 2021, ["教体局"])
+
+
+def test_place_intent_and_topic_followups():
+    assert rewrite("海门呢？", H, None)[0] == "海门在产教融合方面做了哪些工作？"
+    assert rewrite("那崇川区的情况怎么样", H, None)[0] == "崇川区在产教融合方面做了哪些工作？"
+    assert rewrite("下一步有什么打算？", H, None)[0] == "通州在产教融合方面下一步有什么打算？"
+    assert rewrite("取得了哪些成效？", H, None)[0] == "通州在产教融合方面取得了哪些成效？"
+    text, f = rewrite("那就业呢？", [{"question": "2023年人社局在产教融合方面做了哪些工作？"}], Filters(year_from=2023))
+    assert text == "2023年人社局在就业方面做了哪些工作？" and f.year_from == 2023
+
+
+def test_request_filters_are_carried():
+    text, f = rewrite("那人社局呢？", H, Filters(year_from=2022, year_to=2023, proposer="戴红玲"))
+    assert (f.year_from, f.year_to, f.proposer, f.departments) == (2022, 2023, "戴红玲", ["人力资源和社会保障局"])
+
+
+def _stored(points, citations, rewritten=Q, filters=None):
+    return {"answer_id": "a1", "question": Q, "rewritten_question": rewritten, "filters": filters or {},
+            "points": points, "citations": citations}
+
+
+def test_point_reference_uses_the_previous_answer():
+    cit = {"n": 1, "reply_id": "28_20230630", "number": "28", "reply_date": "2023-06-30", "proposer": "戴红玲"}
+    prev = _stored([{"text": "第一点。", "citations": [1]}, {"text": "新增五年制高职专业3个;", "citations": [1]}], [cit])
+    lookup = {"a1": prev}.get
+    text, f = rewrite("第二条具体怎么做的？", [{"question": Q, "answer_id": "a1"}], None, lookup_answer=lookup)
+    assert "新增五年制高职专业3个" in text
+    assert (f.number, f.date_from, f.date_to) == ("28", "2023-06-30", "2023-06-30")
+    text, _ = rewrite("最后一条呢？", [{"question": Q, "answer_id": "a1"}], None, lookup_answer=lookup)
+    assert "新增五年制高职专业3个" in text
+    # out of range, or without a lookup: falls back to the previous topic, no restriction
+    text, f = rewrite("第九条具体怎么做的？", [{"question": Q, "answer_id": "a1"}], None, lookup_answer=lookup)
+    assert "产教融合" in text and (f is None or not f.number)
+    text, f = rewrite("第二条具体怎么做的？", H, None)
+    assert "产教融合" in text and f is None
+
+
+def test_stored_rewritten_question_is_the_context():
+    prev = _stored([], [], rewritten="通州人社局在产教融合方面做了哪些工作？", filters={"departments": ["人力资源和社会保障局"]})
+    text, f = rewrite("2021年的呢？", [{"question": Q}, {"question": "那人社局呢？", "answer_id": "a1"}], None,
+                      lookup_answer={"a1": prev}.get)
+    assert text == "2021年通州人社局在产教融合方面做了哪些工作？"
+    assert f.departments == ["人力资源和社会保障局"] and f.year_from == 2021
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings, with_ui=False)) as c:
+        yield c
+
+
+def test_followups_over_http(client):
+    first = client.post("/api/ask", json={"question": Q}).json()
+    hist = [{"question": Q, "answer_id": first["answer_id"]}]
+    r = client.post("/api/ask", json={"question": "那人社局呢？", "history": hist}).json()
+    assert r["question"] == "那人社局呢？" and r["rewritten_question"] == "通州人社局在产教融合方面做了哪些工作？"
+    assert r["filters"] == {"departments": ["人力资源和社会保障局"]}
+    assert not r["no_answer"]  # 人社局 is a co-unit of the seed reply
+    hist.append({"question": "那人社局呢？", "answer_id": r["answer_id"]})
+    r = client.post("/api/ask", json={"question": "2021年的呢？", "history": hist}).json()
+    assert r["rewritten_question"] == "2021年通州人社局在产教融合方面做了哪些工作？"
+    assert r["filters"]["year_from"] == 2021 and r["no_answer"]  # the seed is from 2023: not found, no 2023 answer
+
+    second = first["points"][1]
+    r = client.post("/api/ask", json={"question": "第二条具体怎么做的？", "history": hist[:1]}).json()
+    assert second["text"].strip() in r["rewritten_question"]
+    assert r["filters"]["number"] == "28" and not r["no_answer"]
+    assert any(p["text"] == second["text"] for p in r["points"])
+    assert {c["reply_id"] for c in r["citations"]} == {second["reply_id"]}
+
+
+def test_followup_without_answer_ids_over_http(client):
+    r = client.post("/api/ask", json={"question": "下一步有什么打算？", "history": [{"question": Q}]}).json()
+    assert r["rewritten_question"] == "通州在产教融合方面下一步有什么打算？"
+    assert r["points"] and r["points"][0]["kind"] == "plan"
+    r = client.post("/api/ask", json={"question": "那人社局呢？", "history": [{"question": Q, "answer_id": "unknown"}]})
+    assert r.status_code == 200 and r.json()["rewritten_question"] == "通州人社局在产教融合方面做了哪些工作？"
+
+
+def test_retrieval_query_drops_what_the_filters_enforce():
+    from service.followup import retrieval_query
+
+    f = Filters(year_from=2021, year_to=2021, departments=["人力资源和社会保障局"])
+    assert retrieval_query("2021年通州人社局在产教融合方面做了哪些工作？", f) == "通州在产教融合方面做了哪些工作？"
+    assert retrieval_query("2021年通州人社局在产教融合方面做了哪些工作？", None).startswith("2021年")
+    assert retrieval_query("人社局", Filters(departments=["人社局"])) == "人社局"  # never empty
