@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.labels import has_facts
 from index.records import EVIDENCE_LABELS, Chunk, Reply
@@ -40,9 +41,15 @@ class _Cand:
         return self.reply.text[self.start:self.end]
 
 
-def _bigrams(s: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _bigrams(s: str) -> frozenset[str]:
     s = re.sub(r"\W", "", s)
-    return {s[i:i + 2] for i in range(len(s) - 1)}
+    return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+
+
+@lru_cache(maxsize=65536)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(default_tokenizer().tokens(text))
 
 
 def _similar(a: str, b: str) -> float:
@@ -66,8 +73,7 @@ def _sentences_of(group: ReplyHits) -> list[_Cand]:
 
 
 def _score(c: _Cand, qtokens: set[str], plan_first: bool) -> float:
-    tok = default_tokenizer()
-    words = set(tok.tokens(c.text + " " + " ".join(c.chunk.heading_path)))
+    words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
     lexical = len(words & qtokens) / max(1, len(qtokens))
     s = 0.45 * c.chunk_score + 0.35 * lexical
     if has_facts(c.text):
