@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
 
     # answering
-    max_points: int = Field(8, ge=1, le=30)
+    max_points: int = Field(10, ge=1, le=30, description="points in an answer (two thirds done-type, one third plans)")
     min_relevance: float = Field(0.4, ge=0, le=1, description="share of the question's words (IDF-weighted) the best reply must contain to count as covering it")
     min_dense_coverage: float = Field(0.15, ge=0, le=1, description="with a dense score at the model's bar, this much word coverage suffices")
     dense_sure_margin: float = Field(0.02, ge=0, description="a dense score this far above the bar suffices alone")

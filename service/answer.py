@@ -181,6 +181,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
     else:
         support = [top] + [g for g in groups[1:3] if g.covers and g.coverage >= SUPPORT_RATIO * top.coverage]
         max_points, per_reply = settings.max_points, None
+    if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
+        support = [g for g in support if g.department_ok]
     chosen = select_points(support, rewritten, result.query_tokens, max_points, settings.mmr_lambda, per_reply)
     if not chosen:
         md = not_found_markdown(groups)

@@ -57,6 +57,7 @@ class ReplyHits:
     dense_best: float | None = None
     coverage: float = 0.0  # IDF-weighted share of the question's words found in this reply
     constraints_ok: bool = True  # the reply matches the years and districts the question names
+    department_ok: bool | None = None  # None: the question names no department; else whether this reply involves it
     covers: bool = False  # this reply alone counts as covering the question (Retriever.covers)
 
     def to_dict(self) -> dict[str, Any]:

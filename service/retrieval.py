@@ -148,10 +148,12 @@ class Retriever:
         boost = s.constraint_boost / (s.rrf_k + 1)
         places = sorted({full for short, full in self.places.items() if short in question})
         ok: dict[int, bool] = {}
+        dept_ok: dict[int, bool] = {}
         for ri in list(reply_scores):
             r = self.index.replies[self.index.reply_ids[ri]]
-            if q.departments and set(q.departments) & set(r.units + ([department_table().canonical(r.signer)] if r.signer else [])):
-                reply_scores[ri] += boost
+            if q.departments:
+                dept_ok[ri] = bool(set(q.departments) & set(r.units + ([department_table().canonical(r.signer)] if r.signer else [])))
+                reply_scores[ri] += boost * dept_ok[ri]
             year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
             place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
             reply_scores[ri] += boost * (sum(year_ok) + 2 * sum(place_ok))
@@ -174,7 +176,8 @@ class Retriever:
             dense_best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
             groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
                                     d_rep.index(ri) + 1 if ri in d_rep else None,
-                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri]))
+                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri],
+                                    department_ok=dept_ok.get(ri)))
         presence = self.token_presence(q.content)
         for g in groups:
             g.coverage = self.coverage(presence, g.reply.id)
