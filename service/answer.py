@@ -106,7 +106,7 @@ def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], ma
                 continue
             red = max((_similar(c.text, o.text) for o in chosen), default=0.0)
             v = mmr_lambda * c.score - (1 - mmr_lambda) * red
-            if red > 0.6:
+            if red > 0.75:  # a near-duplicate (e.g. the same measure in another year's letter)
                 continue
             if v > best_v:
                 best_i, best_v = i, v
