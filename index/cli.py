@@ -37,18 +37,14 @@ def print_build(res: BuildResult, settings: Settings) -> None:
     from index import loader
 
     rep = res.report
-    summary = getattr(loader, "format_summary", None)
-    if summary is not None:
-        console.print(summary(rep))
-    else:
-        for s in rep.skipped:
-            console.print(f"[yellow]skipped[/] {s.path}: {s.reason}")
+    console.print(loader.summary_table(rep))
     for w in rep.warnings:
-        console.print(f"[yellow]warning[/] {w}")
+        console.print(f"warning: {w}", markup=False, highlight=False)
     console.print(
         f"index {settings.resolved_index_dir} → version {res.version}: {res.replies} replies, {res.chunks} chunks; "
         f"embedded {res.embedded} new chunks ({res.chars_embedded} chars, {res.embed_rate:.0f} chars/s), "
-        f"reused {res.reused} from cache; {res.total_seconds:.1f}s in all"
+        f"reused {res.reused} from cache; {res.total_seconds:.1f}s in all",
+        markup=False, highlight=False,
     )
 
 

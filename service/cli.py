@@ -8,12 +8,24 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from index.cli import IndexOpt, app as index_app, make_settings
 from index.errors import DafuError
 
+class _Group(TyperGroup):
+    """Domain errors become one clear line on stderr and exit status 2 (no traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DafuError as e:
+            Console(stderr=True).print(f"错误 (error): {e}", markup=False, highlight=False)
+            raise typer.Exit(2) from e
+
+
 app = typer.Typer(help="dafu 答复通: 政协提案/人大建议答复问答 (cited answers over government replies)",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=_Group)
 app.add_typer(index_app, name="index")
 err = Console(stderr=True)
 
@@ -97,9 +109,6 @@ _register_plugins()
 def main() -> None:
     try:
         app()
-    except DafuError as e:
-        err.print(f"[red]错误 (error):[/] {e}")
-        sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted; the index was not changed unless a swap had completed")
         sys.exit(130)
