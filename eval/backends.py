@@ -83,7 +83,8 @@ class InProcessBackend:
         rec = _RecordingRetriever(self.retriever, RETRIEVAL_DEPTH)
         t0 = time.perf_counter()
         try:
-            filters = Filters(**item.filters) if item.filters else None
+            known = {k: v for k, v in (item.filters or {}).items() if k in Filters.__dataclass_fields__}
+            filters = Filters(**known) if known else None
             ans = answer_question(rec, item.question, filters, top_k=self.settings.top_k, history=history)
         except DafuError as e:
             return Response({}, [], [], (time.perf_counter() - t0) * 1000, f"{type(e).__name__}: {e}", notes=notes)

@@ -116,9 +116,12 @@ def _describe(e) -> str:
 def _ref(raw: Any) -> Ref:
     if isinstance(raw, str):
         return Ref(id=raw)
+    from index.dates import parse_date
+
     num = raw.get("number")
-    return Ref(id=raw.get("id"), number=None if num is None else str(num), reply_date=raw.get("reply_date"),
-               path=raw.get("path"))
+    date = raw.get("reply_date")
+    date = (parse_date(str(date)) or str(date)) if date else None
+    return Ref(id=raw.get("id"), number=None if num is None else str(num), reply_date=date, path=raw.get("path"))
 
 
 def parse_lines(lines: Iterable[str], name: str = "<gold>") -> list[GoldItem]:
