@@ -116,6 +116,8 @@ class ServiceCore:
         self.store = IndexStore(settings.resolved_index_dir)
         self._feedback: FeedbackStore | None = None
         self._feedback_lock = threading.Lock()
+        self._last_check = 0.0
+        self._reloading = threading.Event()
 
     # -- life cycle -------------------------------------------------------------------------------
     @property
@@ -169,7 +171,37 @@ class ServiceCore:
         st = self._state
         if st is None:
             raise self._load_error or IndexNotFoundError(f"no index loaded from {self.settings.resolved_index_dir}")
+        self._maybe_reload(st)
         return st
+
+    def _maybe_reload(self, st: IndexState, every_s: float = 2.0) -> None:
+        """Pick up a version written by another process (`dafu index add` while serving): at most every
+        `every_s` seconds look at CURRENT; a newer version is loaded in the background and swapped in,
+        requests meanwhile keep using the one they hold."""
+        now = time.monotonic()
+        if now - self._last_check < every_s or self._reloading.is_set():
+            return
+        self._last_check = now
+        try:
+            cur = self.store.current_version()
+        except DafuError:
+            return
+        if cur is None or cur.name == st.index.version:
+            return
+        self._reloading.set()
+
+        def work() -> None:
+            try:
+                with self._write_lock:
+                    live = self.store.current_version()
+                    if live is not None and self._state is not None and live.name != self._state.index.version:
+                        self._swap(self.store.load())
+            except Exception:  # a bad new version must not take down the one being served
+                pass
+            finally:
+                self._reloading.clear()
+
+        threading.Thread(target=work, name="dafu-reload", daemon=True).start()
 
     @property
     def ready(self) -> bool:

@@ -167,3 +167,30 @@ def test_concurrent_asks_during_index_swaps(admin, admin_settings):
         for rel in j["related"]:
             assert rel["id"] in texts
     assert any(c["number"] != "28" for _, j in results for c in j["citations"]), "no answer used an added reply"
+
+
+def test_version_written_by_another_process_is_picked_up(settings, tmp_path, seed_text):
+    """`dafu index add` while `dafu serve` runs: the service swaps the new version in by itself."""
+    import time
+
+    from index.builder import Indexer
+    from service.core import ServiceCore
+    from tests.conftest import SEED_DIR
+
+    Indexer(settings).build([SEED_DIR])
+    core = ServiceCore(settings)
+    core.start()
+    before = core.state().index.version
+    extra = tmp_path / "extra.txt"
+    extra.write_text(seed_text.replace("建议/提案号: 28", "建议/提案号: 31").replace("产教融合", "养老服务"), encoding="utf-8")
+    Indexer(settings).add([extra])  # as another process would
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        core._last_check = 0.0
+        st = core.state()
+        if st.index.version != before:
+            break
+        time.sleep(0.1)
+    assert core.state().index.version != before
+    assert len(core.state().index.replies) == 2
+    core.close()
