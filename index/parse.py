@@ -140,11 +140,14 @@ def detect_kind(text: str, reply_start: int) -> tuple[str, str]:
 
 
 QUOTED_TITLE_RE = re.compile(r"[“\"《「]\s*(关于[^”\"》」\n]{4,80}?)\s*[”\"》」]")
+# unquoted: 您提出的关于加强…的建议收悉 / 您领衔提出的关于…的提案已收悉
+BARE_TITLE_RE = re.compile(r"提出的(?:第\s*\d+\s*号)?(关于[^\n“”《》。；;]{4,80}?的(?:建议|提案|议案))(?=\s*(?:已\s*)?收悉|[，,。]|\s*的(?:提案|建议))")
 
 
 def title_from_letter(text: str, start: int, end: int) -> tuple[str, int, int] | None:
-    """The proposal title quoted in the first lines of a letter: 您提出的“关于…的建议”… -> (title, start, end)."""
-    m = QUOTED_TITLE_RE.search(text, start, min(end, start + 600))
+    """The proposal title named in the first lines of a letter: 您提出的“关于…的建议”… -> (title, start, end)."""
+    stop = min(end, start + 600)
+    m = QUOTED_TITLE_RE.search(text, start, stop) or BARE_TITLE_RE.search(text, start, stop)
     if not m:
         return None
     return m.group(1), m.start(1), m.end(1)

@@ -118,3 +118,19 @@ def test_directory_is_read_recursively_and_bad_files_skipped(tmp_path, seed_text
     assert sorted(r.number for r in rep.replies) == ["28", "29"]
     assert [s.path for s in rep.skipped] == [str(tmp_path / "bad.txt")]
     assert "expected" in rep.skipped[0].reason
+
+
+@pytest.mark.parametrize("letter,title", [
+    ("张三委员：\n您提出的关于加强农村公路养护的建议收悉，现答复如下：", "关于加强农村公路养护的建议"),
+    ("李四代表：\n您领衔提出的关于推进老旧小区改造的提案已收悉。", "关于推进老旧小区改造的提案"),
+    ("您提出的《关于发展夜间经济的建议》收悉。", "关于发展夜间经济的建议"),
+    ("您提出的第28号关于职业教育的建议，我局高度重视。", "关于职业教育的建议"),
+    ("我局认真研究了有关意见。", None),
+])
+def test_title_named_in_the_letter(letter, title):
+    from index.parse import title_from_letter
+
+    found = title_from_letter(letter, 0, len(letter))
+    assert (found[0] if found else None) == title
+    if found:
+        assert letter[found[1]:found[2]] == title
