@@ -58,6 +58,7 @@ class ReplyHits:
     coverage: float = 0.0  # IDF-weighted share of the question's words found in this reply
     constraints_ok: bool = True  # the reply matches the years and districts the question names
     department_ok: bool | None = None  # None: the question names no department; else whether this reply involves it
+    identified: bool = False  # the question names this reply's proposal number or proposer
     covers: bool = False  # this reply alone counts as covering the question (Retriever.covers)
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from service.fusion import rrf
 from service.records import Hit, ReplyHits, SearchResult
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,4})\s*号(?:提案|建议|议案)?")
 PLACE_RE = re.compile(r"(?:省|市)?([\u4e00-\u9fff]{2,3}?(?:区|县|市))(?=[\u4e00-\u9fff]{2,}(?:局|委|办|会|中心|院|政府))")
 # dense cosine above which a reply counts as covering the question even with few shared words,
 # per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
@@ -67,7 +68,9 @@ def analyse_query(question: str) -> QueryInfo:
     seen: set[str] = set()
     merged = [t for t in tokens + extra if not (t in seen or seen.add(t))]
     dept_words = set(extra) | {t for name in table.all_names() if name in question for t in tok.tokens(name)}
-    content = [t for t in tokens if t not in dept_words and not (t.isascii() and t.isdigit() and int(t) in years)]
+    numbers = set(NUMBER_RE.findall(question))
+    content = [t for t in tokens if t not in dept_words and t not in numbers
+               and not (t.isascii() and t.isdigit() and int(t) in years)]
     return QueryInfo(question, merged, depts, years, content)
 
 
@@ -81,6 +84,7 @@ class Retriever:
         if settings.retriever != "bm25" and index.manifest["model"] != settings.embed_model:
             raise ModelMismatchError(index.manifest["model"], index.manifest["dim"], settings.embed_model)
         self.places = known_places(index)
+        self.proposers = {r.proposer for r in index.replies.values() if len(r.proposer) >= 2}
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
 
@@ -147,8 +151,11 @@ class Retriever:
         reply_scores = rrf({"dense": d_rep, "bm25": b_rep}, weights, s.rrf_k)
         boost = s.constraint_boost / (s.rrf_k + 1)
         places = sorted({full for short, full in self.places.items() if short in question})
+        numbers = {n.lstrip("0") for n in NUMBER_RE.findall(question)}
+        named = {p for p in self.proposers if p in question}
         ok: dict[int, bool] = {}
         dept_ok: dict[int, bool] = {}
+        ident: dict[int, bool] = {}
         for ri in list(reply_scores):
             r = self.index.replies[self.index.reply_ids[ri]]
             if q.departments:
@@ -158,6 +165,9 @@ class Retriever:
             place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
             reply_scores[ri] += boost * (sum(year_ok) + 2 * sum(place_ok))
             ok[ri] = all(year_ok) and (not place_ok or any(place_ok))
+            # the question names this reply's proposal number or proposer
+            ident[ri] = bool(numbers & {d.lstrip("0") for d in re.findall(r"\d+", r.number)[-1:]}) or r.proposer in named
+            reply_scores[ri] += 2 * boost * ident[ri]
         best = sorted(reply_scores, key=lambda ri: -reply_scores[ri])[:top_k]
 
         by_reply: dict[int, list[Hit]] = {ri: [] for ri in best}
@@ -177,22 +187,24 @@ class Retriever:
             groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
                                     d_rep.index(ri) + 1 if ri in d_rep else None,
                                     b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri],
-                                    department_ok=dept_ok.get(ri)))
+                                    department_ok=dept_ok.get(ri), identified=ident[ri]))
         presence = self.token_presence(q.content)
         for g in groups:
             g.coverage = self.coverage(presence, g.reply.id)
-            g.covers = self.covers(g)
+            g.covers = self.covers(g, has_content=bool(presence[0]))
         rel = groups[0].coverage if groups else 0.0
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(question, groups, q.tokens, rel, timings, answerable=bool(groups) and groups[0].covers)
 
-    def covers(self, g: ReplyHits) -> bool:
+    def covers(self, g: ReplyHits, has_content: bool = True) -> bool:
         """Does this reply answer the question? It must match the years and districts the question
         names, and share enough of its words, or be very close in meaning (dense score), or both
         (thresholds measured on eval/dev, see docs/tuning.md)."""
         if not g.constraints_ok:
             return False
         s = self.settings
+        if g.identified and (not has_content or g.coverage >= s.min_dense_coverage):
+            return True  # 第47号提案… / 戴红玲委员的提案…, and the rest of the question fits
         if g.coverage >= s.min_relevance:
             return True
         if self.min_dense is None or g.dense_best is None:

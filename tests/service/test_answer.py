@@ -59,3 +59,17 @@ def test_plan_question_leads_with_plans(seed_retriever):
 def test_plain_text_copy(seed_answer):
     txt = seed_answer.plain_text()
     assert "[1]" in txt and "来源" in txt and "戴红玲" in txt
+
+
+@pytest.mark.parametrize("question,found", [
+    ("第28号提案是怎么答复的？", True),
+    ("28号建议讲了什么", True),
+    ("戴红玲委员的提案答复了什么？", True),
+    ("第5号提案怎么答复的", False),  # no such number
+    ("戴红玲委员关于城市公交的提案怎么答复的？", False),  # her reply is not about buses
+])
+def test_questions_naming_number_or_proposer(seed_retriever, question, found):
+    a = answer_question(seed_retriever, question)
+    assert a.no_answer is (not found)
+    if found:
+        assert a.citations[0].number == "28"
