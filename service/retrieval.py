@@ -188,7 +188,8 @@ class Retriever:
                                     d_rep.index(ri) + 1 if ri in d_rep else None,
                                     b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri],
                                     department_ok=dept_ok.get(ri), identified=ident[ri]))
-        presence = self.token_presence(q.content)
+        content = [t for t in q.content if not any(t in p for p in named)]  # names are matched above
+        presence = self.token_presence(content)
         for g in groups:
             g.coverage = self.coverage(presence, g.reply.id)
             g.covers = self.covers(g, has_content=bool(presence[0]))
