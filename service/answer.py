@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from index.departments import department_table
 from index.labels import has_facts
 from index.records import EVIDENCE_LABELS, Chunk, Reply
 from index.settings import Settings
@@ -24,6 +25,9 @@ SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the question 
 # questions over several replies: 各区…分别, 历年, 哪些提案, or a department's replies in general
 MULTI_Q = re.compile(r"各区|各地|各部门|分别|历年|各年|每年|哪些提案|哪些建议|哪些答复|答复了哪些|有哪些答复|都有哪些|的答复有哪些|的答复提到")
 MULTI_MAX_REPLIES = 4
+# "which proposals did <department> answer?": list that department's replies, two points each
+LIST_Q = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(?:提案|建议|议案)|哪些(?:提案|建议|议案)")
+LIST_MAX_REPLIES = 8
 
 
 @dataclass
@@ -84,7 +88,7 @@ def _score(c: _Cand, qtokens: set[str], plan_first: bool) -> float:
 
 
 def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], max_points: int,
-                  mmr_lambda: float = 0.7, per_reply: int | None = None) -> list[_Cand]:
+                  mmr_lambda: float = 0.7, per_reply: int | None = None, by_reply: bool = False) -> list[_Cand]:
     """Pick the sentences that answer the question: done first (plan first for 下一步 questions), no near-duplicates."""
     plan_first = bool(PLAN_Q.search(question)) and not re.search(r"做了|已经|成效", question)
     cands = [c for g in groups for c in _sentences_of(g)]
@@ -118,7 +122,10 @@ def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], ma
         chosen.append(c)
     order = {g.reply.id: i for i, g in enumerate(groups)}
     first = "plan" if plan_first else "done"
-    chosen.sort(key=lambda c: (c.label != first, order[c.reply.id], c.start))
+    if by_reply:
+        chosen.sort(key=lambda c: (order[c.reply.id], c.label != first, c.start))
+    else:
+        chosen.sort(key=lambda c: (c.label != first, order[c.reply.id], c.start))
     return chosen
 
 
@@ -135,16 +142,24 @@ def _cite_line(c: Citation) -> str:
             f"{unit} ｜ 答复日期：{c.reply_date or '—'}{head}\n    > {c.passage.strip()}")
 
 
-def render_markdown(points: list[Point], citations: list[Citation]) -> str:
+def render_markdown(points: list[Point], citations: list[Citation], by_reply: bool = False) -> str:
+    """Points under 已开展的工作 / 下一步打算; with `by_reply`, under each reply's number and title."""
     lines: list[str] = []
     current = None
+    cites = {c.n: c for c in citations}
     for p in points:
-        if p.kind != current:
-            current = p.kind
+        c = cites[p.citations[0]]
+        key = p.reply_id if by_reply else p.kind
+        if key != current:
+            current = key
             if lines:
                 lines.append("")
-            lines.append("**已开展的工作**" if p.kind == "done" else "**下一步打算**")
-        lines.append(f"- {p.text}" + "".join(f" [{n}]" for n in p.citations))
+            if by_reply:
+                lines.append(f"**第{c.number or '—'}号{c.kind}《{c.title or '（无标题）'}》（{c.lead_unit or '—'}，{c.reply_date or '—'}）**")
+            else:
+                lines.append("**已开展的工作**" if p.kind == "done" else "**下一步打算**")
+        mark = ("（已办）" if p.kind == "done" else "（计划）") if by_reply else ""
+        lines.append(f"- {mark}{p.text}" + "".join(f" [{n}]" for n in p.citations))
     if citations:
         lines += ["", "**来源**"]
         lines += [_cite_line(c) for c in citations]
@@ -165,16 +180,23 @@ def is_answerable(result: SearchResult, settings: Settings) -> bool:
     return bool(result.replies) and result.answerable
 
 
-def build_answer(question: str, result: SearchResult, settings: Settings, rewritten: str | None = None) -> Answer:
+def build_answer(question: str, result: SearchResult, settings: Settings, rewritten: str | None = None,
+                 listing: bool = False) -> Answer:
+    """`listing`: the replies in `result` were selected by a department filter for a 'which proposals'
+    question; each gets a couple of points instead of one reply being answered in depth."""
     t0 = time.perf_counter()
     groups = result.replies
     rewritten = rewritten or question
-    if not is_answerable(result, settings):
+    if not groups or (not listing and not is_answerable(result, settings)):
         md = not_found_markdown(groups)
         return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
                       {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
     top = groups[0]
-    if MULTI_Q.search(rewritten):
+    if listing:
+        support = groups[:LIST_MAX_REPLIES]
+        max_points = min(2 * LIST_MAX_REPLIES, max(settings.max_points, 2 * len(support)))
+        per_reply = 2 if len(support) > 1 else None
+    elif MULTI_Q.search(rewritten):
         support = [top] + [g for g in groups[1:MULTI_MAX_REPLIES] if g.covers]
         max_points = min(12, max(settings.max_points, 3 * len(support)))
         per_reply = -(-max_points // len(support)) if len(support) > 1 else None
@@ -183,7 +205,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
         max_points, per_reply = settings.max_points, None
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
-    chosen = select_points(support, rewritten, result.query_tokens, max_points, settings.mmr_lambda, per_reply)
+    chosen = select_points(support, rewritten, result.query_tokens, max_points, settings.mmr_lambda, per_reply,
+                           by_reply=listing)
     if not chosen:
         md = not_found_markdown(groups)
         return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
@@ -202,7 +225,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
     citations = list(cites.values())
     cited = {c.reply_id for c in citations}
     related = _related([g for g in groups if g.reply.id not in cited])
-    md = render_markdown(points, citations)
+    md = render_markdown(points, citations, by_reply=listing)
     return Answer(question, md, points, citations, related, False, rewritten, result.relevance,
                   {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
 
@@ -215,5 +238,11 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
         from service.followup import rewrite
 
         rewritten, filters = rewrite(question, history, filters)
+    depts = department_table().find_in(rewritten)
+    if depts and LIST_Q.search(rewritten) and not (filters and filters.departments):
+        listed = replace(filters or Filters(), departments=depts)
+        result = retriever.search(rewritten, filters=listed, top_k=max(top_k or 0, LIST_MAX_REPLIES))
+        if result.replies:
+            return build_answer(question, result, retriever.settings, rewritten, listing=True)
     result = retriever.search(rewritten, filters=filters, top_k=top_k)
     return build_answer(question, result, retriever.settings, rewritten)

@@ -73,3 +73,22 @@ def test_questions_naming_number_or_proposer(seed_retriever, question, found):
     assert a.no_answer is (not found)
     if found:
         assert a.citations[0].number == "28"
+
+
+def test_which_proposals_did_a_department_answer(settings, tmp_path, seed_text):
+    """'人社局答复了哪些提案？' lists that department's replies (lead or co-handling), points grouped per reply."""
+    from index.builder import Indexer, open_index
+    from service.retrieval import Retriever
+
+    other = seed_text.replace("建议/提案号: 28", "建议/提案号: 40").replace("主办: 教体局 协办: 人社局;发改委", "主办: 卫健委")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text(seed_text, encoding="utf-8")
+    (tmp_path / "c" / "b.txt").write_text(other, encoding="utf-8")
+    Indexer(settings).build([tmp_path / "c"])
+    r = Retriever(open_index(settings), settings)
+    a = answer_question(r, "人社局答复了哪些提案？")
+    assert not a.no_answer
+    assert {c.number for c in a.citations} == {"28"}  # 40 is 卫健委's alone
+    assert a.answer_markdown.startswith("**第28号")
+    for p in a.points:
+        assert any(p.text in c.passage for c in a.citations if c.n in p.citations)
