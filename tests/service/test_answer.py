@@ -81,6 +81,7 @@ def test_which_proposals_did_a_department_answer(settings, tmp_path, seed_text):
     from service.retrieval import Retriever
 
     other = seed_text.replace("建议/提案号: 28", "建议/提案号: 40").replace("主办: 教体局 协办: 人社局;发改委", "主办: 卫健委")
+    other = other.replace("我局会同区发改委、人社局会办答复意见", "我委研究答复意见")  # the letter names no co-unit
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "a.txt").write_text(seed_text, encoding="utf-8")
     (tmp_path / "c" / "b.txt").write_text(other, encoding="utf-8")
