@@ -20,7 +20,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except DafuError as e:
-            Console(stderr=True).print(f"错误 (error): {e}", markup=False, highlight=False)
+            Console(stderr=True).print(f"错误 (error): {e}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from e
 
 
