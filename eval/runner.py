@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.backends import ApiBackend, InProcessBackend, local_keys_for_paths
-from eval.gold import GoldSet, ReplyKey, Resolver, load_gold, relevant_ids, split_source
+from eval.gold import GoldSet, Resolver, load_gold, relevant_ids, split_source
 from eval.scoring import aggregate, score_question
 from index.errors import DafuError
 

@@ -5,7 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from index.dates import find_dates, parse_date
+from index.dates import parse_date
 from index.departments import department_table, split_units
 from index.errors import ParseError
 from index.records import Reply

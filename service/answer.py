@@ -176,7 +176,7 @@ def not_found_markdown(groups: list[ReplyHits]) -> str:
     return "\n".join(lines)
 
 
-def is_answerable(result: SearchResult, settings: Settings) -> bool:
+def is_answerable(result: SearchResult) -> bool:
     return bool(result.replies) and result.answerable
 
 
@@ -187,7 +187,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
     t0 = time.perf_counter()
     groups = result.replies
     rewritten = rewritten or question
-    if not groups or (not listing and not is_answerable(result, settings)):
+    if not groups or (not listing and not is_answerable(result)):
         md = not_found_markdown(groups)
         return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
                       {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
