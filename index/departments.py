@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 # Place-name prefixes in front of a department: 南通市通州区教育体育局 -> 教育体育局.
@@ -35,9 +35,13 @@ class DepartmentTable:
     def known(self, name: str) -> bool:
         return self.canonical(name) in self.aliases
 
+    @cached_property
+    def _names_longest_first(self) -> tuple[str, ...]:
+        return tuple(sorted(self.canonical_of, key=len, reverse=True))
+
     def all_names(self) -> list[str]:
         """Every alias and canonical name, longest first (for matching inside text)."""
-        return sorted(self.canonical_of, key=len, reverse=True)
+        return list(self._names_longest_first)
 
     def find_in(self, text: str) -> list[str]:
         """Canonical departments named anywhere in `text` (longest alias wins), in order of appearance."""

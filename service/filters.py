@@ -9,6 +9,15 @@ from index.errors import DafuError
 from index.records import Reply
 
 
+def involved_departments(reply: Reply) -> set[str]:
+    """Canonical names of the departments a reply involves: lead, co-handling and the signing unit."""
+    table = department_table()
+    names = {table.canonical(u) for u in reply.units}
+    if reply.signer:
+        names.add(table.canonical(reply.signer))
+    return names
+
+
 @dataclass
 class Filters:
     year_from: int | None = None
@@ -43,9 +52,7 @@ class Filters:
             return False
         if self.departments:
             table = department_table()
-            wanted = {table.canonical(x) for x in self.departments}
-            have = {table.canonical(u) for u in reply.units} | ({table.canonical(reply.signer)} if reply.signer else set())
-            if not wanted & have:
+            if not {table.canonical(x) for x in self.departments} & involved_departments(reply):
                 return False
         if self.proposer and self.proposer.strip() not in reply.proposer:
             return False

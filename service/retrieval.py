@@ -13,7 +13,7 @@ from index.errors import ModelMismatchError
 from index.settings import Settings
 from index.store import LoadedIndex
 from index.tokenize import default_tokenizer
-from service.filters import Filters
+from service.filters import Filters, involved_departments
 from service.fusion import rrf
 from service.records import Hit, ReplyHits, SearchResult
 
@@ -131,11 +131,10 @@ class Retriever:
             order = np.argsort(-sc, kind="stable")[:cand]
             bm25_rank = {int(i): (r, float(sc[i])) for r, i in enumerate(order, start=1) if sc[i] > 0}
 
-        weights = {"dense": s.dense_weight if mode != "bm25" else 0.0, "bm25": s.bm25_weight if mode != "dense" else 0.0}
-        if mode == "dense":
-            weights["dense"] = 1.0
-        if mode == "bm25":
-            weights["bm25"] = 1.0
+        if mode == "hybrid":
+            weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
+        else:
+            weights = {"dense": float(mode == "dense"), "bm25": float(mode == "bm25")}
         chunk_scores = rrf({"dense": list(dense_rank), "bm25": list(bm25_rank)}, weights, s.rrf_k)
 
         # reply level: each retriever ranks replies by their best chunk, then RRF over replies
@@ -159,7 +158,7 @@ class Retriever:
         for ri in list(reply_scores):
             r = self.index.replies[self.index.reply_ids[ri]]
             if q.departments:
-                dept_ok[ri] = bool(set(q.departments) & set(r.units + ([department_table().canonical(r.signer)] if r.signer else [])))
+                dept_ok[ri] = bool(set(q.departments) & involved_departments(r))
                 reply_scores[ri] += boost * dept_ok[ri]
             year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
             place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
