@@ -96,7 +96,7 @@ class InProcessBackend:
     def describe(self) -> dict[str, Any]:
         m = self.index.manifest
         return {"backend": self.kind, "index_version": self.index.version, "index_model": m.get("model"),
-                "chunking": m.get("chunking"), "replies": len(self.index.replies), "chunks": len(self.index.chunks),
+                "chunking": m.get("chunking"), "replies": len(self.index.replies), "chunks": self.index.chunk_count,
                 "followup_rewriting": self.has_followup}
 
 

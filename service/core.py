@@ -332,7 +332,7 @@ class ServiceCore:
         years = Counter(r.year for r in idx.replies.values() if r.year)
         kinds = Counter(r.kind or "未知" for r in idx.replies.values())
         fb = self.feedback_store.counts()
-        return {"replies": len(idx.replies), "chunks": len(idx.chunks), "model": idx.model,
+        return {"replies": len(idx.replies), "chunks": idx.chunk_count, "model": idx.model,
                 "dim": int(idx.manifest.get("dim", 0)), "index_version": idx.version,
                 "created": idx.manifest.get("created", ""), "size_bytes": st.size_bytes,
                 "years": {str(y): n for y, n in sorted(years.items())}, "kinds": dict(kinds),

@@ -36,8 +36,8 @@ def default_min_dense(model: str) -> float | None:
 def known_places(index: LoadedIndex) -> dict[str, str]:
     """District names the corpus signs with (南通市通州区教育体育局 → 通州区), with short forms (通州)."""
     places: dict[str, str] = {}
-    for r in index.replies.values():
-        for m in PLACE_RE.finditer(r.signer or ""):
+    for signer in index.facets.signers():  # distinct signing units, kept per index (no pass over replies)
+        for m in PLACE_RE.finditer(signer or ""):
             name = m.group(1)
             places[name] = name
             if len(name) >= 3:
@@ -74,6 +74,14 @@ def analyse_query(question: str) -> QueryInfo:
     return QueryInfo(question, merged, depts, years, content)
 
 
+def _any_in(positions: np.ndarray, postings: np.ndarray) -> bool:
+    """Is any of `positions` in the ascending array `postings`? (binary search: O(len(positions)·log))"""
+    if not len(postings) or not len(positions):
+        return False
+    at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
+    return bool((postings[at] == positions).any())
+
+
 class Retriever:
     """Reads one LoadedIndex; safe to share between threads (no mutable state after construction)."""
 
@@ -84,9 +92,9 @@ class Retriever:
         if settings.retriever != "bm25" and index.manifest["model"] != settings.embed_model:
             raise ModelMismatchError(index.manifest["model"], index.manifest["dim"], settings.embed_model)
         self.places = known_places(index)
-        self.proposers = {r.proposer for r in index.replies.values() if len(r.proposer) >= 2}
+        self.proposers = index.facets.proposers(min_len=2)
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
-        self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
+        self._evidence_mask = index.evidence
 
     @property
     def encoder(self) -> Encoder:
@@ -95,12 +103,10 @@ class Retriever:
         return self._encoder
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """Bool mask of the chunks whose reply passes the filters (precomputed per field value), or None."""
         if filters is None or filters.is_empty():
             return None
-        ok_replies = np.array([filters.matches(self.index.replies[rid]) for rid in self.index.reply_ids], dtype=bool)
-        if not len(ok_replies):
-            return np.zeros(0, dtype=np.int64)
-        return np.nonzero(ok_replies[self.index.chunk_reply])[0]
+        return self.index.chunk_mask(filters)
 
     def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                retriever: str | None = None) -> SearchResult:
@@ -110,7 +116,7 @@ class Retriever:
         t0 = time.perf_counter()
         q = analyse_query(question)
         allowed = self._allowed(filters)
-        n = len(self.index.chunks)
+        n = self.index.n_positions
         cand = min(s.candidates, n)
         timings: dict[str, float] = {}
 
@@ -123,13 +129,8 @@ class Retriever:
             dense_rank = {int(i): (r, float(sc)) for r, (i, sc) in enumerate(zip(ids, scores), start=1)}
         bm25_rank: dict[int, tuple[int, float]] = {}
         if mode in ("bm25", "hybrid") and n:
-            sc = self.index.bm25.scores(q.tokens)
-            if allowed is not None:
-                mask = np.full(n, -1.0, dtype=np.float32)
-                mask[allowed] = sc[allowed]
-                sc = mask
-            order = np.argsort(-sc, kind="stable")[:cand]
-            bm25_rank = {int(i): (r, float(sc[i])) for r, i in enumerate(order, start=1) if sc[i] > 0}
+            ids, sc = self.index.bm25.top_k(q.tokens, cand, allowed)  # postings of the query's words only
+            bm25_rank = {int(i): (r, float(v)) for r, (i, v) in enumerate(zip(ids, sc), start=1)}
 
         if mode == "hybrid":
             weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
@@ -139,14 +140,14 @@ class Retriever:
 
         # reply level: each retriever ranks replies by their best chunk, then RRF over replies
         def reply_order(ranks: dict[int, tuple[int, float]]) -> list[int]:
-            out: list[int] = []
-            for ci in ranks:  # dict keeps rank order
-                ri = int(self.index.chunk_reply[ci])
-                if ri not in out:
-                    out.append(ri)
-            return out
+            if not ranks:
+                return []
+            reps = self.index.chunk_reply[np.fromiter(ranks, np.int64, len(ranks))]  # dict keeps rank order
+            return list(dict.fromkeys(reps.tolist()))
 
         d_rep, b_rep = reply_order(dense_rank), reply_order(bm25_rank)
+        d_pos = {ri: i for i, ri in enumerate(d_rep, start=1)}
+        b_pos = {ri: i for i, ri in enumerate(b_rep, start=1)}
         reply_scores = rrf({"dense": d_rep, "bm25": b_rep}, weights, s.rrf_k)
         boost = s.constraint_boost / (s.rrf_k + 1)
         places = sorted({full for short, full in self.places.items() if short in question})
@@ -156,7 +157,7 @@ class Retriever:
         dept_ok: dict[int, bool] = {}
         ident: dict[int, bool] = {}
         for ri in list(reply_scores):
-            r = self.index.replies[self.index.reply_ids[ri]]
+            r = self.index.reply_at(ri)
             if q.departments:
                 dept_ok[ri] = bool(set(q.departments) & involved_departments(r))
                 reply_scores[ri] += boost * dept_ok[ri]
@@ -176,16 +177,15 @@ class Retriever:
                 continue
             c = self.index.chunks[ci]
             dr, br = dense_rank.get(ci), bm25_rank.get(ci)
-            by_reply[ri].append(Hit(c, self.index.replies[c.reply_id], fused,
+            by_reply[ri].append(Hit(c, self.index.reply_at(ri), fused,
                                     dr[1] if dr else None, dr[0] if dr else None,
                                     br[1] if br else None, br[0] if br else None))
         groups = []
         for ri in best:
             hits = by_reply[ri]
             dense_best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
-            groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
-                                    d_rep.index(ri) + 1 if ri in d_rep else None,
-                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri],
+            groups.append(ReplyHits(self.index.reply_at(ri), reply_scores[ri], hits,
+                                    d_pos.get(ri), b_pos.get(ri), dense_best, constraints_ok=ok[ri],
                                     department_ok=dept_ok.get(ri), identified=ident[ri]))
         content = [t for t in q.content if not any(t in p for p in named)]  # names are matched above
         presence = self.token_presence(content)
@@ -213,26 +213,26 @@ class Retriever:
             return True
         return g.dense_best >= self.min_dense and g.coverage >= s.min_dense_coverage
 
-    def token_presence(self, tokens: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """For each query token: which chunks contain it (bool matrix) and its IDF over chunks."""
+    def token_presence(self, tokens: list[str]) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+        """For each query token: the chunks that contain it (a postings lookup) and its IDF over chunks."""
         toks = [t for t in tokens if len(t) > 1 or not re.match(r"[\u4e00-\u9fff]", t)]
-        n = len(self.index.chunks)
+        n = self.index.n_positions
         if not toks or not n:
-            return [], np.zeros((0, n), bool), np.zeros(0)
-        present = np.stack([self.index.bm25.scores([t]) > 0 for t in toks])
-        df = present.sum(axis=1)
+            return [], [], np.zeros(0)
+        postings = [self.index.bm25.docs_with(t) for t in toks]
+        df = np.array([len(p) for p in postings], dtype=np.float64)
         idf = np.log((n + 1) / (df + 0.5))
-        return toks, present, idf
+        return toks, postings, idf
 
-    def coverage(self, presence: tuple[list[str], np.ndarray, np.ndarray], reply_id: str) -> float:
+    def coverage(self, presence: tuple[list[str], list[np.ndarray], np.ndarray], reply_id: str) -> float:
         """IDF-weighted share of the question's content words found in the reply (courtesy text excluded)."""
-        toks, present, idf = presence
+        toks, postings, idf = presence
         if not toks:
             return 0.0
         idx = self.index.reply_chunks.get(reply_id, np.zeros(0, np.int64))
         idx = idx[self._evidence_mask[idx]]
         if not len(idx):
             return 0.0
-        hit = present[:, idx].any(axis=1)
+        hit = np.array([_any_in(idx, p) for p in postings])
         total = float(idf.sum())
         return float((idf * hit).sum() / total) if total > 0 else 0.0

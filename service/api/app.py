@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         else:
             st = core.state()
             log.info("index %s loaded: %d replies, %d chunks, model %s", st.index.version, len(st.index.replies),
-                     len(st.index.chunks), st.index.model)
+                     st.index.chunk_count, st.index.model)
         try:
             yield
         finally:

@@ -35,7 +35,7 @@ class _IndexCollector(Collector):
         yield ready
         if st is not None:
             for name, doc, value in (("dafu_index_replies", "replies in the live index", len(st.index.replies)),
-                                     ("dafu_index_chunks", "chunks in the live index", len(st.index.chunks)),
+                                     ("dafu_index_chunks", "chunks in the live index", st.index.chunk_count),
                                      ("dafu_index_size_bytes", "size of the live index version on disk", st.size_bytes)):
                 g = GaugeMetricFamily(name, doc)
                 g.add_metric([], float(value))

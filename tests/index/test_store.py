@@ -73,11 +73,11 @@ def test_interrupted_build_leaves_old_index(settings, seed_index, tmp_path, seed
     def bad_save(self, path):
         raise exc()
 
-    monkeypatch.setattr(bm25mod.BM25Index, "save", bad_save)
+    monkeypatch.setattr(bm25mod.Postings, "save", bad_save)
     with pytest.raises(exc):
         Indexer(settings).add([extra])
     assert store.current_version() == before
-    assert not list(store.root.glob(".build-*"))
+    assert not list(store.root.glob(".build-*")) and not list(store.segments_dir.glob(".build-*"))
 
 
 def test_add_embeds_only_new_text_and_remove(settings, seed_index, tmp_path, seed_text):
@@ -106,10 +106,10 @@ def test_old_versions_are_collected(settings, seed_index):
     assert len(list(IndexStore(settings.resolved_index_dir).root.glob("v-*"))) <= 2
 
 
-def test_hnsw_past_threshold(settings, tmp_path):
-    s = settings.model_copy(update={"ann_threshold": 5, "index_dir": tmp_path / "hnsw"})
+def test_ivf_past_threshold(settings, tmp_path):
+    s = settings.model_copy(update={"ann_threshold": 5, "index_dir": tmp_path / "ivf"})
     Indexer(s).build([SEED_DIR])
     idx = open_index(s)
-    assert idx.dense.kind == "hnsw"
+    assert idx.dense.kind == "ivf"
     res = Retriever(idx, s).search(SEED_QUESTION)
     assert res.replies[0].reply.id == "28_20230630"

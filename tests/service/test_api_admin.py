@@ -1,7 +1,6 @@
 """Admin endpoints: token off/on, upload (types, sizes, skipped files), delete, rebuild, and asks during swaps."""
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -116,8 +115,9 @@ def test_delete_and_rebuild(admin):
 
 
 def _version_replies(settings, version: str) -> dict[str, str]:
-    path = settings.resolved_index_dir / version / "replies.jsonl"
-    return {d["id"]: d["text"] for d in map(json.loads, path.read_text("utf-8").splitlines())}
+    from index.store import IndexStore
+
+    return {rid: r.text for rid, r in IndexStore(settings.resolved_index_dir).load_version(version).replies.items()}
 
 
 def test_concurrent_asks_during_index_swaps(admin, admin_settings):

@@ -1,0 +1,158 @@
+"""Filter masks per field value, computed once per loaded index instead of once per reply per question.
+
+A question with filters (year or date range, department, proposer, number) needs the set of replies
+that pass. Looping over every reply and calling ``Filters.matches`` is O(replies) of Python per
+question; here each field is prepared once, when the index is opened:
+
+- year and date: one integer per reply, compared as arrays (vectorised, no Python loop);
+- department: canonical name → replies involving it (lead, co-handling or signing unit);
+- proposer: distinct proposer → replies (a filter matches by substring, over the distinct names);
+- number: the number as written → replies, and each digit group (leading zeros dropped) → replies.
+
+``mask(filters)`` gives exactly the replies ``service.filters.Filters.matches`` accepts
+(tests/index/test_facets.py checks both agree on the dev corpus).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+import numpy as np
+
+from index.departments import department_table
+
+_DIGITS = re.compile(r"\d+")
+
+
+class FilterLike(Protocol):
+    year_from: int | None
+    year_to: int | None
+    date_from: str | None
+    date_to: str | None
+    departments: list[str]
+    proposer: str | None
+    number: str | None
+
+
+@dataclass
+class ReplyMeta:
+    """The fields filters and retrieval read, without the letter's text (one per reply, stored per segment)."""
+
+    year: int = 0  # 0: unknown
+    date: str = ""  # reply_date or signed_date, ISO
+    proposer: str = ""
+    number: str = ""
+    units: list[str] = field(default_factory=list)  # lead and co-handling units as written
+    signer: str = ""
+
+    def to_list(self) -> list:
+        return [self.year, self.date, self.proposer, self.number, self.units, self.signer]
+
+    @classmethod
+    def from_list(cls, v: list) -> "ReplyMeta":
+        return cls(int(v[0] or 0), v[1] or "", v[2] or "", v[3] or "", list(v[4] or []), v[5] or "")
+
+    @classmethod
+    def of(cls, reply) -> "ReplyMeta":
+        return cls(reply.year or 0, reply.reply_date or reply.signed_date or "", reply.proposer or "", reply.number or "",
+                   list(reply.units), reply.signer or "")
+
+
+def _date_int(d: str) -> int:
+    digits = d[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+def _positions(groups: dict) -> dict:
+    return {k: np.asarray(v, np.int64) for k, v in groups.items()}
+
+
+class ReplyFacets:
+    """Per-field lookups over replies by position (the index's reply positions)."""
+
+    def __init__(self, metas: Iterable[ReplyMeta]) -> None:
+        metas = list(metas)
+        self.size = len(metas)
+        self.years = np.array([m.year for m in metas], dtype=np.int32)
+        self.dates = np.array([_date_int(m.date) for m in metas], dtype=np.int64)
+        table = department_table()
+        canon_cache: dict[str, str] = {}
+
+        def canon(u: str) -> str:
+            c = canon_cache.get(u)
+            if c is None:
+                c = canon_cache[u] = table.canonical(u)
+            return c
+
+        by_dept: dict[str, list[int]] = defaultdict(list)
+        by_proposer: dict[str, list[int]] = defaultdict(list)
+        by_number: dict[str, list[int]] = defaultdict(list)
+        by_digits: dict[str, list[int]] = defaultdict(list)
+        by_signer: dict[str, list[int]] = defaultdict(list)
+        for i, m in enumerate(metas):
+            names = {canon(u) for u in m.units}
+            if m.signer:
+                names.add(canon(m.signer))
+                by_signer[m.signer].append(i)
+            for n in names:
+                by_dept[n].append(i)
+            by_proposer[m.proposer].append(i)
+            by_number[m.number].append(i)
+            for d in {g.lstrip("0") for g in _DIGITS.findall(m.number)}:
+                by_digits[d].append(i)
+        self.by_department = _positions(by_dept)
+        self.by_proposer = _positions(by_proposer)
+        self.by_number = _positions(by_number)
+        self.by_digits = _positions(by_digits)
+        self.by_signer = _positions(by_signer)
+
+    # -- what the corpus holds (learned from the index, for retrieval) -------------------------------
+    def proposers(self, min_len: int = 2) -> set[str]:
+        return {p for p in self.by_proposer if len(p) >= min_len}
+
+    def signers(self) -> list[str]:
+        return list(self.by_signer)
+
+    # -- masks ---------------------------------------------------------------------------------------
+    def _from(self, positions: Iterable[np.ndarray]) -> np.ndarray:
+        m = np.zeros(self.size, bool)
+        for p in positions:
+            m[p] = True
+        return m
+
+    def department_mask(self, names: Iterable[str]) -> np.ndarray:
+        table = department_table()
+        return self._from(self.by_department[c] for c in {table.canonical(x) for x in names} if c in self.by_department)
+
+    def proposer_mask(self, needle: str) -> np.ndarray:
+        needle = needle.strip()
+        return self._from(pos for p, pos in self.by_proposer.items() if needle in p)
+
+    def number_mask(self, want: str) -> np.ndarray:
+        want = want.strip()
+        groups = _DIGITS.findall(want)
+        parts = [self.by_number.get(want, np.zeros(0, np.int64))]
+        if len(groups) == 1:
+            parts.append(self.by_digits.get(groups[0].lstrip("0"), np.zeros(0, np.int64)))
+        return self._from(parts)
+
+    def mask(self, f: FilterLike) -> np.ndarray:
+        """Replies (bool per position) that pass the filters; the same as Filters.matches for each."""
+        m = np.ones(self.size, bool)
+        if f.year_from:
+            m &= (self.years >= f.year_from) & (self.years > 0)
+        if f.year_to:
+            m &= (self.years <= f.year_to) & (self.years > 0)
+        if f.date_from:
+            m &= (self.dates >= _date_int(f.date_from)) & (self.dates > 0)
+        if f.date_to:
+            m &= (self.dates <= _date_int(f.date_to)) & (self.dates > 0)
+        if f.departments:
+            m &= self.department_mask(f.departments)
+        if f.proposer:
+            m &= self.proposer_mask(f.proposer)
+        if f.number:
+            m &= self.number_mask(f.number)
+        return m
