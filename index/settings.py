@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     # dense index
     dense_index: str = Field("auto", pattern="^(auto|flat|ivf|hnsw)$", description="auto: exact up to DAFU_ANN_THRESHOLD chunks per segment, IVF (SQ8 codes, exact re-scoring) above (bench/ann.py)")
     ann_threshold: int = Field(100_000, ge=1, description="chunks in a segment above which its dense index is IVF instead of exact (bench/ann.py)")
-    ivf_nlist: int | None = Field(None, ge=1, description="IVF lists; default ≈ 4·√chunks")
-    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists scanned per question; default max(16, nlist/128) (bench/ann.py)")
+    ivf_nlist: int | None = Field(None, ge=1, description="IVF lists; default ≈ 2·√chunks")
+    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists scanned per question; default max(16, nlist/64) (bench/ann.py)")
 
     # retrieval
     retriever: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")
