@@ -160,7 +160,11 @@ class Indexer:
 
     # -- internals ------------------------------------------------------------
     def _current(self) -> LoadedIndex | None:
-        return self.store.load() if self.store.exists() else None
+        if not self.store.exists():
+            return None
+        cur = self.store.load(lazy=True)
+        self._open = {seg.name: seg for seg in cur.segments}  # reused while publishing
+        return cur
 
     def _chunking(self) -> dict:
         s = self.settings
@@ -301,7 +305,8 @@ class Indexer:
         return res
 
     def store_segments(self, names: list[str]) -> list[Segment]:
-        return [Segment(self.store.segments_dir / n) for n in names]
+        opened = getattr(self, "_open", {})
+        return [opened.get(n) or Segment(self.store.segments_dir / n) for n in names]
 
     def _finish_version(self, current: LoadedIndex | None, names: list[str], dead: dict[str, set[int]],
                         report: LoadReport, stats: _EmbedStats, t0: float, segs: list[Segment] | None = None) -> BuildResult:
@@ -310,8 +315,8 @@ class Indexer:
         n_replies = sum(sg.n_replies - len(dead.get(sg.name, ())) for sg in segs)
         n_chunks = sum(sg.n_chunks - sum(int(sg.reply_ptr[r + 1] - sg.reply_ptr[r]) for r in dead.get(sg.name, ()))
                        for sg in segs)
-        kinds = sorted({sg.dense.kind for sg in segs if sg.n_chunks}) or ["flat"]
-        big = max(segs, key=lambda sg: sg.n_chunks).dense.kind if segs else "flat"
+        kinds = sorted({sg.dense_kind for sg in segs if sg.n_chunks}) or ["flat"]
+        big = max(segs, key=lambda sg: sg.n_chunks).dense_kind if segs else "flat"
         manifest = {
             "model": self.encoder.name,
             "dim": int(self.encoder.dim),

@@ -18,10 +18,16 @@ console = Console(stderr=True)
 
 IndexOpt = typer.Option(None, "--index", help="index folder (default: $DAFU_INDEX_DIR or the bundled sample index)")
 MapOpt = typer.Option(None, "--map", help="spreadsheet column mapping, e.g. 提案号=number,标题=title")
+WorkersOpt = typer.Option(None, "--workers", min=1, help="encode passages in N worker processes (default $DAFU_EMBED_WORKERS or 1)")
+RayOpt = typer.Option(False, "--ray", help="encode on Ray (Ray Data; a local Ray with --workers CPUs, or $DAFU_RAY_ADDRESS); extra [scale]")
 
 
-def make_settings(index: Optional[Path]) -> Settings:
-    kw = {"index_dir": index} if index else {}
+def make_settings(index: Optional[Path], workers: Optional[int] = None, ray: bool = False) -> Settings:
+    kw: dict = {"index_dir": index} if index else {}
+    if workers:
+        kw["embed_workers"] = workers
+    if ray:
+        kw["embed_executor"] = "ray"
     return Settings(**kw)
 
 
@@ -43,25 +49,28 @@ def print_build(res: BuildResult, settings: Settings) -> None:
     console.print(
         f"index {settings.resolved_index_dir} → version {res.version}: {res.replies} replies, {res.chunks} chunks; "
         f"embedded {res.embedded} new chunks ({res.chars_embedded} chars, {res.embed_rate:.0f} chars/s), "
-        f"reused {res.reused} from cache; {res.total_seconds:.1f}s in all",
+        f"reused {res.reused} from cache or the index; {res.segments} segment(s); {res.total_seconds:.1f}s in all",
         markup=False, highlight=False,
     )
 
 
 @app.command()
 def build(paths: list[Path] = typer.Argument(..., help="reply files or folders (read recursively)"),
-          index: Optional[Path] = IndexOpt, map_: Optional[str] = MapOpt) -> None:
-    """Build a new index from PATHS (replaces the index's contents; written beside the old one, then swapped)."""
-    s = make_settings(index)
+          index: Optional[Path] = IndexOpt, map_: Optional[str] = MapOpt, workers: Optional[int] = WorkersOpt,
+          ray: bool = RayOpt) -> None:
+    """Build a new index from PATHS (replaces the index's contents; written beside the old one, then swapped).
+    Interrupted, it leaves the old index serving; run it again and the vectors already made come from the cache."""
+    s = make_settings(index, workers, ray)
     res = Indexer(s, progress=True).build(list(paths), _options(map_))
     print_build(res, s)
 
 
 @app.command()
 def add(files: list[Path] = typer.Argument(..., help="reply files or folders to add or update"),
-        index: Optional[Path] = IndexOpt, map_: Optional[str] = MapOpt) -> None:
-    """Add or update replies; only new text is embedded."""
-    s = make_settings(index)
+        index: Optional[Path] = IndexOpt, map_: Optional[str] = MapOpt, workers: Optional[int] = WorkersOpt,
+        ray: bool = RayOpt) -> None:
+    """Add or update replies; only new text is embedded, written as a small new segment."""
+    s = make_settings(index, workers, ray)
     open_index(s)  # builds the default sample index on first use
     res = Indexer(s, progress=True).add(list(files), _options(map_))
     print_build(res, s)
@@ -78,14 +87,26 @@ def remove(ids: list[str] = typer.Argument(..., help="reply ids (see `dafu index
 
 
 @app.command()
+def compact(index: Optional[Path] = IndexOpt) -> None:
+    """Merge the index's segments into one and drop removed replies (no re-embedding)."""
+    s = make_settings(index)
+    open_index(s)
+    res = Indexer(s).compact()
+    console.print(f"merged {res.merged} segment(s) into one: {res.replies} replies, {res.chunks} chunks "
+                  f"(version {res.version}, {res.total_seconds:.1f}s)", markup=False, highlight=False)
+
+
+@app.command()
 def info(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--json")) -> None:
     """Show the index's model, size and counts."""
     s = make_settings(index)
     idx = open_index(s)
     store = IndexStore(s.resolved_index_dir)
-    data = {**idx.manifest, "path": str(s.resolved_index_dir), "version": idx.version, "size_bytes": store.size_on_disk(),
-            "years": sorted({r.year for r in idx.replies.values() if r.year}),
-            "departments": len({u for r in idx.replies.values() for u in r.units})}
+    live = idx.live_metas()  # no letter text decoded
+    data = {**{k: v for k, v in idx.manifest.items() if k != "dead"}, "path": str(s.resolved_index_dir), "version": idx.version,
+            "size_bytes": store.size_on_disk(), "years": sorted({m.year for m in live if m.year}),
+            "departments": len({u for m in live for u in m.units}),
+            "removed_not_yet_merged": sum(len(v) for v in idx.manifest.get("dead", {}).values())}
     if json_:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return

@@ -26,9 +26,10 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
 IVF_NPROBE_MIN = 16  # lists scanned at least; bench/ann.py: recall@10 ≥ 0.99 from here at 10^5–10^6
 IVF_TRAIN_PER_LIST = 40  # training sample: this many vectors per list (faiss warns below 39)
-EXACT_SUBSET = 50_000  # a filter keeping at most this many chunks is searched exactly over them
+EXACT_SUBSET = 20_000  # an approximate index searches a filter keeping at most this many chunks exactly over them
 RERANK_MIN = 64  # candidates taken from the approximate index before exact re-scoring
 _BLOCK = 65_536
+SEARCH_THREADS = 1  # one question is one thread: OpenMP teams on a busy machine cost more than they save
 
 
 def default_nlist(n: int) -> int:
@@ -120,7 +121,8 @@ class DenseIndex:
         return _f32(self.vectors[ids])
 
     def _exact_over(self, q: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        sc = self._rows(ids) @ q
+        rows = self._rows(ids)
+        sc = np.einsum("ij,j->i", rows, q) if len(ids) <= 4096 else (rows @ q)
         if len(ids) > k:
             top = np.argpartition(-sc, k - 1)[:k]
         else:
@@ -144,7 +146,8 @@ class DenseIndex:
                 n_ok = len(allowed)
             if n_ok == 0:
                 return _empty()
-            if n_ok <= max(EXACT_SUBSET, 4 * k) or (self.kind == "flat" and self.vectors is not None and n_ok * 4 < self.size):
+            if self.kind != "flat" and n_ok <= max(EXACT_SUBSET, 4 * k):
+                # few chunks pass the filter: score them exactly from the stored vectors
                 ids = np.flatnonzero(mask) if mask is not None else np.unique(allowed.astype(np.int64))
                 return self._exact_over(q, ids, min(k, len(ids)))
             if mask is None:
@@ -156,6 +159,7 @@ class DenseIndex:
         k = min(k, self.size)
         want = k if self.kind == "flat" or self.vectors is None else min(self.size, max(2 * k, RERANK_MIN))
         params, keep_alive = self._params(mask, selectivity)
+        faiss.omp_set_num_threads(SEARCH_THREADS)  # this thread's searches only (builds keep every core)
         scores, ids = self.index.search(q.reshape(1, -1), want, params=params)
         del keep_alive
         ids = ids[0][ids[0] >= 0].astype(np.int64)

@@ -46,18 +46,21 @@ class ReplyMeta:
     number: str = ""
     units: list[str] = field(default_factory=list)  # lead and co-handling units as written
     signer: str = ""
+    lead_unit: str = ""
+    kind: str = ""
 
     def to_list(self) -> list:
-        return [self.year, self.date, self.proposer, self.number, self.units, self.signer]
+        return [self.year, self.date, self.proposer, self.number, self.units, self.signer, self.lead_unit, self.kind]
 
     @classmethod
     def from_list(cls, v: list) -> "ReplyMeta":
-        return cls(int(v[0] or 0), v[1] or "", v[2] or "", v[3] or "", list(v[4] or []), v[5] or "")
+        v = list(v) + [""] * (8 - len(v))
+        return cls(int(v[0] or 0), v[1] or "", v[2] or "", v[3] or "", list(v[4] or []), v[5] or "", v[6] or "", v[7] or "")
 
     @classmethod
     def of(cls, reply) -> "ReplyMeta":
         return cls(reply.year or 0, reply.reply_date or reply.signed_date or "", reply.proposer or "", reply.number or "",
-                   list(reply.units), reply.signer or "")
+                   list(reply.units), reply.signer or "", reply.lead_unit or "", reply.kind or "")
 
 
 def _date_int(d: str) -> int:
@@ -74,6 +77,7 @@ class ReplyFacets:
 
     def __init__(self, metas: Iterable[ReplyMeta]) -> None:
         metas = list(metas)
+        self.metas = metas
         self.size = len(metas)
         self.years = np.array([m.year for m in metas], dtype=np.int32)
         self.dates = np.array([_date_int(m.date) for m in metas], dtype=np.int64)
@@ -107,6 +111,7 @@ class ReplyFacets:
         self.by_number = _positions(by_number)
         self.by_digits = _positions(by_digits)
         self.by_signer = _positions(by_signer)
+        self._max_proposer = max((len(p) for p in self.by_proposer), default=0)
 
     # -- what the corpus holds (learned from the index, for retrieval) -------------------------------
     def proposers(self, min_len: int = 2) -> set[str]:
@@ -114,6 +119,18 @@ class ReplyFacets:
 
     def signers(self) -> list[str]:
         return list(self.by_signer)
+
+    def proposers_in(self, text: str, min_len: int = 2) -> set[str]:
+        """Proposer names that occur in `text`: its substrings looked up (no pass over the names)."""
+        if self._max_proposer == 0:
+            return set()
+        out = set()
+        n = len(text)
+        for i in range(n):
+            for j in range(i + min_len, min(n, i + self._max_proposer) + 1):
+                if text[i:j] in self.by_proposer:
+                    out.add(text[i:j])
+        return out
 
     # -- masks ---------------------------------------------------------------------------------------
     def _from(self, positions: Iterable[np.ndarray]) -> np.ndarray:

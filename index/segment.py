@@ -25,11 +25,17 @@ import mmap
 import os
 import secrets
 import shutil
+import threading
 import time
 from array import array
 from pathlib import Path
 
 import numpy as np
+
+try:  # a faster JSON decoder where installed (gradio depends on it); the standard one otherwise
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover
+    _loads = json.loads
 
 from index.bm25 import Postings, PostingsBuilder
 from index.dense import DenseIndex
@@ -196,9 +202,33 @@ class Segment:
         self._replies = _Lines(p / "replies.jsonl", np.load(p / "replies.off.npy"))
         self._chunks = _Lines(p / "chunks.jsonl", np.load(p / "chunks.off.npy"))
         self.vectors = _map_vectors(p / "vectors.f16", self.n_chunks, self.dim)
-        d = self.meta["dense"]
-        self.dense = DenseIndex.load(p / "dense.faiss", d["kind"], self.vectors, nprobe=nprobe or d.get("nprobe"))
-        self.postings = Postings.load(p / "bm25")
+        self._nprobe = nprobe
+        self._dense: DenseIndex | None = None
+        self._postings: Postings | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def dense(self) -> DenseIndex:
+        """Opened on first use (bookkeeping such as an addition's never needs it)."""
+        if self._dense is None:
+            with self._lock:
+                if self._dense is None:
+                    d = self.meta["dense"]
+                    self._dense = DenseIndex.load(self.path / "dense.faiss", d["kind"], self.vectors,
+                                                  nprobe=self._nprobe or d.get("nprobe"))
+        return self._dense
+
+    @property
+    def dense_kind(self) -> str:
+        return self.meta["dense"]["kind"]
+
+    @property
+    def postings(self) -> Postings:
+        if self._postings is None:
+            with self._lock:
+                if self._postings is None:
+                    self._postings = Postings.load(self.path / "bm25")
+        return self._postings
 
     @property
     def n_replies(self) -> int:
@@ -209,10 +239,10 @@ class Segment:
         return int(self.meta["chunks"])
 
     def reply(self, i: int) -> Reply:
-        return Reply.from_dict(json.loads(self._replies[i]))
+        return Reply.from_dict(_loads(self._replies[i]))
 
     def chunk(self, i: int) -> Chunk:
-        return Chunk.from_dict(json.loads(self._chunks[i]))
+        return Chunk.from_dict(_loads(self._chunks[i]))
 
     def reply_line(self, i: int) -> bytes:
         return self._replies[i]

@@ -143,8 +143,8 @@ class SegmentedDense:
 
     def __init__(self, segments: list[Segment], offsets: np.ndarray, live: np.ndarray | None) -> None:
         self._segs, self._off, self._live = segments, offsets, live
-        kinds = [s.dense.kind for s in segments if s.n_chunks]
-        big = max(segments, key=lambda s: s.n_chunks).dense.kind if segments else "flat"
+        kinds = [s.dense_kind for s in segments if s.n_chunks]
+        big = max(segments, key=lambda s: s.n_chunks).dense_kind if segments else "flat"
         self.kind = big if len(set(kinds)) <= 1 else "+".join(sorted(set(kinds), key=lambda k: k != big))
 
     @property
@@ -220,6 +220,7 @@ class LoadedIndex:
     manifest: dict
     segments: list[Segment]
     dead: dict[str, set[int]] = field(default_factory=dict)
+    lazy: bool = False  # True: search structures opened on first use (the builder's bookkeeping)
 
     def __post_init__(self) -> None:
         segs = self.segments
@@ -242,14 +243,32 @@ class LoadedIndex:
         self.live_replies = live_replies
         self.live_chunks = None if live_replies.all() else live_replies[self.chunk_reply]
         self.reply_pos: dict[str, int] = {rid: i for i, rid in enumerate(self.reply_ids) if live_replies[i]}
-        self.facets = ReplyFacets(m for s in segs for m in s.reply_meta)
+        self._facets: ReplyFacets | None = None
         self.replies = ReplyTable(self)
         self.chunks = ChunkTable(self)
         self.reply_chunks = ReplyChunks(self)
         dim = int(self.manifest.get("dim") or (segs[0].dim if segs else 0))
         self.vectors = VectorTable(segs, self.chunk_offsets, dim)
         self.dense = SegmentedDense(segs, self.chunk_offsets, self.live_chunks)
-        self.bm25 = BM25Index([s.postings for s in segs], live=self.live_chunks)
+        self._bm25: BM25Index | None = None
+        if not self.lazy:
+            for s in segs:
+                _ = s.dense
+            _ = self.bm25
+            _ = self.facets
+
+    @property
+    def facets(self) -> ReplyFacets:
+        """Filter lookups per field value (index/facets.py), built once per loaded version."""
+        if self._facets is None:
+            self._facets = ReplyFacets(m for s in self.segments for m in s.reply_meta)
+        return self._facets
+
+    @property
+    def bm25(self) -> BM25Index:
+        if self._bm25 is None:
+            self._bm25 = BM25Index([s.postings for s in self.segments], live=self.live_chunks)
+        return self._bm25
 
     # -- records -------------------------------------------------------------------------------------
     def _locate(self, offsets: np.ndarray, pos: int) -> tuple[Segment, int]:
@@ -281,6 +300,10 @@ class LoadedIndex:
 
     def reply_at(self, pos: int) -> Reply:
         return self.replies.at(pos)
+
+    def live_metas(self) -> list:
+        """ReplyMeta (year, date, proposer, number, units, signer, lead unit, kind) of each reply held."""
+        return [m for m, ok in zip(self.facets.metas, self.live_replies) if ok]
 
     def chunks_of_pos(self, pos: int) -> np.ndarray:
         return np.arange(self.reply_ptr[pos], self.reply_ptr[pos + 1], dtype=np.int64)
@@ -337,10 +360,10 @@ class IndexStore:
             )
         return v
 
-    def load(self, nprobe: int | None = None) -> LoadedIndex:
-        return self.load_version(self._require().name, nprobe)
+    def load(self, nprobe: int | None = None, lazy: bool = False) -> LoadedIndex:
+        return self.load_version(self._require().name, nprobe, lazy)
 
-    def load_version(self, name: str, nprobe: int | None = None) -> LoadedIndex:
+    def load_version(self, name: str, nprobe: int | None = None, lazy: bool = False) -> LoadedIndex:
         """A given version (CURRENT's by `load`); its segments must still be on disk."""
         v = self.root / name
         try:
@@ -356,7 +379,7 @@ class IndexStore:
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         dead = {k: set(map(int, vals)) for k, vals in manifest.get("dead", {}).items()}
-        return LoadedIndex(v.name, manifest, segments, dead)
+        return LoadedIndex(v.name, manifest, segments, dead, lazy)
 
     # -- writing -----------------------------------------------------------
     @contextmanager

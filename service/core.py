@@ -318,7 +318,7 @@ class ServiceCore:
         table = department_table()
         count: Counter[str] = Counter()
         lead: Counter[str] = Counter()
-        for r in st.index.replies.values():
+        for r in st.index.live_metas():  # the fields kept beside the letters: no letter is decoded
             units = {table.canonical(u) for u in r.units if u}
             count.update(units)
             if r.lead_unit:
@@ -329,14 +329,15 @@ class ServiceCore:
     def stats(self) -> dict[str, Any]:
         st = self.state()
         idx = st.index
-        years = Counter(r.year for r in idx.replies.values() if r.year)
-        kinds = Counter(r.kind or "未知" for r in idx.replies.values())
+        metas = idx.live_metas()
+        years = Counter(r.year for r in metas if r.year)
+        kinds = Counter(r.kind or "未知" for r in metas)
         fb = self.feedback_store.counts()
         return {"replies": len(idx.replies), "chunks": idx.chunk_count, "model": idx.model,
                 "dim": int(idx.manifest.get("dim", 0)), "index_version": idx.version,
                 "created": idx.manifest.get("created", ""), "size_bytes": st.size_bytes,
                 "years": {str(y): n for y, n in sorted(years.items())}, "kinds": dict(kinds),
-                "departments": len({u for r in idx.replies.values() for u in r.units}),
+                "departments": len({u for r in metas for u in r.units}),
                 "retriever": self.settings.retriever, "answers": fb["answers"],
                 "feedback": {"up": fb["up"], "down": fb["down"]}}
 

@@ -13,7 +13,7 @@ from index.errors import ModelMismatchError
 from index.settings import Settings
 from index.store import LoadedIndex
 from index.tokenize import default_tokenizer
-from service.filters import Filters, involved_departments
+from service.filters import Filters
 from service.fusion import rrf
 from service.records import Hit, ReplyHits, SearchResult
 
@@ -152,21 +152,27 @@ class Retriever:
         boost = s.constraint_boost / (s.rrf_k + 1)
         places = sorted({full for short, full in self.places.items() if short in question})
         numbers = {n.lstrip("0") for n in NUMBER_RE.findall(question)}
-        named = {p for p in self.proposers if p in question}
+        named = self.index.facets.proposers_in(question)  # substring lookups, not a pass over every proposer
         ok: dict[int, bool] = {}
         dept_ok: dict[int, bool] = {}
         ident: dict[int, bool] = {}
+        metas = self.index.facets.metas
+        dept_mask = self.index.facets.department_mask(q.departments) if q.departments else None
         for ri in list(reply_scores):
-            r = self.index.reply_at(ri)
+            m = metas[ri]  # the fields kept beside the letter; the letter is decoded only for years/places
             if q.departments:
-                dept_ok[ri] = bool(set(q.departments) & involved_departments(r))
+                dept_ok[ri] = bool(dept_mask[ri])
                 reply_scores[ri] += boost * dept_ok[ri]
-            year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
-            place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
+            year_ok: list[bool] = []
+            place_ok: list[bool] = []
+            if q.years or places:
+                r = self.index.reply_at(ri)
+                year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
+                place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
             reply_scores[ri] += boost * (sum(year_ok) + 2 * sum(place_ok))
             ok[ri] = all(year_ok) and (not place_ok or any(place_ok))
             # the question names this reply's proposal number or proposer
-            ident[ri] = bool(numbers & {d.lstrip("0") for d in re.findall(r"\d+", r.number)[-1:]}) or r.proposer in named
+            ident[ri] = bool(numbers & {d.lstrip("0") for d in re.findall(r"\d+", m.number)[-1:]}) or m.proposer in named
             reply_scores[ri] += 2 * boost * ident[ri]
         best = sorted(reply_scores, key=lambda ri: -reply_scores[ri])[:top_k]
 
