@@ -187,6 +187,32 @@ def ablate_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl)"),
     err.print(f"wrote {out}/ablation.md, ablation.json and one run folder per configuration")
 
 
+@app.command("labels")
+def labels_cmd(gold: Path = typer.Argument(..., help="hand-labelled sentences (.jsonl: path, text, label; see eval/labels.py)"),
+               corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder the gold paths are relative to (default: the gold file's)"),
+               json_: bool = typer.Option(False, "--json"),
+               errors: bool = typer.Option(False, "--errors", help="also list the sentences labelled differently")) -> None:
+    """Precision and recall of the done / plan / courtesy / heading labels against a hand-labelled sample."""
+    from eval.labels import score
+
+    res = score(gold, corpus)
+    if json_:
+        typer.echo(json.dumps(res, ensure_ascii=False, indent=1))
+        return
+    t = Table(title=f"sentence labels ({res['sentences']} hand-labelled sentences)")
+    for col in ("label", "n", "precision", "recall", "F1"):
+        t.add_column(col, justify="right" if col != "label" else "left")
+    for lab, row in res["labels"].items():
+        t.add_row(lab, str(row["n"]), *("—" if row[k] is None else f"{row[k]:.3f}" for k in ("precision", "recall", "f1")))
+    console.print(t)
+    console.print("confusion (gold->predicted): " + ", ".join(f"{k} {v}" for k, v in res["confusion"].items()))
+    if res["unmatched"]:
+        err.print(f"[yellow]{len(res['unmatched'])} gold sentence(s) not found as split by the chunker[/]")
+    if errors:
+        for e in res["errors"]:
+            console.print(f"  gold {e['gold']:8s} {e['text']}", markup=False, highlight=False)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="eval")
 
