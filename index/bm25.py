@@ -181,6 +181,38 @@ class BM25Index:
                 out.append(docs.astype(np.int64) + off)
         return np.concatenate(out) if out else _EMPTY_I
 
+    postings = docs_with  # the name service/retrieval.py uses
+
+    def scores_at(self, query_tokens: Sequence[str], positions: np.ndarray) -> np.ndarray:
+        """BM25 scores of the given chunks only (binary search in each query word's postings)."""
+        positions = np.asarray(positions, np.int64)
+        out = np.zeros(len(positions), np.float64)
+        if not len(positions):
+            return out.astype(np.float32)
+        seg = np.searchsorted(self.offsets, positions, side="right") - 1
+        for tok in query_tokens:
+            idf = self.idf(tok)
+            if idf <= 0:
+                continue
+            for i, (p, off) in enumerate(zip(self.parts, self.offsets)):
+                t = p.vocab.get(tok)
+                sel = seg == i
+                if t is None or not sel.any():
+                    continue
+                a, b = int(p.indptr[t]), int(p.indptr[t + 1])
+                docs = p.docs[a:b]
+                local = positions[sel] - off
+                at = np.searchsorted(docs, local)
+                hit = at < len(docs)
+                hit[hit] = docs[at[hit]] == local[hit]
+                vals = np.zeros(len(local))
+                vals[hit] = self._w[i][a:b][at[hit]] * idf
+                out[sel] += vals
+        out = out.astype(np.float32)
+        if self.live is not None:
+            out[~self.live[positions]] = 0
+        return out
+
     def _contributions(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         docs, vals = [], []
         for tok in query_tokens:  # a repeated word counts again, as in bm25s

@@ -25,6 +25,7 @@ from index.errors import DafuError, UnknownReplyError
 from index.loader import LoadReport, load_paths
 from index.records import Chunk, Reply
 from index.segment import Segment, SegmentWriter, merge_into
+from index.sentences import LABEL_CODES, sentence_embed_text, sentence_rows
 from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from index.tokenize import default_tokenizer
@@ -38,8 +39,8 @@ class BuildResult:
     version: str
     replies: int
     chunks: int
-    embedded: int  # chunks sent to the encoder
-    reused: int  # chunks whose vectors came from the cache or an existing segment
+    embedded: int  # passages (chunks and sentences) sent to the encoder
+    reused: int  # passages whose vectors came from the cache or an existing segment
     chars_embedded: int
     embed_seconds: float
     total_seconds: float
@@ -47,6 +48,12 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     segments: int = 1
     merged: int = 0  # segments merged by this write
+    sentences: int = 0  # rows of the sentence table (each embedded like a chunk)
+
+    @property
+    def passages(self) -> int:
+        """Texts embedded or reused: the chunks and the sentences."""
+        return self.chunks + self.sentences
 
     @property
     def embed_rate(self) -> float:
@@ -206,12 +213,17 @@ class Indexer:
             for batch in self._batches(replies):
                 per_reply = [chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap) for r in batch]
                 texts = [embed_text(c, r) for r, cs in zip(batch, per_reply) for c in cs]
-                vectors = self._embed(texts, stats)
+                rows = [sentence_rows([r], cs) for r, cs in zip(batch, per_reply)]
+                sent_texts = [sentence_embed_text(row, r, cs[row.chunk]) for r, cs, rs in zip(batch, per_reply, rows) for row in rs]
+                vectors = self._embed(texts + sent_texts, stats)
+                sent_vectors, vectors = vectors[len(texts):], vectors[:len(texts)]
                 tokens = [tok.tokens(t) for t in texts]
-                k = 0
-                for r, cs in zip(batch, per_reply):
-                    writer.add(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)])
+                k = j = 0
+                for r, cs, rs in zip(batch, per_reply, rows):
+                    table = np.array([(x.start, x.end, LABEL_CODES[x.label], x.chunk) for x in rs], np.int64).reshape(-1, 4)
+                    writer.add(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)], table, sent_vectors[j: j + len(rs)])
                     k += len(cs)
+                    j += len(rs)
                 if bar is not None:
                     bar.update(len(batch))
                     if stats.seconds > 0:
@@ -315,6 +327,8 @@ class Indexer:
         n_replies = sum(sg.n_replies - len(dead.get(sg.name, ())) for sg in segs)
         n_chunks = sum(sg.n_chunks - sum(int(sg.reply_ptr[r + 1] - sg.reply_ptr[r]) for r in dead.get(sg.name, ()))
                        for sg in segs)
+        n_sent = sum(len(sg.sent_reply) - sum(int(sg.sent_ptr[r + 1] - sg.sent_ptr[r]) for r in dead.get(sg.name, ()))
+                     for sg in segs)
         kinds = sorted({sg.dense_kind for sg in segs if sg.n_chunks}) or ["flat"]
         big = max(segs, key=lambda sg: sg.n_chunks).dense_kind if segs else "flat"
         manifest = {
@@ -323,14 +337,15 @@ class Indexer:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "replies": n_replies,
             "chunks": n_chunks,
+            "sentences": n_sent,
             "dense_kind": big if len(kinds) == 1 else "+".join(sorted(kinds, key=lambda k: k != big)),
             "chunking": self._chunking(),
             "segments": names,
             "dead": dead,
         }
         version = self.store.write_version(manifest)
-        return BuildResult(version.name, n_replies, n_chunks, stats.embedded, n_chunks - stats.embedded, stats.chars,
-                           stats.seconds, time.perf_counter() - t0, report, segments=len(names))
+        return BuildResult(version.name, n_replies, n_chunks, stats.embedded, n_chunks + n_sent - stats.embedded, stats.chars,
+                           stats.seconds, time.perf_counter() - t0, report, segments=len(names), sentences=n_sent)
 
 
 def open_index(settings: Settings, build_default: bool = True, progress: bool = False) -> LoadedIndex:

@@ -12,6 +12,8 @@ Files of a segment folder::
     reply_ptr.npy            chunks of reply i are positions reply_ptr[i]:reply_ptr[i+1]
     chunk_reply.npy          reply position of each chunk; chunk_part.npy, chunk_label.npy: codes
     vectors.f16              float16 vectors, row per chunk (memory-mapped when read)
+    sentences.npz            the sentence table (index/sentences.py): reply, start, end, label, chunk of each
+                             row (rows grouped by reply; sent_ptr: rows of reply i) — sentence_vectors.f16
     dense.faiss              the approximate index (absent for exact search: rebuilt from vectors)
     bm25/                    postings (index/bm25.py)
 
@@ -79,25 +81,45 @@ class SegmentWriter:
         self._part, self._label = array("B"), array("B")
         self._postings = PostingsBuilder()
         self.n_chunks = 0
+        self._sentences = open(self.tmp / "sentence_vectors.f16", "wb")
+        self._s_reply, self._s_start, self._s_end = array("i"), array("i"), array("i")
+        self._s_label, self._s_chunk = array("b"), array("i")
+        self._s_ptr = array("q", [0])
 
     def _write_vectors(self, vectors: np.ndarray, n: int) -> None:
         v = np.asarray(vectors, dtype=np.float16).reshape(n, self.dim) if n else np.zeros((0, self.dim), np.float16)
         self._vectors.write(np.ascontiguousarray(v).tobytes())
 
-    def add(self, reply: Reply, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]]) -> None:
-        """One reply with its chunks (in order), their vectors and BM25 tokens."""
+    def add(self, reply: Reply, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]],
+            sentences: np.ndarray | None = None, sentence_vectors: np.ndarray | None = None) -> None:
+        """One reply with its chunks (in order), their vectors and BM25 tokens, and its sentence rows:
+        (start, end, label code, chunk index within `chunks`) with their vectors."""
         if len(chunks) != len(tokens) or len(chunks) != len(vectors):
             raise ValueError(f"reply {reply.id}: {len(chunks)} chunks, {len(vectors)} vectors, {len(tokens)} token lists")
         line = (json.dumps(reply.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
         clines = [(json.dumps(c.to_dict(), ensure_ascii=False) + "\n").encode("utf-8") for c in chunks]
-        self.add_raw(reply.id, ReplyMeta.of(reply), line, clines, [c.part for c in chunks], [c.label for c in chunks], vectors)
+        self.add_raw(reply.id, ReplyMeta.of(reply), line, clines, [c.part for c in chunks], [c.label for c in chunks], vectors,
+                     sentences, sentence_vectors)
         for toks in tokens:
             self._postings.add(toks)
 
     def add_raw(self, reply_id: str, meta: ReplyMeta, reply_line: bytes, chunk_lines: list[bytes], parts: list,
-                labels: list, vectors: np.ndarray) -> None:
-        """A reply as stored lines (merging copies them without decoding); postings come separately."""
+                labels: list, vectors: np.ndarray, sentences: np.ndarray | None = None,
+                sentence_vectors: np.ndarray | None = None) -> None:
+        """A reply as stored lines (merging copies them without decoding); postings come separately.
+        `sentences`: int array (rows, 4) of start, end, label code, chunk index within this reply's chunks."""
         r = len(self.reply_ids)
+        base = self.n_chunks
+        if sentences is not None and len(sentences):
+            sentences = np.asarray(sentences, np.int64).reshape(-1, 4)
+            sv = np.asarray(sentence_vectors, np.float16).reshape(len(sentences), self.dim)
+            self._s_reply.extend([r] * len(sentences))
+            self._s_start.extend(sentences[:, 0].tolist())
+            self._s_end.extend(sentences[:, 1].tolist())
+            self._s_label.extend(sentences[:, 2].tolist())
+            self._s_chunk.extend((sentences[:, 3] + base).tolist())
+            self._sentences.write(np.ascontiguousarray(sv).tobytes())
+        self._s_ptr.append(len(self._s_reply))
         self.reply_ids.append(reply_id)
         self._meta.append(meta.to_list())
         self._replies.write(reply_line)
@@ -116,9 +138,13 @@ class SegmentWriter:
                nlist: int | None = None, nprobe: int | None = None) -> str:
         """Write the arrays, build the dense index, fsync, and move the folder into place; returns its name."""
         try:
-            for f in (self._replies, self._chunks, self._vectors):
+            for f in (self._replies, self._chunks, self._vectors, self._sentences):
                 f.close()
             t = self.tmp
+            arr = lambda a, dt: np.frombuffer(a, dt) if len(a) else np.zeros(0, dt)  # noqa: E731
+            np.savez(t / "sentences.npz", reply=arr(self._s_reply, np.int32), start=arr(self._s_start, np.int32),
+                     end=arr(self._s_end, np.int32), label=arr(self._s_label, np.int8), chunk=arr(self._s_chunk, np.int32),
+                     sent_ptr=np.frombuffer(self._s_ptr, np.int64))
             np.save(t / "replies.off.npy", np.frombuffer(self._roff, np.int64))
             np.save(t / "chunks.off.npy", np.frombuffer(self._coff, np.int64))
             np.save(t / "reply_ptr.npy", np.frombuffer(self._ptr, np.int64))
@@ -133,6 +159,7 @@ class SegmentWriter:
             dense = DenseIndex.build(vectors, ann_threshold=ann_threshold, kind=dense_kind, nlist=nlist, nprobe=nprobe)
             dense.save(t / "dense.faiss")
             meta = {"format": SEGMENT_FORMAT, "replies": len(self.reply_ids), "chunks": self.n_chunks, "dim": self.dim,
+                    "sentences": len(self._s_reply),
                     "dense": dense.describe(), "dense_build_s": round(time.perf_counter() - t0, 3),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
             del dense, vectors
@@ -146,7 +173,7 @@ class SegmentWriter:
             raise
 
     def abort(self) -> None:
-        for f in (self._replies, self._chunks, self._vectors):
+        for f in (self._replies, self._chunks, self._vectors, self._sentences):
             try:
                 f.close()
             except Exception:
@@ -202,6 +229,10 @@ class Segment:
         self._replies = _Lines(p / "replies.jsonl", np.load(p / "replies.off.npy"))
         self._chunks = _Lines(p / "chunks.jsonl", np.load(p / "chunks.off.npy"))
         self.vectors = _map_vectors(p / "vectors.f16", self.n_chunks, self.dim)
+        z = np.load(p / "sentences.npz")
+        self.sent_reply, self.sent_start, self.sent_end = z["reply"], z["start"], z["end"]
+        self.sent_label, self.sent_chunk, self.sent_ptr = z["label"], z["chunk"], z["sent_ptr"]
+        self.sentence_vectors = _map_vectors(p / "sentence_vectors.f16", len(self.sent_reply), self.dim)
         self._nprobe = nprobe
         self._dense: DenseIndex | None = None
         self._postings: Postings | None = None
@@ -244,6 +275,13 @@ class Segment:
     def chunk(self, i: int) -> Chunk:
         return Chunk.from_dict(_loads(self._chunks[i]))
 
+    def sentences_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reply i's sentence rows as (rows × [start, end, label, chunk within the reply]) and their vectors."""
+        a, b = int(self.sent_ptr[i]), int(self.sent_ptr[i + 1])
+        rows = np.stack([self.sent_start[a:b], self.sent_end[a:b], self.sent_label[a:b],
+                         self.sent_chunk[a:b] - self.reply_ptr[i]], axis=1) if b > a else np.zeros((0, 4), np.int64)
+        return rows, np.asarray(self.sentence_vectors[a:b])
+
     def reply_line(self, i: int) -> bytes:
         return self._replies[i]
 
@@ -267,6 +305,6 @@ def merge_into(writer: SegmentWriter, segments: list[Segment], dead: dict[str, s
                 continue
             writer.add_raw(seg.reply_ids[r], seg.reply_meta[r], seg.reply_line(r), [seg.chunk_line(i) for i in range(a, b)],
                            [int(x) for x in seg.chunk_part[a:b]], [int(x) for x in seg.chunk_label[a:b]],
-                           np.asarray(seg.vectors[a:b]))
+                           np.asarray(seg.vectors[a:b]), *seg.sentences_of(r))
         parts.append((seg.postings, keep))
     return Postings.merge(parts)

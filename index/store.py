@@ -109,33 +109,67 @@ class ChunkTable(Sequence):
         return self._ix.n_positions
 
 
-class VectorTable:
-    """The stored passage vectors by chunk position (float16 on disk); rows come back as float32."""
+class _Rows:
+    """Stored float16 rows of several segments (one global numbering); rows come back as float32."""
 
-    def __init__(self, segments: list[Segment], offsets: np.ndarray, dim: int) -> None:
-        self._segs, self._off, self.dim = segments, offsets, dim
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (int(self._off[-1]), self.dim)
+    def __init__(self, parts: list[np.ndarray], offsets: np.ndarray, dim: int) -> None:
+        self._parts, self._off, self.dim = parts, offsets, dim
 
     def __len__(self) -> int:
         return int(self._off[-1])
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self), self.dim)
+
     def __getitem__(self, idx) -> np.ndarray:
+        if isinstance(idx, slice):
+            a, b, step = idx.indices(len(self))
+            s = int(np.searchsorted(self._off, a, side="right") - 1) if b > a else 0
+            if step == 1 and b > a and b <= self._off[s + 1]:  # within one segment: one read
+                return np.asarray(self._parts[s][a - self._off[s]: b - self._off[s]], dtype=np.float32)
+            idx = np.arange(a, b, step)
         if isinstance(idx, (int, np.integer)):
             return self[np.array([idx])][0]
-        ids = np.arange(len(self))[idx] if isinstance(idx, slice) else np.asarray(idx, np.int64)
+        ids = np.asarray(idx, np.int64)
         out = np.empty((len(ids), self.dim), np.float32)
         which = np.searchsorted(self._off, ids, side="right") - 1
         for s in np.unique(which):
             sel = which == s
-            out[sel] = self._segs[s].vectors[ids[sel] - self._off[s]]
+            out[sel] = self._parts[s][ids[sel] - self._off[s]]
         return out
 
     def __array__(self, dtype=None, copy=None):
         a = self[np.arange(len(self))]
         return a.astype(dtype) if dtype is not None else a
+
+
+class SegmentedSentences:
+    """The sentence table (index/sentences.py) over all segments: rows numbered globally, grouped by
+    reply; `reply` and `chunk` are global positions; vectors read from the segments' float16 files."""
+
+    def __init__(self, segments: list[Segment], reply_offsets: np.ndarray, chunk_offsets: np.ndarray, dim: int) -> None:
+        off = np.zeros(len(segments) + 1, np.int64)
+        np.cumsum([len(sg.sent_reply) for sg in segments], out=off[1:])
+        cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+        self.reply = cat([sg.sent_reply.astype(np.int64) + ro for sg, ro in zip(segments, reply_offsets)], np.int64)
+        self.start = cat([sg.sent_start for sg in segments], np.int32)
+        self.end = cat([sg.sent_end for sg in segments], np.int32)
+        self.label = cat([sg.sent_label for sg in segments], np.int8)
+        self.chunk = cat([sg.sent_chunk.astype(np.int64) + co for sg, co in zip(segments, chunk_offsets)], np.int64)
+        self.ptr = np.concatenate([[0], *[sg.sent_ptr[1:] + o for sg, o in zip(segments, off)]]).astype(np.int64)
+        self.vectors = _Rows([sg.sentence_vectors for sg in segments], off, dim)
+
+    def __len__(self) -> int:
+        return int(len(self.reply))
+
+    def rows_of(self, reply_pos: int) -> slice:
+        return slice(int(self.ptr[reply_pos]), int(self.ptr[reply_pos + 1]))
+
+    def label_of(self, row: int) -> str:
+        from index.sentences import LABEL_NAMES
+
+        return LABEL_NAMES[int(self.label[row])]
 
 
 class SegmentedDense:
@@ -185,6 +219,26 @@ class SegmentedDense:
         sc, ix = np.concatenate(scores), np.concatenate(ids)
         order = np.lexsort((ix, -sc))[:k]
         return sc[order], ix[order]
+
+
+class ReplyStub:
+    """A reply's kept fields (id, signer, proposer, number, …) without its letter; anything else
+    (title, text, …) decodes the letter on first use. For passes over every reply (gazetteers)."""
+
+    __slots__ = ("id", "signer", "proposer", "number", "lead_unit", "kind", "_ix", "_pos", "_r")
+
+    def __init__(self, index: "LoadedIndex", pos: int) -> None:
+        m = index.facets.metas[pos]
+        self.id, self.signer, self.proposer, self.number = index.reply_ids[pos], m.signer, m.proposer, m.number
+        self.lead_unit, self.kind = m.lead_unit, m.kind
+        self._ix, self._pos, self._r = index, pos, None
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self._r is None:
+            self._r = self._ix.reply_at(self._pos)
+        return getattr(self._r, name)
 
 
 class ReplyChunks(Mapping):
@@ -248,7 +302,8 @@ class LoadedIndex:
         self.chunks = ChunkTable(self)
         self.reply_chunks = ReplyChunks(self)
         dim = int(self.manifest.get("dim") or (segs[0].dim if segs else 0))
-        self.vectors = VectorTable(segs, self.chunk_offsets, dim)
+        self.vectors = _Rows([sg.vectors for sg in segs], self.chunk_offsets, dim)
+        self.sentences = SegmentedSentences(segs, self.reply_offsets, self.chunk_offsets, dim)
         self.dense = SegmentedDense(segs, self.chunk_offsets, self.live_chunks)
         self._bm25: BM25Index | None = None
         if not self.lazy:
@@ -300,6 +355,10 @@ class LoadedIndex:
 
     def reply_at(self, pos: int) -> Reply:
         return self.replies.at(pos)
+
+    def reply_stubs(self) -> list[ReplyStub]:
+        """Every reply held, as its kept fields (letters decoded only if a caller reads them)."""
+        return [ReplyStub(self, pos) for pos in self.reply_pos.values()]
 
     def live_metas(self) -> list:
         """ReplyMeta (year, date, proposer, number, units, signer, lead unit, kind) of each reply held."""
