@@ -60,7 +60,7 @@ def configurations(weights: list[tuple[float, float]], chunk_targets: list[int],
 def ablate(base: RunOptions, weights: list[tuple[float, float]] | None = None, chunk_targets: list[int] | None = None,
            encoder=None, shares: list[float] | None = None) -> dict[str, Any]:
     """Run every configuration; `base` carries gold, corpus or index, config file, shared overrides and out."""
-    from index.builder import Indexer
+    from index.backends import make_indexer as Indexer
     from index.embed import load_encoder
 
     if base.api:

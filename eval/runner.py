@@ -81,9 +81,12 @@ def make_settings(opts: RunOptions):
     if "chunk_target" in kw and "chunk_max" not in kw:
         kw["chunk_max"] = max(Settings.model_fields["chunk_max"].default, int(kw["chunk_target"] * 4 / 3))
     try:
-        return Settings(**kw)
+        s = Settings(**kw)
     except ValidationError as e:
         raise DafuError("invalid settings: " + "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
+    if opts.corpus is not None and s.backend == "milvus":  # the run's own collections, not the served index's
+        s = s.model_copy(update={"milvus_prefix": f"{s.milvus_prefix}_eval"})
+    return s
 
 
 def settings_record(settings) -> dict[str, Any]:
@@ -94,7 +97,8 @@ def settings_record(settings) -> dict[str, Any]:
 
 def open_backend(opts: RunOptions, settings, encoder=None, notes: list[str] | None = None):
     """(backend, settings actually used). Builds the index when --corpus is given."""
-    from index.builder import Indexer, open_index
+    from index.backends import make_indexer
+    from index.builder import open_index
 
     notes = notes if notes is not None else []
     if opts.api:  # top_k only when asked for; otherwise the service's own default applies
@@ -103,7 +107,7 @@ def open_backend(opts: RunOptions, settings, encoder=None, notes: list[str] | No
     if opts.corpus is not None:
         if not Path(opts.corpus).is_dir():
             raise DafuError(f"--corpus {opts.corpus}: not a folder")
-        Indexer(settings, encoder=encoder, progress=opts.progress).build([Path(opts.corpus).resolve()])
+        make_indexer(settings, encoder=encoder, progress=opts.progress).build([Path(opts.corpus).resolve()])
         index = open_index(settings, build_default=False)
     else:
         index = open_index(settings, build_default=opts.index is None, progress=opts.progress)

@@ -183,6 +183,11 @@ class BM25Index:
 
     postings = docs_with  # the name service/retrieval.py uses
 
+    @staticmethod
+    def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Chunks in both postings (a compound word is present where all its parts are)."""
+        return np.intersect1d(a, b, assume_unique=True)
+
     def scores_at(self, query_tokens: Sequence[str], positions: np.ndarray) -> np.ndarray:
         """BM25 scores of the given chunks only (binary search in each query word's postings)."""
         positions = np.asarray(positions, np.int64)

@@ -72,7 +72,20 @@ def embed_text(chunk: Chunk, reply: Reply) -> str:
 
 
 @dataclass
-class _EmbedStats:
+class Prepared:
+    """One reply ready to be stored: chunks with vectors and BM25 tokens, sentence rows with vectors."""
+
+    reply: Reply
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    tokens: list[list[str]]
+    sentences: np.ndarray  # (rows, 4): start, end, label code, chunk index within `chunks`
+    sentence_vectors: np.ndarray
+    texts: list[str]  # what was embedded for each chunk (embed_text)
+
+
+@dataclass
+class EmbedStats:
     embedded: int = 0
     chars: int = 0
     seconds: float = 0.0
@@ -142,7 +155,7 @@ class Indexer:
             dead = {k: set(v) for k, v in current.dead.items()}
             for rid in reply_ids:
                 self._mark_dead(current, current.reply_pos[rid], dead)
-            res = self._publish([s.name for s in current.segments], dead, LoadReport(), _EmbedStats(), t0, fresh=0)
+            res = self._publish([s.name for s in current.segments], dead, LoadReport(), EmbedStats(), t0, fresh=0)
             res.removed = list(reply_ids)
             return res
 
@@ -161,7 +174,7 @@ class Indexer:
                 raise DafuError(f"no index at {self.store.root} to compact")
             t0 = time.perf_counter()
             name = self._merge(current.segments, current.dead)
-            res = self._finish_version(current, [name], {}, LoadReport(), _EmbedStats(), t0)
+            res = self._finish_version(current, [name], {}, LoadReport(), EmbedStats(), t0)
             res.merged = len(current.segments)
             return res
 
@@ -198,11 +211,9 @@ class Indexer:
         for i in range(0, len(replies), BATCH_REPLIES):
             yield replies[i: i + BATCH_REPLIES]
 
-    def _write_segment(self, replies: list[Reply]) -> tuple[str, _EmbedStats]:
+    def prepared(self, replies: list[Reply], stats: EmbedStats) -> Iterator[Prepared]:
+        """Replies chunked, embedded (cache first) and tokenized, in batches; one Prepared per reply."""
         s = self.settings
-        enc = self.encoder
-        writer = SegmentWriter(self.store.segments_dir, int(enc.dim))
-        stats = _EmbedStats()
         tok = default_tokenizer()
         bar = None
         try:
@@ -221,23 +232,32 @@ class Indexer:
                 k = j = 0
                 for r, cs, rs in zip(batch, per_reply, rows):
                     table = np.array([(x.start, x.end, LABEL_CODES[x.label], x.chunk) for x in rs], np.int64).reshape(-1, 4)
-                    writer.add(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)], table, sent_vectors[j: j + len(rs)])
+                    yield Prepared(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)], table,
+                                   sent_vectors[j: j + len(rs)], texts[k: k + len(cs)])
                     k += len(cs)
                     j += len(rs)
                 if bar is not None:
                     bar.update(len(batch))
                     if stats.seconds > 0:
                         bar.set_postfix_str(f"{stats.chars / stats.seconds:.0f} chars/s embedded")
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _write_segment(self, replies: list[Reply]) -> tuple[str, EmbedStats]:
+        s = self.settings
+        writer = SegmentWriter(self.store.segments_dir, int(self.encoder.dim))
+        stats = EmbedStats()
+        try:
+            for p in self.prepared(replies, stats):
+                writer.add(p.reply, p.chunks, p.vectors, p.tokens, p.sentences, p.sentence_vectors)
             name = writer.finish(s.dense_index, s.ann_threshold, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
         except BaseException:
             writer.abort()
             raise
-        finally:
-            if bar is not None:
-                bar.close()
         return name, stats
 
-    def _embed(self, texts: list[str], stats: _EmbedStats) -> np.ndarray:
+    def _embed(self, texts: list[str], stats: EmbedStats) -> np.ndarray:
         enc = self.encoder
         cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name), enc.name)
         try:
@@ -279,7 +299,7 @@ class Indexer:
             writer.abort()
             raise
 
-    def _publish(self, names: list[str], dead: dict[str, set[int]], report: LoadReport, stats: _EmbedStats,
+    def _publish(self, names: list[str], dead: dict[str, set[int]], report: LoadReport, stats: EmbedStats,
                  t0: float, fresh: int) -> BuildResult:
         """Merge policy, then the new version. `names`: segments in order (the new one last)."""
         segs = {seg.name: seg for seg in self.store_segments(names)}
@@ -321,7 +341,7 @@ class Indexer:
         return [opened.get(n) or Segment(self.store.segments_dir / n) for n in names]
 
     def _finish_version(self, current: LoadedIndex | None, names: list[str], dead: dict[str, set[int]],
-                        report: LoadReport, stats: _EmbedStats, t0: float, segs: list[Segment] | None = None) -> BuildResult:
+                        report: LoadReport, stats: EmbedStats, t0: float, segs: list[Segment] | None = None) -> BuildResult:
         segs = segs if segs is not None else self.store_segments(names)
         dead = {n: sorted(v) for n, v in dead.items() if v and n in names}
         n_replies = sum(sg.n_replies - len(dead.get(sg.name, ())) for sg in segs)
@@ -350,10 +370,13 @@ class Indexer:
 
 def open_index(settings: Settings, build_default: bool = True, progress: bool = False) -> LoadedIndex:
     """Load the configured index; with no index configured, build the bundled sample on first use."""
-    store = IndexStore(settings.resolved_index_dir)
-    if not store.exists() and settings.uses_default_index and build_default:
+    from index.backends import make_indexer, open_store
+
+    store = open_store(settings)
+    default = settings.uses_default_index if settings.backend == "faiss" else not settings.milvus_uri
+    if not store.exists() and default and build_default:
         from importlib import resources
 
         sample = Path(str(resources.files("index").joinpath("data/sample")))
-        Indexer(settings, progress=progress).build([sample])
+        make_indexer(settings, progress=progress).build([sample])
     return store.load(nprobe=settings.ivf_nprobe)

