@@ -95,6 +95,7 @@ class ReplyFacets:
         by_number: dict[str, list[int]] = defaultdict(list)
         by_digits: dict[str, list[int]] = defaultdict(list)
         by_signer: dict[str, list[int]] = defaultdict(list)
+        by_last: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(metas):
             names = {canon(u) for u in m.units}
             if m.signer:
@@ -104,13 +105,17 @@ class ReplyFacets:
                 by_dept[n].append(i)
             by_proposer[m.proposer].append(i)
             by_number[m.number].append(i)
-            for d in {g.lstrip("0") for g in _DIGITS.findall(m.number)}:
+            groups = _DIGITS.findall(m.number)
+            for d in {g.lstrip("0") for g in groups}:
                 by_digits[d].append(i)
+            if groups:
+                by_last[groups[-1].lstrip("0")].append(i)
         self.by_department = _positions(by_dept)
         self.by_proposer = _positions(by_proposer)
         self.by_number = _positions(by_number)
         self.by_digits = _positions(by_digits)
         self.by_signer = _positions(by_signer)
+        self.by_last_number = _positions(by_last)  # the proposal number a reply is known by (第28号)
         self._max_proposer = max((len(p) for p in self.by_proposer), default=0)
 
     # -- what the corpus holds (learned from the index, for retrieval) -------------------------------

@@ -320,6 +320,8 @@ class MilvusStore:
         for i in range(RECORD_PARTS):
             s.add_field(f"record{i}", D.VARCHAR, max_length=VARCHAR_MAX)
         s.add_field("meta", D.VARCHAR, max_length=VARCHAR_MAX)
+        s.add_field("proposer", D.VARCHAR, max_length=1024)
+        s.add_field("last_number", D.VARCHAR, max_length=64)  # the number a reply is known by (第28号)
         for f in ("chunk_lo", "chunk_hi", "sent_lo", "sent_hi", "year", "date"):
             s.add_field(f, D.INT64)
         s.add_field("dummy", D.FLOAT_VECTOR, dim=2)
@@ -522,6 +524,26 @@ class MilvusIndex:
 
     def chunks_of(self, reply_id: str) -> list[Chunk]:
         return [self.chunks[i] for i in self.reply_chunks.get(reply_id, np.zeros(0, np.int64))]
+
+    def replies_named(self, numbers, proposers, allowed=None) -> list[int]:
+        """Replies named by proposal number or proposer (one query on the replies collection)."""
+        alts = []
+        if numbers:
+            alts.append("last_number in [" + ", ".join(_lit(str(n).lstrip("0")) for n in numbers) + "]")
+        for name in proposers:
+            if name:
+                esc = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                alts.append(f"proposer like {_lit('%' + esc + '%')}")
+        if not alts:
+            return []
+        rows = self.client.query(self.names["replies"], filter=" or ".join(alts), output_fields=["pk"], limit=1000)
+        out = sorted({int(r["pk"]) for r in rows})
+        if isinstance(allowed, _Expr) and out:
+            rows = self.client.query(self.names["chunks"], filter=f"reply_pos in [{', '.join(map(str, out))}] and ({allowed.expr})",
+                                     output_fields=["reply_pos"], limit=16384)
+            ok = {int(r["reply_pos"]) for r in rows}
+            out = [p for p in out if p in ok]
+        return out
 
     def chunk_mask(self, filters):
         expr = filter_expression(filters)

@@ -244,7 +244,9 @@ class MilvusIndexer(Indexer):
                               "chunk": c0 + int(row[3]), "vec": np.asarray(vec, np.float32).tolist()})
         rec = pack_record(r.to_dict())
         reply_rows.append({"pk": pos, "reply_id": r.id, **{f"record{i}": part for i, part in enumerate(rec)},
-                           "meta": json.dumps(meta.to_list(), ensure_ascii=False), "chunk_lo": c0, "chunk_hi": c0 + len(p.chunks),
+                           "meta": json.dumps(meta.to_list(), ensure_ascii=False), "proposer": (r.proposer or "")[:1000],
+                           "last_number": (re.findall(r"\d+", r.number or "") or [""])[-1].lstrip("0")[:60],
+                           "chunk_lo": c0, "chunk_hi": c0 + len(p.chunks),
                            "sent_lo": s0, "sent_hi": s0 + len(p.sentences), "year": int(meta.year or 0), "date": date,
                            "dummy": [0.0, 0.0]})
         st["next_reply"] += 1

