@@ -11,6 +11,7 @@ from rich.table import Table
 
 from index.backends import describe, make_indexer, open_store
 from index.builder import BuildResult, open_index
+from index.errors import DafuError
 from index.settings import Settings
 
 app = typer.Typer(help="建立和维护答复索引 (build and maintain the index)", no_args_is_help=True)
@@ -94,6 +95,16 @@ def compact(index: Optional[Path] = IndexOpt) -> None:
     res = make_indexer(s).compact()
     console.print(f"merged {res.merged} segment(s) into one: {res.replies} replies, {res.chunks} chunks "
                   f"(version {res.version}, {res.total_seconds:.1f}s)", markup=False, highlight=False)
+
+
+@app.command("import-faiss")
+def import_faiss(source: Path = typer.Argument(..., help="folder of a FAISS-backend index (what --index named)")) -> None:
+    """With DAFU_BACKEND=milvus: move a FAISS-backend index into Milvus, reusing its stored vectors."""
+    s = make_settings(None)
+    if s.backend != "milvus":
+        raise DafuError("import-faiss writes into Milvus: set DAFU_BACKEND=milvus and DAFU_MILVUS_URI first")
+    res = make_indexer(s, progress=True).import_faiss(source)
+    print_build(res, s)
 
 
 @app.command()

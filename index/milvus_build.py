@@ -114,6 +114,48 @@ class MilvusIndexer(Indexer):
             res.removed = list(reply_ids)
             return res
 
+    def import_faiss(self, index_dir: Path) -> BuildResult:
+        """Move an index from the FAISS backend: its replies, with the vectors it stored (written to the
+        embedding cache first, so nothing is encoded again), become a new Milvus generation."""
+        from index.embed import EmbeddingCache, cache_path
+        from index.sentences import LABEL_NAMES, SentenceRow, sentence_embed_text
+        from index.store import IndexStore
+
+        src = IndexStore(Path(index_dir))
+        if not src.exists():
+            raise DafuError(f"no FAISS index at {index_dir}; pass the folder given to --index (or DAFU_INDEX_DIR)")
+        idx = src.load(lazy=True)
+        if idx.manifest.get("model") != self.encoder.name:
+            raise DafuError(f"the index at {index_dir} was built with {idx.manifest.get('model')!r}, DAFU_EMBED_MODEL is "
+                            f"{self.encoder.name!r}; set DAFU_EMBED_MODEL={idx.manifest.get('model')} to move it as it is")
+        from index.builder import embed_text
+
+        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, self.encoder.name), self.encoder.name)
+        replies = []
+        try:
+            st = idx.sentences
+            for pos in idx.reply_pos.values():
+                r = idx.reply_at(pos)
+                replies.append(r)
+                cpos = idx.chunks_of_pos(pos)
+                chunks = [idx.chunks[int(i)] for i in cpos]
+                items = {cache.key(embed_text(c, r)): v for c, v in zip(chunks, idx.vectors[cpos])}
+                sl = st.rows_of(pos)
+                vecs = st.vectors[sl]
+                for k, row in enumerate(range(sl.start, sl.stop)):
+                    ci = int(st.chunk[row]) - int(cpos[0]) if len(cpos) else 0
+                    srow = SentenceRow(r.id, int(st.start[row]), int(st.end[row]), LABEL_NAMES[int(st.label[row])], ci)
+                    items[cache.key(sentence_embed_text(srow, r, chunks[ci]))] = vecs[k]
+                cache.put_many(items)
+        finally:
+            cache.close()
+        if idx.manifest.get("chunking"):
+            ch = idx.manifest["chunking"]
+            self.settings = self.settings.model_copy(update={"chunk_target": ch["target"], "chunk_max": ch["max"],
+                                                             "chunk_overlap": ch["overlap"]})
+        with self.store.write_lock():
+            return self._rewrite(replies, LoadReport())
+
     # -- internals ---------------------------------------------------------------------------------------
     def _state_or_fail(self) -> dict:
         st = self.store.state()

@@ -17,6 +17,7 @@ Bench: bench/parallel.py reports chars/s for 1 process, N processes and Ray in o
 """
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from typing import Callable, Sequence
@@ -137,10 +138,11 @@ def encode_with_ray(encoder, texts: Sequence[str], idx: Sequence[int], store: St
 
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     spec = encoder_spec(encoder, settings)
     ds = ray.data.from_items([{"i": int(i), "text": t} for i, t in zip(idx, texts)],
                              override_num_blocks=max(workers, len(texts) // (batch_size * TASK_BATCHES) or 1))
     out = ds.map_batches(_RayEncoder, fn_constructor_args=(spec, 1), batch_size=batch_size * TASK_BATCHES,
-                         concurrency=workers, num_cpus=1, batch_format="numpy")
+                         compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1, batch_format="numpy")
     for batch in out.iter_batches(batch_size=batch_size * TASK_BATCHES, batch_format="numpy"):
         store([int(i) for i in batch["i"]], np.asarray(batch["vec"], np.float32))

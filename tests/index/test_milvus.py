@@ -135,3 +135,26 @@ def test_missing_extra_or_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexNotFoundError) as e:
         open_store(s).load()
     assert "DAFU_BACKEND=milvus dafu index build" in str(e.value)
+
+
+def test_move_a_faiss_index_into_milvus_without_encoding(tmp_path):
+    from index.builder import Indexer
+    from index.embed import FakeEncoder
+    from index.settings import Settings
+
+    src = Settings(home=tmp_path / "src", embed_model="fake")
+    Indexer(src).build([DEV])
+    calls: list[int] = []
+
+    class Counting(FakeEncoder):
+        def encode_passages(self, texts):
+            calls.append(len(texts))
+            return super().encode_passages(texts)
+
+    dst = Settings(home=tmp_path / "dst", embed_model="fake", backend="milvus", milvus_uri=str(tmp_path / "m.db"))
+    res = make_indexer(dst, encoder=Counting()).import_faiss(src.resolved_index_dir)
+    assert sum(calls) == 0 and res.embedded == 0  # every vector came from the FAISS index
+    faiss_idx = open_index(src)
+    assert res.replies == len(faiss_idx.replies) and res.chunks == faiss_idx.chunk_count
+    a = answer_question(Retriever(open_index(dst), dst), SEED_QUESTION)
+    assert {c.number for c in a.citations} == {"28"}
