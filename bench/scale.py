@@ -313,6 +313,7 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=5, help="single-reply additions")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--reuse-build", action="store_true", help="keep an index built by an earlier run in --workdir (its build figures are reused)")
     ap.add_argument("--phase", choices=["build", "serve"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -330,7 +331,12 @@ def main() -> None:
         os.environ["DAFU_BENCH_MEAN"] = str(args.workdir / "cone_mean.npy")
     results = {}
     for n in args.sizes:
-        b = run_phase(args, "build", n)
+        saved = args.workdir / f"build-{n}.json"
+        if args.reuse_build and saved.exists() and (args.workdir / f"index-{n}").exists():
+            b = json.loads(saved.read_text("utf-8"))
+        else:
+            b = run_phase(args, "build", n)
+            saved.write_text(json.dumps(b), "utf-8")
         print(f"built {n:,}: {b['chunks']:,} chunks in {b['build_s']:.0f}s", file=sys.stderr, flush=True)
         r = run_phase(args, "serve", n)
         results[n] = {"build": b, "serve": r}

@@ -138,6 +138,33 @@ class Postings:
                    np.load(path / "tf.npy", mmap_mode=mode), np.load(path / "doclen.npy"))
 
 
+class PostingsView:
+    """Ascending chunk positions of one word across segments, without copying them."""
+
+    def __init__(self, parts: list[tuple[np.ndarray, int]]) -> None:
+        self.parts = [(d, off) for d, off in parts if len(d)]
+        self._n = sum(len(d) for d, _ in self.parts)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def any_in(self, positions: np.ndarray) -> bool:
+        positions = np.asarray(positions, np.int64)
+        for docs, off in self.parts:
+            local = positions - off
+            local = local[(local >= 0) & (local <= int(docs[-1]))]
+            if not len(local):
+                continue
+            at = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
+            if (docs[at] == local).any():
+                return True
+        return False
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.concatenate([d.astype(np.int64) + off for d, off in self.parts]) if self.parts else _EMPTY_I
+        return out.astype(dtype) if dtype is not None else out
+
+
 class BM25Index:
     """BM25 over the postings of one or more segments; chunk positions are global (segments in order)."""
 
@@ -181,12 +208,15 @@ class BM25Index:
                 out.append(docs.astype(np.int64) + off)
         return np.concatenate(out) if out else _EMPTY_I
 
-    postings = docs_with  # the name service/retrieval.py uses
+    def postings(self, token: str) -> "PostingsView":
+        """The chunks holding `token`, as a view on the stored postings: its length is the document
+        frequency and `any_in` a binary search — nothing is copied however common the word."""
+        return PostingsView([(p.slice(token)[0], int(off)) for p, off in zip(self.parts, self.offsets)])
 
     @staticmethod
-    def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def intersect(a, b) -> np.ndarray:
         """Chunks in both postings (a compound word is present where all its parts are)."""
-        return np.intersect1d(a, b, assume_unique=True)
+        return np.intersect1d(np.asarray(a), np.asarray(b), assume_unique=True)
 
     def scores_at(self, query_tokens: Sequence[str], positions: np.ndarray) -> np.ndarray:
         """BM25 scores of the given chunks only (binary search in each query word's postings)."""
