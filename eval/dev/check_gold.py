@@ -2,7 +2,6 @@
 
 Usage:
     python eval/dev/check_gold.py                      # eval/dev/gold.jsonl
-    python eval/dev/check_gold.py eval/dev/gold_new.jsonl
     python eval/dev/check_gold.py tests/fixtures/other_province/gold.jsonl
     python eval/dev/check_gold.py A.jsonl B.jsonl …    # several files, one report each
     options: --profile legacy|new|none   (category minimums; default: from the file name)
@@ -92,8 +91,12 @@ PROFILES: dict[str, dict[str, int]] = {
     },
     "none": {},
 }
-MISS_KIND_MINIMUM = {"new": 5}
-PROFILE_BY_NAME = {"gold.jsonl": "legacy", "gold_new.jsonl": "new"}
+PROFILES["dev"] = {k: max(PROFILES["legacy"].get(k, 0), PROFILES["new"].get(k, 0))
+                   for k in set(PROFILES["legacy"]) | set(PROFILES["new"])}
+PROFILES["dev"]["follow-up"] = PROFILES["legacy"]["follow-up"] + PROFILES["new"]["follow-up"]
+PROFILES["dev"]["multi-reply"] = PROFILES["legacy"]["multi-reply"] + PROFILES["new"]["multi-reply"]
+MISS_KIND_MINIMUM = {"new": 5, "dev": 5}
+PROFILE_BY_NAME = {"gold.jsonl": "dev", "gold_new.jsonl": "new"}
 
 FILTER_KEYS = {"year_from", "year_to", "departments", "proposer", "number"}
 REQUIRED = {"id", "question", "relevant", "must_include", "answerable", "category"}
@@ -208,7 +211,7 @@ def check_file(gold_path: Path, profile: str) -> tuple[list[str], collections.Co
             continue
         rows.append((ln, q))
 
-    new_format = any("shape" in q for _, q in rows)
+    file_new_format = any("shape" in q for _, q in rows)
 
     # places known to this gold file: the signing places of every letter in the folders it refers to
     folders = {
@@ -292,6 +295,7 @@ def check_file(gold_path: Path, profile: str) -> tuple[list[str], collections.Co
                     problems.append(f"{where}: {ref['path']} {key}={ref.get(key)!r}, file says {want!r}")
             if not reply_part(t):
                 problems.append(f"{where}: {ref['path']} has no 答复内容")
+        new_format = file_new_format and ("shape" in q or q.get("category") in NEW_CATEGORIES - LEGACY_CATEGORIES)
         about_record = new_format and q.get("aspect") == "field"
         # facts are looked up in the 答复内容; questions about the record itself also see the header fields
         replies = [squash(record_part(t) if about_record else reply_part(t)) for t in texts]
