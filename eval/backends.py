@@ -68,6 +68,9 @@ class InProcessBackend:
 
     def warm_up(self) -> None:
         """Load the encoder before timing anything (the first question would otherwise pay for it)."""
+        from service.gazetteer import warm_up
+
+        warm_up()
         if self.settings.retriever != "bm25":
             self.retriever.encoder.encode_queries(["预热"])
 

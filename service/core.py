@@ -133,6 +133,9 @@ class ServiceCore:
         """Load the index (building the bundled sample when no index is configured). Never raises a
         DafuError: a missing or mismatched index leaves the service up but not ready (/readyz 503)."""
         try:
+            from service.gazetteer import warm_up
+
+            warm_up()  # the place tagger: a second now, not inside the first question
             if self.settings.retriever != "bm25":
                 _ = self.encoder
             if not self.store.exists() and self.settings.uses_default_index:
