@@ -51,14 +51,17 @@ def _check_source(corpus, index, api) -> None:
 
 
 def print_metrics(data: dict[str, Any]) -> None:
-    t = Table(title=f"dafu eval: {data.get('label', '')} ({data['counts']['questions']} questions)")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
     m = data["metrics"]
-    for k in SUMMARY_METRICS:
-        if m.get(k) is not None:
-            t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
-    console.print(t)
+    if data["counts"]["questions"]:
+        t = Table(title=f"dafu eval: {data.get('label', '')} ({data['counts']['questions']} questions)")
+        t.add_column("metric")
+        t.add_column("value", justify="right")
+        for k in SUMMARY_METRICS:
+            if m.get(k) is not None:
+                t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
+        console.print(t)
+    if data.get("tracking"):
+        print_tracking(data["tracking"], data.get("label", ""))
     for n in data.get("notes", []):
         err.print(f"[yellow]note[/] {n}")
     c = data["counts"]
@@ -66,6 +69,23 @@ def print_metrics(data: dict[str, Any]) -> None:
         err.print(f"[red]{c['errors']} question(s) failed with an error[/] (see per_question.csv)")
     if c.get("unresolved_references"):
         err.print(f"[yellow]{c['unresolved_references']} gold reference(s) matched no reply[/] (column 'unresolved' of per_question.csv)")
+
+
+def print_tracking(tracking: dict[str, Any], label: str = "") -> None:
+    """Link precision / recall and status accuracy, overall and per split (tune: thresholds were set on it)."""
+    from eval.track import table
+
+    sp = tracking["by_split"]
+    t = Table(title=f"commitment tracking: {label} ({tracking['overall']['n']} commitments; "
+                    f"tune {sp.get('tune', {}).get('n', 0)}, test {sp.get('test', {}).get('n', 0)})")
+    for col in ("metric", "all", "tune", "test"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for name, *vals in table(tracking):
+        t.add_row(name, *["—" if v is None else f"{v:.3f}" for v in vals])
+    links = tracking["overall"]["links"]
+    console.print(t)
+    console.print(f"links: {links['right']} right of {links['predicted']} predicted, {links['gold']} in the gold; "
+                  f"{len(tracking['unmatched_predicted'])} predicted commitment(s) matched no gold line", highlight=False)
 
 
 def gate(metrics: dict[str, Any], thresholds: Optional[Path]) -> None:

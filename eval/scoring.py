@@ -127,7 +127,9 @@ def aggregate(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def is_metric(name: str) -> bool:
-    return name in METRIC_ORDER or name.startswith("latency.")
+    from eval.track import is_track_metric
+
+    return name in METRIC_ORDER or name.startswith("latency.") or is_track_metric(name)
 
 
 def higher_is_better(name: str) -> bool:

@@ -26,6 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from index.bm25 import BM25Index
+from index.commitments import Commitment
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
 from index.records import Chunk, Reply
@@ -45,6 +46,9 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: DenseIndex
     bm25: BM25Index
+    # the replies' promises (index.commitments) and their sentence vectors; None: a version written before them
+    commitments: list[Commitment] | None = None
+    commitment_vectors: np.ndarray | None = None
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -119,11 +123,12 @@ class IndexStore:
             vectors = np.load(v / "vectors.npy")
             dense = DenseIndex.load(v / "dense.faiss")
             bm25 = BM25Index.load(v / "bm25")
+            commitments, cvecs = _load_commitments(v)
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, commitments, cvecs)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -137,7 +142,8 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index) -> Path:
+              dense: DenseIndex, bm25: BM25Index, commitments: list[Commitment] | None = None,
+              commitment_vectors: np.ndarray | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
@@ -153,6 +159,8 @@ class IndexStore:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
             dense.save(tmp / "dense.faiss")
             bm25.save(tmp / "bm25")
+            if commitments is not None:
+                _write_commitments(tmp, commitments, commitment_vectors)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
             for p in tmp.rglob("*"):
                 if p.is_file():
@@ -187,3 +195,25 @@ class IndexStore:
     def size_on_disk(self) -> int:
         v = self._require()
         return sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
+
+
+def _load_commitments(v: Path) -> tuple[list[Commitment] | None, np.ndarray | None]:
+    """commitments.jsonl (+ commitment_vectors.npy) of a version; (None, None) for versions written before them."""
+    path = v / "commitments.jsonl"
+    if not path.exists():
+        return None, None
+    with open(path, encoding="utf-8") as f:
+        items = [Commitment.from_dict(json.loads(line)) for line in f if line.strip()]
+    vp = v / "commitment_vectors.npy"
+    vecs = np.load(vp) if vp.exists() else None
+    if vecs is not None and len(vecs) != len(items):
+        raise ValueError(f"{vp} has {len(vecs)} rows for {len(items)} commitments")
+    return items, vecs
+
+
+def _write_commitments(folder: Path, commitments: list[Commitment], vectors: np.ndarray | None) -> None:
+    with open(folder / "commitments.jsonl", "w", encoding="utf-8") as f:
+        for c in commitments:
+            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    if vectors is not None:
+        np.save(folder / "commitment_vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))

@@ -233,6 +233,10 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,
                     history: list[dict] | None = None) -> Answer:
     """The one answer function: optional follow-up rewriting, retrieval, extractive answer."""
+    from service.track_query import answer_commitment_question  # "去年答应的…建了没有？": from the tracker's links
+
+    if not history and (tracked := answer_commitment_question(retriever, question, filters)) is not None:
+        return tracked
     rewritten, filters = question, filters
     if history:
         from service.followup import rewrite
