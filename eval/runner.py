@@ -190,6 +190,7 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         tracking = evaluate_tracking(gold.commitments, backend, resolver)
         agg["metrics"].update(tracking["metrics"])
         agg["counts"]["commitments"] = len(gold.commitments)
+        agg["counts"]["unresolved_references"] += sum(len(r["unresolved"]) for r in tracking["commitments"])
     described = backend.describe()
     default_label = settings.retriever
     if opts.api:

@@ -134,7 +134,7 @@ def score_tracking(golds: list[CommitmentGold], predicted: dict[str, list[dict[s
         preds = predicted[g.as_of or default_as_of]
         p = _match(g, preds, resolver)
         gold_links: dict[str, list[EvidenceGold]] = {}
-        unresolved = []
+        unresolved = [] if resolver.resolve(g.ref) else [g.ref.label()]
         for i, e in enumerate(g.evidence):
             got = resolver.resolve(e.ref)
             if not got:

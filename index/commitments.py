@@ -197,18 +197,22 @@ def parse_due(sentence: str, reply_year: int | None, context: str = "") -> tuple
 
 # -- district, department, topic of a reply ------------------------------------------------------
 _PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:自治县|自治州|区|县|市|旗))(?=[\u4e00-\u9fff]{2,}(?:局|委|办|会|中心|院|政府|公司|处|所|站|队|部|室))")
-_NOT_PLACE = re.compile(r"(?:全|我|本|该|各|城|社|园|辖|景|片|小|郊|老|山|街|校|新)(?:区|县|市)$")
+_TITLE_PLACE_RE = re.compile(r"^关于(?:[\u4e00-\u9fff]{2,4}?市)?([\u4e00-\u9fff]{2,3}?(?:区|县))")
+_NOT_PLACE = re.compile(r"(?:全|我|本|该|各|城|社|园|辖|景|片|小|郊|老|山|街|校|学|新|市|库|矿|灾|特|保护)(?:区|县|市)$")
 
 
-def _places(text: str) -> list[str]:
-    return [p for p in (m.group(1) for m in _PLACE_RE.finditer(text or "")) if not _NOT_PLACE.search(p)]
+def _places(text: str, title: bool = False) -> list[str]:
+    found = [m.group(1) for m in _PLACE_RE.finditer(text or "")]
+    if title:
+        found += [m.group(1) for m in _TITLE_PLACE_RE.finditer(text or "")]
+    return [p for p in found if not _NOT_PLACE.search(p)]
 
 
 def district_of(reply: Reply) -> str:
     """The district (区/县) the reply answers for, from its signing unit (江澜市临江区民政局 → 临江区), else
     a place the title names; a city-level signer gives the city; "" when the letter names none."""
-    for text in (reply.signer, reply.title):
-        places = _places(text)
+    for text, title in ((reply.signer, False), (reply.title, True)):
+        places = _places(text, title)
         if places:
             county = [p for p in places if p[-1] in "区县旗"]
             return (county or places)[-1]

@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
     def track(topic: str = typer.Argument(..., help="topic, e.g. 老年助餐 (\"\" for every commitment)"),
               index: Optional[Path] = typer.Option(None, "--index", help="index folder (default: $DAFU_INDEX_DIR or the sample index)"),
               district: Optional[str] = typer.Option(None, "--district", help="district, e.g. 通州区 or 通州"),
-              dept: Optional[list[str]] = typer.Option(None, "--dept", help="department; aliases such as 民政 are folded"),
+              dept: Optional[list[str]] = typer.Option(None, "--dept", help="department; aliases such as 民政部门 are folded"),
               year: Optional[str] = typer.Option(None, "--year", help="year of the promising reply: 2023 or 2021-2023"),
               status: Optional[str] = typer.Option(None, "--status", help="reported | in_progress | not_reported | pending"),
               as_of: Optional[str] = typer.Option(None, "--as-of", help="judge due dates as of this date (default today)"),

@@ -68,7 +68,7 @@ def track_topic(retriever, topic: str, *, district: str | None = None, departmen
     topic = (topic or "").strip()
     if topic:
         res = retriever.search(topic, filters=None if filters.is_empty() else filters, top_k=max_replies)
-        on_topic = {g.reply.id for g in res.replies if g.covers}
+        on_topic = {g.reply.id for g in res.replies if on_topic_reply(retriever, g)}
     else:
         on_topic = set(index.replies)
     wanted = [c.id for c in tracker.commitments
@@ -77,6 +77,20 @@ def track_topic(retriever, topic: str, *, district: str | None = None, departmen
     out = [t for t in tracker.all(as_of, wanted) if not status or t.status == status]
     out.sort(key=lambda t: (t.commitment.reply_date, t.commitment.reply_id, t.commitment.start))
     return out
+
+
+TOPIC_COVERAGE = 0.5  # IDF-weighted share of the topic's words a reply must contain to be on the topic
+
+
+def on_topic_reply(retriever, g) -> bool:
+    """A reply is on the topic when it has most of the topic's words (IDF-weighted), or when it is as close in
+    meaning as the retriever's 'sure' bar (a paraphrased topic: 老人吃饭 for 老年助餐)."""
+    if not g.constraints_ok:
+        return False
+    if g.coverage >= TOPIC_COVERAGE:
+        return True
+    bar = getattr(retriever, "min_dense", None)
+    return bar is not None and g.dense_best is not None and g.dense_best >= bar + retriever.settings.dense_sure_margin
 
 
 def track_dicts(retriever, topic: str, **kw: Any) -> list[dict[str, Any]]:
