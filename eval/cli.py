@@ -73,12 +73,13 @@ def print_metrics(data: dict[str, Any]) -> None:
 
 def print_tracking(tracking: dict[str, Any], label: str = "") -> None:
     """Link precision / recall and status accuracy, overall and per split (tune: thresholds were set on it)."""
-    from eval.track import table
+    from eval.track import table, table_splits
 
     sp = tracking["by_split"]
+    splits = table_splits(tracking)
     t = Table(title=f"commitment tracking: {label} ({tracking['overall']['n']} commitments; "
-                    f"tune {sp.get('tune', {}).get('n', 0)}, test {sp.get('test', {}).get('n', 0)})")
-    for col in ("metric", "all", "tune", "test"):
+                    + ", ".join(f"{s} {sp[s]['n']}" for s in splits) + ")")
+    for col in ("metric", "all", *splits):
         t.add_column(col, justify="left" if col == "metric" else "right")
     for name, *vals in table(tracking):
         t.add_row(name, *["—" if v is None else f"{v:.3f}" for v in vals])

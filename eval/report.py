@@ -112,7 +112,10 @@ def render_markdown(data: dict[str, Any], plots: dict[str, Path]) -> str:
     return "\n".join(out)
 
 
-TRACK_HEAD = ["metric", "all", "tune", "test"]
+def track_head(data: dict[str, Any]) -> list[str]:
+    from eval.track import table_splits
+
+    return ["metric", "all", *table_splits(data["tracking"])]
 TRACK_FAIL_HEAD = ["id", "split", "category", "commitment", "gold status", "predicted", "missed links", "wrong links"]
 
 
@@ -140,7 +143,7 @@ def tracking_markdown(data: dict[str, Any]) -> list[str]:
     if not rows:
         return []
     links = data["tracking"]["overall"]["links"]
-    return ["", "## Commitment tracking", "", _md_table(TRACK_HEAD, rows), "",
+    return ["", "## Commitment tracking", "", _md_table(track_head(data), rows), "",
             f"Links: {links['right']} right of {links['predicted']} predicted; {links['gold']} in the gold. "
             "Thresholds were tuned on `tune`; `test` is the held-out half.", "",
             f"### Commitments with a wrong status or link ({len(fails)})", "",
@@ -180,7 +183,7 @@ def _tracking_html(data: dict[str, Any]) -> list[str]:
     rows, fails = tracking_rows(data)
     if not rows:
         return []
-    return ["<h2>Commitment tracking</h2>", _html_table(TRACK_HEAD, rows),
+    return ["<h2>Commitment tracking</h2>", _html_table(track_head(data), rows),
             f"<h3>Commitments with a wrong status or link ({len(fails)})</h3>",
             _html_table(TRACK_FAIL_HEAD, fails) if fails else "<p>None.</p>"]
 

@@ -19,7 +19,8 @@ replies did with it::
   of that reply contains it.
 
 Every figure is also given per **split**: a fixed half of the ids (``split`` on the line, else crc32(id) is
-even → ``tune``, odd → ``test``). Thresholds are tuned on ``tune`` only; ``test`` is the honest figure.
+even → ``tune``, odd → ``test``). Thresholds are tuned on ``tune`` only; ``test`` is the honest figure. Lines
+may set ``"split": "fresh"``: written after the parameters were fixed, never looked at while developing.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from eval.metrics import norm_text
 
 TRACK_METRICS = ("link_precision", "link_recall", "status_accuracy", "commitment_recall", "evidence_passage_recall")
 SPLITS = ("tune", "test")
+ALL_SPLITS = SPLITS + ("fresh",)  # fresh: set by hand on lines written after the parameters were fixed
 
 
 @dataclass
@@ -171,7 +173,7 @@ def score_tracking(golds: list[CommitmentGold], predicted: dict[str, list[dict[s
     unmatched = [p for p in predicted[as_of] if p["id"] not in matched_ids]
     extra_fp = sum(len({e["reply_id"] for e in p["evidence"]}) for p in unmatched)
     overall = _summary(rows, extra_fp)
-    by_split = {s: _summary(r for r in rows if r["split"] == s) for s in SPLITS if any(r["split"] == s for r in rows)}
+    by_split = {s: _summary(r for r in rows if r["split"] == s) for s in ALL_SPLITS if any(r["split"] == s for r in rows)}
     by_cat = {c: _summary(r for r in rows if r["category"] == c) for c in sorted({r["category"] for r in rows})}
     metrics = {k: overall[k] for k in TRACK_METRICS}
     for s, v in by_split.items():
@@ -201,12 +203,15 @@ def evaluate_tracking(golds: list[CommitmentGold], backend, resolver: Resolver) 
 
 def is_track_metric(name: str) -> bool:
     base = name.split(".")[0]
-    return base in TRACK_METRICS and (name == base or name.split(".", 1)[1] in SPLITS)
+    return base in TRACK_METRICS and (name == base or name.split(".", 1)[1] in ALL_SPLITS)
 
 
-def table(tracking: dict[str, Any]) -> list[tuple[str, float | None, float | None, float | None]]:
+def table(tracking: dict[str, Any]) -> list[tuple]:
+    """(metric, all, then one value per split present: tune, test[, fresh])."""
     o, sp = tracking["overall"], tracking["by_split"]
-    out = []
-    for k in TRACK_METRICS:
-        out.append((k, o.get(k), (sp.get("tune") or {}).get(k), (sp.get("test") or {}).get(k)))
-    return out
+    splits = [s for s in ALL_SPLITS if s in sp]
+    return [(k, o.get(k), *[sp[s].get(k) for s in splits]) for k in TRACK_METRICS]
+
+
+def table_splits(tracking: dict[str, Any]) -> list[str]:
+    return [s for s in ALL_SPLITS if s in tracking["by_split"]]
