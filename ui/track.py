@@ -287,7 +287,7 @@ def build_track_tab(backend: Any, demo: gr.Blocks) -> None:
                                 min_width=180, scale=2, elem_id="t-depts")
             y_from = gr.Dropdown([ANY], value=ANY, label="起始年份", min_width=100, scale=1, elem_id="t-year-from")
             y_to = gr.Dropdown([ANY], value=ANY, label="截止年份", min_width=100, scale=1, elem_id="t-year-to")
-            status = gr.Dropdown(STATUS_CHOICES, value="", label="状态", min_width=110, scale=1, elem_id="t-status")
+            status = gr.Dropdown(STATUS_CHOICES, value="", label="状态", min_width=130, scale=1, elem_id="t-status")
             go = gr.Button("查看", variant="primary", scale=1, min_width=72, elem_id="t-go")
         with gr.Row(elem_id="t-examples"):
             ex = [gr.Button(t, size="sm", variant="secondary", min_width=90) for t in EXAMPLE_TOPICS]
@@ -334,8 +334,8 @@ def build_track_tab(backend: Any, demo: gr.Blocks) -> None:
             dchoices = [d.get("name") for d in backend.departments() or [] if d.get("name")]
         except Exception:  # noqa: BLE001
             dchoices = []
-        yu = gr.update(choices=[ANY] + [str(y) for y in years], value=ANY)
-        return gr.update(choices=[ANY] + dists, value=ANY), gr.update(choices=dchoices), yu, yu
+        yu = gr.update(choices=[ANY] + [str(y) for y in years])  # choices only: a value typed meanwhile stays
+        return gr.update(choices=[ANY] + dists), gr.update(choices=dchoices), yu, yu
 
     inputs = [topic, district, depts, y_from, y_to, status]
     go.click(show, inputs, timeline)
