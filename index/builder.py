@@ -127,7 +127,6 @@ class Indexer:
         dense = DenseIndex.build(vectors if len(vectors) else np.zeros((0, self.encoder.dim), np.float32), s.ann_threshold)
         bm25 = BM25Index.build(tokens)
         commitments = extract_commitments(replies, chunks)  # the replies' promises, for `dafu track`
-        cvecs = self._embed([c.text for c in commitments])[0] if commitments else np.zeros((0, self.encoder.dim), np.float32)
         manifest = {
             "model": self.encoder.name,
             "dim": int(self.encoder.dim),
@@ -140,7 +139,7 @@ class Indexer:
         }
         if not replies and not allow_empty:
             raise DafuError("refusing to write an empty index")
-        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, commitments, cvecs)
+        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, commitments)
         return BuildResult(version.name, len(replies), len(chunks), embedded, len(chunks) - embedded, chars, secs,
                            time.perf_counter() - t0, report)
 

@@ -46,9 +46,7 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: DenseIndex
     bm25: BM25Index
-    # the replies' promises (index.commitments) and their sentence vectors; None: a version written before them
-    commitments: list[Commitment] | None = None
-    commitment_vectors: np.ndarray | None = None
+    commitments: list[Commitment] | None = None  # the replies' promises (index.commitments); None: written before them
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -123,12 +121,12 @@ class IndexStore:
             vectors = np.load(v / "vectors.npy")
             dense = DenseIndex.load(v / "dense.faiss")
             bm25 = BM25Index.load(v / "bm25")
-            commitments, cvecs = _load_commitments(v)
+            commitments = _load_commitments(v)
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, commitments, cvecs)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, commitments)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -142,8 +140,7 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index, commitments: list[Commitment] | None = None,
-              commitment_vectors: np.ndarray | None = None) -> Path:
+              dense: DenseIndex, bm25: BM25Index, commitments: list[Commitment] | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
@@ -160,7 +157,7 @@ class IndexStore:
             dense.save(tmp / "dense.faiss")
             bm25.save(tmp / "bm25")
             if commitments is not None:
-                _write_commitments(tmp, commitments, commitment_vectors)
+                _write_commitments(tmp, commitments)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
             for p in tmp.rglob("*"):
                 if p.is_file():
@@ -197,23 +194,16 @@ class IndexStore:
         return sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
 
 
-def _load_commitments(v: Path) -> tuple[list[Commitment] | None, np.ndarray | None]:
-    """commitments.jsonl (+ commitment_vectors.npy) of a version; (None, None) for versions written before them."""
+def _load_commitments(v: Path) -> list[Commitment] | None:
+    """commitments.jsonl of a version; None for versions written before commitments were stored."""
     path = v / "commitments.jsonl"
     if not path.exists():
-        return None, None
+        return None
     with open(path, encoding="utf-8") as f:
-        items = [Commitment.from_dict(json.loads(line)) for line in f if line.strip()]
-    vp = v / "commitment_vectors.npy"
-    vecs = np.load(vp) if vp.exists() else None
-    if vecs is not None and len(vecs) != len(items):
-        raise ValueError(f"{vp} has {len(vecs)} rows for {len(items)} commitments")
-    return items, vecs
+        return [Commitment.from_dict(json.loads(line)) for line in f if line.strip()]
 
 
-def _write_commitments(folder: Path, commitments: list[Commitment], vectors: np.ndarray | None) -> None:
+def _write_commitments(folder: Path, commitments: list[Commitment]) -> None:
     with open(folder / "commitments.jsonl", "w", encoding="utf-8") as f:
         for c in commitments:
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-    if vectors is not None:
-        np.save(folder / "commitment_vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))

@@ -189,14 +189,10 @@ class CommitmentTracker:
         self.tok = default_tokenizer()
         if index.commitments is not None:
             self.commitments = list(index.commitments)
-            vecs = index.commitment_vectors
         else:  # a version written before commitments were stored: extract them now
             self.commitments = extract_commitments(sorted(index.replies.values(), key=lambda r: (_date(r), r.id)),
                                                    index.chunks)
-            vecs = None
-        if (vecs is None or len(vecs) != len(self.commitments)) and self.commitments:
-            vecs = self._encode([c.text for c in self.commitments])
-        self.cvecs = vecs
+        self.cvecs = self._encode([c.text for c in self.commitments])  # sentence vectors (disk cache)
         self.by_id = {c.id: i for i, c in enumerate(self.commitments)}
         self.by_reply: dict[str, list[int]] = {}
         for i, c in enumerate(self.commitments):

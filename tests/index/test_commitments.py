@@ -114,13 +114,12 @@ def test_the_builder_stores_commitments_and_updates_them_with_add_and_remove(set
     ix = Indexer(settings)
     ix.build([FIXTURES / "f1_donggang_2021.txt"])
     idx = IndexStore(settings.resolved_index_dir).load()
-    assert len(idx.commitments) == 3 and idx.commitment_vectors.shape == (3, 256)
-    assert idx.manifest["commitments"] == 3
+    assert len(idx.commitments) == 3 and idx.manifest["commitments"] == 3
     ix.add([FIXTURES / "f2_donggang_2022.txt"])
     idx = IndexStore(settings.resolved_index_dir).load()
     assert {c.reply_id for c in idx.commitments} == {"3_20210610", "7_20220615"} and len(idx.commitments) == 5
     res = ix.add([FIXTURES / "f2_donggang_2022.txt"])
-    assert res.embedded == 0  # unchanged text: chunk and commitment vectors come from the cache
+    assert res.embedded == 0  # unchanged text: vectors come from the cache
     ix.remove(["3_20210610"])
     idx = IndexStore(settings.resolved_index_dir).load()
     assert [c.reply_id for c in idx.commitments] == ["7_20220615", "7_20220615"]
@@ -134,6 +133,5 @@ def test_a_version_without_commitments_still_loads(settings):
     store = IndexStore(settings.resolved_index_dir)
     v = store.current_version()
     (v / "commitments.jsonl").unlink()
-    (v / "commitment_vectors.npy").unlink()
     idx = store.load()
-    assert idx.commitments is None and idx.commitment_vectors is None
+    assert idx.commitments is None

@@ -185,7 +185,6 @@ def test_tracker_without_stored_commitments(settings):
     Indexer(settings).build([FIXTURES])
     v = IndexStore(settings.resolved_index_dir).current_version()
     (v / "commitments.jsonl").unlink()
-    (v / "commitment_vectors.npy").unlink()
     r = Retriever(open_index(settings), settings)
     assert r.index.commitments is None
     assert len(tracker_of(r).all(AS_OF)) == 7
