@@ -145,7 +145,7 @@ def tracking_markdown(data: dict[str, Any]) -> list[str]:
     links = data["tracking"]["overall"]["links"]
     return ["", "## Commitment tracking", "", _md_table(track_head(data), rows), "",
             f"Links: {links['right']} right of {links['predicted']} predicted; {links['gold']} in the gold. "
-            "Thresholds were tuned on `tune`; `test` is the held-out half.", "",
+            "Thresholds were tuned on `tune`; `report` is the held-out half.", "",
             f"### Commitments with a wrong status or link ({len(fails)})", "",
             _md_table(TRACK_FAIL_HEAD, fails) if fails else "None."]
 

@@ -29,6 +29,7 @@ class RunOptions:
     label: str | None = None
     progress: bool = True
     report: bool = True
+    split: str | None = None  # only the gold questions whose `split` is this (tune | report)
 
 
 @dataclass
@@ -169,6 +170,16 @@ def _sha256(path: Path) -> str:
 def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResult:
     """Run every question of the gold set and write the outputs under opts.out."""
     gold = gold or load_gold(opts.gold)
+    if opts.split:
+        from dataclasses import replace as _replace
+
+        if opts.split not in ("tune", "report", "fresh"):
+            raise DafuError(f"--split {opts.split!r}: expected tune, report or fresh")
+        items = [i for i in gold.items if i.split == opts.split]
+        commitments = [c for c in gold.commitments if c.split == opts.split]  # eval/track.py
+        if not items and not commitments:
+            raise DafuError(f"{opts.gold}: no question or commitment has \"split\": \"{opts.split}\"")
+        gold = _replace(gold, items=items, commitments=commitments)
     opts.out.mkdir(parents=True, exist_ok=True)
     settings = make_settings(opts)
     notes: list[str] = []
@@ -202,7 +213,7 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         "seconds": round(time.perf_counter() - t0, 3),
         "config": {
             "gold": {"path": str(Path(opts.gold).resolve()), "sha256": _sha256(opts.gold), "questions": len(gold.items),
-                     "commitments": len(gold.commitments)},
+                     "commitments": len(gold.commitments), "split": opts.split},
             "source": {"corpus": str(Path(opts.corpus).resolve()) if opts.corpus else None,
                        "index": str(settings.resolved_index_dir) if not opts.api else None, "api": opts.api},
             "settings": settings_record(settings) if not opts.api else {"top_k": getattr(backend, "top_k", None)},

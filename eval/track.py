@@ -19,7 +19,7 @@ replies did with it::
   of that reply contains it.
 
 Every figure is also given per **split**: a fixed half of the ids (``split`` on the line, else crc32(id) is
-even → ``tune``, odd → ``test``). Thresholds are tuned on ``tune`` only; ``test`` is the honest figure. Lines
+even → ``tune``, odd → ``report``). Thresholds are tuned on ``tune`` only; ``report`` is the honest figure. Lines
 may set ``"split": "fresh"``: written after the parameters were fixed, never looked at while developing.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from eval.gold import Ref, ReplyKey, Resolver, _ref
 from eval.metrics import norm_text
 
 TRACK_METRICS = ("link_precision", "link_recall", "status_accuracy", "commitment_recall", "evidence_passage_recall")
-SPLITS = ("tune", "test")
+SPLITS = ("tune", "report")  # as the question lines of eval/dev/gold.jsonl
 ALL_SPLITS = SPLITS + ("fresh",)  # fresh: set by hand on lines written after the parameters were fixed
 
 
@@ -59,7 +59,7 @@ class CommitmentGold:
 
 
 def split_of(gold_id: str) -> str:
-    """The fixed half an id belongs to: crc32 even → tune, odd → test."""
+    """The fixed half an id belongs to: crc32 even → tune, odd → report."""
     return SPLITS[zlib.crc32(gold_id.encode("utf-8")) % 2]
 
 
@@ -207,7 +207,7 @@ def is_track_metric(name: str) -> bool:
 
 
 def table(tracking: dict[str, Any]) -> list[tuple]:
-    """(metric, all, then one value per split present: tune, test[, fresh])."""
+    """(metric, all, then one value per split present: tune, report[, fresh])."""
     o, sp = tracking["overall"], tracking["by_split"]
     splits = [s for s in ALL_SPLITS if s in sp]
     return [(k, o.get(k), *[sp[s].get(k) for s in splits]) for k in TRACK_METRICS]

@@ -30,6 +30,7 @@ from index.commitments import Commitment
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
 from index.records import Chunk, Reply
+from index.sentences import SentenceTable
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
@@ -46,6 +47,7 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: DenseIndex
     bm25: BM25Index
+    sentences: SentenceTable | None = None  # None for indexes written before sentence vectors
     commitments: list[Commitment] | None = None  # the replies' promises (index.commitments); None: written before them
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
@@ -121,12 +123,13 @@ class IndexStore:
             vectors = np.load(v / "vectors.npy")
             dense = DenseIndex.load(v / "dense.faiss")
             bm25 = BM25Index.load(v / "bm25")
+            sentences = SentenceTable.load(v)
             commitments = _load_commitments(v)
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, commitments)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences, commitments)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -140,7 +143,8 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index, commitments: list[Commitment] | None = None) -> Path:
+              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None,
+              commitments: list[Commitment] | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
@@ -156,6 +160,8 @@ class IndexStore:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
             dense.save(tmp / "dense.faiss")
             bm25.save(tmp / "bm25")
+            if sentences is not None:
+                sentences.save(tmp)
             if commitments is not None:
                 _write_commitments(tmp, commitments)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")

@@ -52,15 +52,15 @@ def test_bad_commitment_lines_name_line_and_field(change, message):
 
 
 def test_the_split_is_fixed_by_id():
-    assert split_of("k01") == split_of("k01") and {split_of(f"k{i:02d}") for i in range(1, 20)} == {"tune", "test"}
-    _, cs = parse_gold_lines(_lines({**LINE, "split": "test"}))
-    assert cs[0].split == "test"
+    assert split_of("k01") == split_of("k01") and {split_of(f"k{i:02d}") for i in range(1, 20)} == {"tune", "report"}
+    _, cs = parse_gold_lines(_lines({**LINE, "split": "report"}))
+    assert cs[0].split == "report"
 
 
 def test_the_dev_track_gold_loads():
     gold = load_gold(TRACK_GOLD)
     assert gold.items == [] and len(gold.commitments) >= 60
-    assert {c.split for c in gold.commitments} >= {"tune", "test"}
+    assert {c.split for c in gold.commitments} >= {"tune", "report", "fresh"}
     for c in gold.commitments:  # every path exists and every snippet is in its letter
         from index.textio import read_text
 
@@ -79,8 +79,8 @@ def test_scoring_arithmetic():
         {**LINE, "id": "a", "commitment": {"id": "R1", "text": "十个"}, "evidence": [{"id": "R2", "text": "十二个"}, {"id": "R3"}],
          "split": "tune"},
         {**{k: v for k, v in LINE.items() if k != "fulfilment"}, "id": "b", "commitment": {"id": "R1", "text": "中央厨房"},
-         "evidence": [], "status": "not_reported", "split": "test"},
-        {**LINE, "id": "c", "commitment": {"id": "R1", "text": "没有抽出来"}, "evidence": [{"id": "R2"}], "split": "test"},
+         "evidence": [], "status": "not_reported", "split": "report"},
+        {**LINE, "id": "c", "commitment": {"id": "R1", "text": "没有抽出来"}, "evidence": [{"id": "R2"}], "split": "report"},
     ))
     predicted = {"2024-06-30": [
         _pred("p1", "R1", "新增十个", [("R2", "报告十二个"), ("R4", "无关")], "reported", "met"),  # 1 right, 1 wrong; R3 missed
@@ -94,7 +94,7 @@ def test_scoring_arithmetic():
     assert o["link_precision"] == 0.25 and o["link_recall"] == pytest.approx(1 / 3)
     assert o["status_accuracy"] == pytest.approx(1 / 3) and o["commitment_recall"] == pytest.approx(2 / 3)
     assert o["evidence_passage_recall"] == 1.0
-    assert out["by_split"]["tune"]["link_recall"] == 0.5 and out["by_split"]["test"]["link_precision"] == 0.0
+    assert out["by_split"]["tune"]["link_recall"] == 0.5 and out["by_split"]["report"]["link_precision"] == 0.0
     assert out["metrics"]["link_precision.tune"] == 0.5
     assert [u["id"] for u in out["unmatched_predicted"]] == ["p3"]
     rows = {r["id"]: r for r in out["commitments"]}
@@ -142,7 +142,7 @@ def test_eval_run_prints_link_precision_recall_and_status_accuracy(tmp_path, mon
     assert "Commitment tracking" in (out / "report.md").read_text(encoding="utf-8")
     # the gate reads the tracking metrics like any other
     th = tmp_path / "th.json"
-    th.write_text(json.dumps({"min": {"link_precision": 0.9, "link_recall.test": 0.85, "status_accuracy": 0.9}}))
+    th.write_text(json.dumps({"min": {"link_precision": 0.9, "link_recall.report": 0.85, "status_accuracy": 0.9}}))
     again = CliRunner().invoke(app, ["eval", "run", str(gold), "--index", str(out / "index"), "--out", str(tmp_path / "o2"),
                                      "--quiet", "--thresholds", str(th)])
     assert again.exit_code == 0, again.output
