@@ -12,7 +12,8 @@ from index.departments import department_table
 from index.errors import DafuError
 from service.filters import Filters
 from service.records import Answer, Citation, Point
-from service.track import FULFILMENT_LABEL, STATUS_LABEL, STATUSES, CommitmentTracker, Tracked, tracker_for
+from service.track import CommitmentTracker, tracker_for
+from service.track_records import FULFILMENT_LABEL, STATUS_LABEL, STATUSES, Tracked
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 
