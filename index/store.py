@@ -26,6 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from index.bm25 import BM25Index
+from index.commitments import Commitment
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
 from index.records import Chunk, Reply
@@ -47,6 +48,7 @@ class LoadedIndex:
     dense: DenseIndex
     bm25: BM25Index
     sentences: SentenceTable | None = None  # None for indexes written before sentence vectors
+    commitments: list[Commitment] | None = None  # the replies' promises (index.commitments); None: written before them
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -122,11 +124,12 @@ class IndexStore:
             dense = DenseIndex.load(v / "dense.faiss")
             bm25 = BM25Index.load(v / "bm25")
             sentences = SentenceTable.load(v)
+            commitments = _load_commitments(v)
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences, commitments)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -140,7 +143,8 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None) -> Path:
+              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None,
+              commitments: list[Commitment] | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
@@ -158,6 +162,8 @@ class IndexStore:
             bm25.save(tmp / "bm25")
             if sentences is not None:
                 sentences.save(tmp)
+            if commitments is not None:
+                _write_commitments(tmp, commitments)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
             for p in tmp.rglob("*"):
                 if p.is_file():
@@ -192,3 +198,18 @@ class IndexStore:
     def size_on_disk(self) -> int:
         v = self._require()
         return sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
+
+
+def _load_commitments(v: Path) -> list[Commitment] | None:
+    """commitments.jsonl of a version; None for versions written before commitments were stored."""
+    path = v / "commitments.jsonl"
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as f:
+        return [Commitment.from_dict(json.loads(line)) for line in f if line.strip()]
+
+
+def _write_commitments(folder: Path, commitments: list[Commitment]) -> None:
+    with open(folder / "commitments.jsonl", "w", encoding="utf-8") as f:
+        for c in commitments:
+            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")

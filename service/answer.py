@@ -442,6 +442,10 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,
                     history: list[dict] | None = None) -> Answer:
     """The one answer function: optional follow-up rewriting, retrieval, answerability, composition."""
+    from service.track_query import answer_commitment_question  # "去年答应的…建了没有？": from the tracker's links
+
+    if not history and (tracked := answer_commitment_question(retriever, question, filters)) is not None:
+        return tracked
     rewritten, filters = question, filters
     if history:
         from service.followup import rewrite

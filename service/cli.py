@@ -90,10 +90,11 @@ def ask(question: str, index: Optional[Path] = IndexOpt,
 
 
 def _register_plugins() -> None:
-    """Commands that live with their package: `serve`/`feedback` (service.api), `ui` (ui), `eval` (eval)."""
+    """Commands that live with their package: `serve`/`feedback` (service.api), `ui` (ui), `eval` (eval),
+    `track` (service.track_cli)."""
     import importlib
 
-    for mod in ("service.api.cli", "ui.cli", "eval.cli"):
+    for mod in ("service.api.cli", "ui.cli", "eval.cli", "service.track_cli"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

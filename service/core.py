@@ -286,6 +286,19 @@ class ServiceCore:
         res = st.retriever.search(query, filters=self.make_filters(filters), top_k=top_k)
         return {**res.to_dict(), "index_version": st.index.version}
 
+    def track(self, topic: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Commitments on `topic` with their evidence and status (service.track_query; same as GET /api/track).
+        `filters`: district, departments, year_from, year_to, status, as_of."""
+        from service.track_query import track_dicts
+
+        f = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
+        return track_dicts(self.state().retriever, topic or "", **f)
+
+    def track_districts(self) -> list[str]:
+        from service.track_query import known_districts, tracker_of
+
+        return known_districts(tracker_of(self.state().retriever))
+
     # -- replies ----------------------------------------------------------------------------------
     def get_reply(self, reply_id: str) -> dict[str, Any]:
         st = self.state()

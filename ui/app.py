@@ -12,6 +12,7 @@ import gradio as gr
 
 from ui import render
 from ui.assets import CHAT_JS, CLICK_JS, CSS, HEAD, REPLY_JS, theme
+from ui.track import build_track_tab
 
 TITLE = "答复通 · 提案建议答复问答"
 EXAMPLES = ["通州在产教融合方面做了哪些工作？", "人社局对职业培训的建议是怎么答复的？", "职业教育下一步有什么打算？"]
@@ -197,6 +198,7 @@ def build_ui(backend: Any) -> gr.Blocks:
                             nxt = gr.Button("下一页", size="sm", min_width=80)
                     with gr.Column(scale=3, min_width=300):
                         bview = gr.HTML(render.render_reply(None), js_on_load=REPLY_JS, elem_id="b-view")
+            build_track_tab(backend, demo)  # 跟踪: commitments on a topic across years (ui/track.py)
 
         def on_load():
             try:

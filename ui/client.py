@@ -126,3 +126,9 @@ class HttpBackend:
 
     def stats(self) -> dict[str, Any]:
         return self._get("/api/stats")
+
+    def track(self, topic: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._get("/api/track", params=[("topic", topic or "")] + _params(filters))
+
+    def track_districts(self) -> list[str]:
+        return self._get("/api/track/districts")

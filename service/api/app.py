@@ -21,6 +21,7 @@ from service.api.routes_admin import MAX_FILES, router as admin_router
 from service.api.routes_ask import router as ask_router
 from service.api.routes_ops import router as ops_router
 from service.api.routes_replies import router as replies_router
+from service.api.routes_track import router as track_router
 from service.core import ServiceCore
 
 log = logging.getLogger("dafu.api")
@@ -37,6 +38,7 @@ Errors are JSON `{"error": kind, "detail": message}`.
 """
 
 TAGS = [{"name": "问答 ask", "description": "questions, search and answers"},
+        {"name": "跟踪 track", "description": "commitments of the replies and what later replies reported"},
         {"name": "答复 replies", "description": "the replies in the index"},
         {"name": "反馈 feedback", "description": "ratings of answers"},
         {"name": "管理 admin", "description": "index updates (bearer token)"},
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes * MAX_FILES + (1 << 20))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for r in (ask_router, replies_router, admin_router, ops_router):
+    for r in (ask_router, replies_router, track_router, admin_router, ops_router):
         app.include_router(r)
     app.state.ui_mounted = with_ui and mount_web_chat(app, core)
     if not app.state.ui_mounted:
