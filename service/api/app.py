@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from index.embed import Encoder
@@ -36,6 +37,7 @@ DESCRIPTION = """\
 Errors are JSON `{"error": kind, "detail": message}`.
 """
 
+DOCS_ASSETS = "/docs-assets"
 TAGS = [{"name": "问答 ask", "description": "questions, search and answers"},
         {"name": "答复 replies", "description": "the replies in the index"},
         {"name": "反馈 feedback", "description": "ratings of answers"},
@@ -83,8 +85,10 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         finally:
             core.close()
 
-    app = FastAPI(title="答复通 dafu API", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
-                  lifespan=lifespan)
+    # /docs (Swagger UI) and /redoc load their scripts from the files fastapi-offline installs, served under
+    # DOCS_ASSETS: the pages work with no internet access
+    app = FastAPIOffline(title="答复通 dafu API", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
+                         lifespan=lifespan, static_url=DOCS_ASSETS)
     app.state.settings = settings
     app.state.core = core
     app.state.metrics = Metrics(core)
