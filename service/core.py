@@ -35,7 +35,8 @@ from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from service.answer import answer_question
 from service.feedback import FeedbackStore, feedback_path
-from service.filters import Filters
+from service.filters import Filters, dept_term, filter_report, term_hits
+from service.hints import annotate_answer
 from service.followup import retrieval_query, rewrite
 from service.retrieval import Retriever
 
@@ -251,6 +252,7 @@ class ServiceCore:
             d = a.to_dict()
             d["filters"] = eff.to_dict() if eff else {}
             d["index_version"] = st.index.version
+            annotate_answer(d, question, filter_report(eff, st.index.replies.values()))
             timings = dict(a.timings)
             with self._answers_lock:
                 self.answer_cache_misses += 1
@@ -259,7 +261,8 @@ class ServiceCore:
                     self._answers.popitem(last=False)
         d["question"], d["rewritten_question"] = question, rewritten
         d["timings"] = {k: round(v, 2) for k, v in {**timings, "total_ms": (time.perf_counter() - t0) * 1000}.items()}
-        self.feedback_store.save_answer(d, d["filters"], st.index.version)
+        self.feedback_store.save_answer(d, d["filters"], st.index.version, context={
+            "history": [str(h.get("question") or "") for h in history or []], "request_filters": req.to_dict() if req else {}})
         return d
 
     @staticmethod
@@ -295,23 +298,22 @@ class ServiceCore:
         f = self.make_filters(filters)
         if page < 1 or not 1 <= page_size <= 200:
             raise DafuError(f"page must be ≥ 1 and page_size 1–200 (got page={page}, page_size={page_size})")
-        table = department_table()
         needle = (q or "").strip().casefold()
-        canon = table.canonical(q or "") if needle else ""
+        term = dept_term(q.strip()) if needle else None
         items = []
         for r in st.index.replies.values():
             if f is not None and not f.matches(r):
                 continue
             if needle:
                 hay = [r.id, r.number, r.title, r.lead_unit, r.signer, *r.co_units]
-                units = {table.canonical(u) for u in r.units}
-                if not any(needle in (h or "").casefold() for h in hay) and canon not in units:
+                if not any(needle in (h or "").casefold() for h in hay) and not term_hits(term, r):
                     continue
             items.append(r)
         items.sort(key=lambda r: (r.reply_date or r.signed_date, r.id), reverse=True)
         start = (page - 1) * page_size
         return {"items": [{**r.summary(), "year": r.year} for r in items[start:start + page_size]],
-                "total": len(items), "page": page, "page_size": page_size}
+                "total": len(items), "page": page, "page_size": page_size,
+                "filter_report": filter_report(f, st.index.replies.values())}
 
     def departments(self) -> list[dict[str, Any]]:
         st = self.state()

@@ -31,7 +31,7 @@ def test_feedback_round_trip_survives_restart(settings, client):
     assert 'dafu_feedback_total{rating="down"} 1.0' in client.get("/metrics").text
 
     path = feedback_path(settings)
-    assert path == settings.resolved_index_dir.parent / "feedback.sqlite" and path.exists()
+    assert path == settings.home / "feedback.sqlite" and path.exists()
     # a new app on the same index (a restart) still knows the answer and its feedback
     with TestClient(create_app(settings, with_ui=False)) as c2:
         assert c2.post("/api/feedback", json={"answer_id": a["answer_id"], "rating": "up"}).status_code == 201
