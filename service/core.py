@@ -35,6 +35,7 @@ from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from service.answer import answer_question
 from service.feedback import FeedbackStore, feedback_path
+from service.review import ReviewStore, export_gold
 from service.filters import Filters, dept_term, filter_report, term_hits
 from service.hints import annotate_answer
 from service.followup import retrieval_query, rewrite
@@ -43,6 +44,14 @@ from service.retrieval import Retriever
 FILTER_KEYS = tuple(f.name for f in dataclasses.fields(Filters))
 ACCEPTED_SUFFIXES = tuple(sorted(s for s in READERS if s))
 ANSWER_CACHE_SIZE = 1024
+
+
+class AdminError(DafuError):
+    """The admin token is missing or wrong, or admin functions are off; `status` is the HTTP status."""
+
+    def __init__(self, message: str, status: int = 401):
+        self.status = status
+        super().__init__(message)
 
 
 class UploadRejectedError(DafuError):
@@ -344,6 +353,34 @@ class ServiceCore:
 
     def feedback(self, answer_id: str, rating: str, comment: str | None = None) -> dict[str, Any]:
         return self.feedback_store.add_feedback(answer_id, rating, comment)
+
+    # -- staff review (admin token) -----------------------------------------------------------------
+    @property
+    def reviews(self) -> ReviewStore:
+        return ReviewStore(self.feedback_store)
+
+    def check_admin(self, token: str | None) -> None:
+        """The web chat's review tab: the same DAFU_ADMIN_TOKEN the admin endpoints take."""
+        want = self.settings.admin_token.get_secret_value() if self.settings.admin_token else ""
+        if not want:
+            raise AdminError("staff review is disabled: set DAFU_ADMIN_TOKEN and restart the service", 403)
+        if not token or not secrets.compare_digest(token.encode("utf-8"), want.encode("utf-8")):
+            raise AdminError("admin token is wrong: enter the value of DAFU_ADMIN_TOKEN", 401)
+
+    def review_list(self, token: str | None, limit: int = 20, status: str = "unreviewed") -> list[dict[str, Any]]:
+        self.check_admin(token)
+        return self.reviews.recent(limit, status)
+
+    def review_save(self, token: str | None, answer_id: str, points: list[str], verdict: str, **extra: Any) -> dict[str, Any]:
+        self.check_admin(token)
+        return self.reviews.save(answer_id, points, verdict, **extra).to_dict()
+
+    def review_export(self, token: str | None, path: str | Path | None = None) -> dict[str, Any]:
+        """Write every reviewed answer as a gold case (default $DAFU_HOME/gold-reviewed.jsonl); the result has
+        the file's text under `jsonl`."""
+        self.check_admin(token)
+        out = export_gold(self.reviews, Path(path) if path else self.settings.home / "gold-reviewed.jsonl")
+        return {**out, "jsonl": Path(out["path"]).read_text("utf-8")}
 
     # -- admin ------------------------------------------------------------------------------------
     def check_upload(self, name: str, size: int) -> None:

@@ -193,7 +193,7 @@ def gold_case(answer: dict[str, Any], review: Review) -> tuple[dict[str, Any] | 
     case: dict[str, Any] = {"id": f"review-{answer['answer_id'][:12]}", "question": answer.get("question", "")}
     if relevant:
         facts = list(review.must_include) if review.must_include else [f for p in correct for f in suggest_facts(p["text"])]
-        facts = [f for f in dict.fromkeys(facts + review.missing)][:MAX_FACTS + len(review.missing)]
+        facts = list(dict.fromkeys(facts[:MAX_FACTS] + review.missing))
         spans = [p["text"] if len(p["text"]) <= MAX_SPAN else p["text"][:MAX_SPAN] for p in correct]
         case.update(relevant=relevant, answerable=True)
         if spans:

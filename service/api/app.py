@@ -22,6 +22,7 @@ from service.api.routes_admin import MAX_FILES, router as admin_router
 from service.api.routes_ask import router as ask_router
 from service.api.routes_ops import router as ops_router
 from service.api.routes_replies import router as replies_router
+from service.api.routes_review import router as review_router
 from service.core import ServiceCore
 
 log = logging.getLogger("dafu.api")
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes * MAX_FILES + (1 << 20))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for r in (ask_router, replies_router, admin_router, ops_router):
+    for r in (ask_router, replies_router, admin_router, review_router, ops_router):
         app.include_router(r)
     app.state.ui_mounted = with_ui and mount_web_chat(app, core)
     if not app.state.ui_mounted:

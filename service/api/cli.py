@@ -1,4 +1,5 @@
-"""`dafu serve` (API + web chat with uvicorn) and `dafu feedback export` (CSV/JSONL)."""
+"""`dafu serve` (API + web chat with uvicorn), `dafu feedback export` (CSV/JSONL) and `dafu feedback review`
+(service.review_cli)."""
 from __future__ import annotations
 
 import sys
@@ -63,5 +64,8 @@ def export(format_: str = typer.Option("csv", "--format", help="csv | jsonl"),
 
 
 def register(app: typer.Typer) -> None:
+    from service.review_cli import review
+
+    feedback_app.command("review")(review)
     app.command("serve")(serve)
     app.add_typer(feedback_app, name="feedback")
