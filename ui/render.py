@@ -133,9 +133,12 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         parts.append(f'<div class="error-box">出错了：{esc(answer["error"])}</div>')
     elif answer.get("no_answer"):
         parts.append('<div class="notfound"><div class="notfound-h">未找到能直接回答这个问题的答复</div>'
-                     '<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
-                     f'{render_related(answer.get("related") or [])}</div>')
+                     f'{_hints(answer)}{_emptied_by(answer)}'
+                     + ('<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
+                        if answer.get("related") else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
+                     + f'{render_related(answer.get("related") or [])}</div>')
     else:
+        parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
         groups: list[tuple[str, list[str]]] = []
         for p in answer.get("points") or []:
@@ -159,6 +162,22 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
                      f'<textarea class="plain" readonly hidden>{esc(answer_plain_text(answer))}</textarea></div>')
     cls = "answer notfound-answer" if answer.get("no_answer") else "answer"
     return f'<div class="{cls}" data-answer="{esc(answer.get("answer_id"))}">{"".join(parts)}</div>'
+
+
+def _hints(answer: dict[str, Any]) -> str:
+    return "".join(f'<div class="hint">{esc(h)}</div>' for h in answer.get("hints") or [])
+
+
+def _emptied_by(answer: dict[str, Any]) -> str:
+    """Which filter emptied the result, and a button that asks again without it."""
+    rep = answer.get("filter_report") or {}
+    empty = rep.get("empty")
+    if not empty:
+        return ""
+    line = (rep.get("message") or "").splitlines()[-1]
+    label = "去掉全部筛选条件重新提问" if empty.get("filter") == "all" else f"去掉「{empty.get('label', '')}」重新提问"
+    return (f'<div class="emptied">{esc(line)}</div><button class="drop-filter" type="button" '
+            f'data-drop="{esc(",".join(empty.get("drop") or []))}" data-q="{esc(answer.get("question"))}">{esc(label)}</button>')
 
 
 WELCOME = ('<div class="welcome"><div class="welcome-h">您好，我是答复通。</div>'
@@ -205,18 +224,59 @@ def _snippet(s: Any, n: int = 28) -> str:
     return s if len(s) <= n else s[:n] + "…"
 
 
+REPLY_EMPTY = "点击回答中的 [n] 或出处，可在此查看答复全文。"
+BROWSE_EMPTY = "点击左侧列表中的一件答复，可在此阅读全文。"
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _span(reply: dict[str, Any], key: str, n: int) -> tuple[int, int] | None:
+    try:
+        s, e = (int(x) for x in (reply.get(key) or (0, 0)))
+    except (TypeError, ValueError):
+        return None
+    return (max(0, s), min(n, e)) if e > s else None
+
+
 def render_reply(reply: dict[str, Any] | None, start: Any = None, end: Any = None,
-                 context: tuple[Any, Any] | None = None) -> str:
-    """The full reply letter with ``text[start:end]`` in ``<mark>`` (escaped, by offsets)."""
+                 context: tuple[Any, Any] | None = None, *, empty: str = REPLY_EMPTY, back: str = "返回回答",
+                 auto: bool = False) -> str:
+    """A reply: the header fields, then the letter's body (``text[reply_span]``, not the labelled file around it)
+    with ``text[start:end]`` in ``<mark>`` (escaped, by offsets); the proposal text, when the file has one, folded
+    away under 建议/提案原文. `back`: the label of the button that closes the viewer where it covers the page
+    (phones); `auto`: opened by the chat itself (following the latest answer), not by a tap."""
     if not reply:
-        return '<div class="reply-view empty">点击回答中的 [n] 或出处，可在此查看答复全文。</div>'
+        return f'<div class="reply-view empty">{esc(empty)}</div>'
     if reply.get("error"):
         return f'<div class="reply-view"><div class="error-box">无法打开答复：{esc(reply["error"])}</div></div>'
-    body = highlight_by_offsets(reply.get("text") or "", start, end, context)
+    text = reply.get("text") or ""
+    body = _span(reply, "reply_span", len(text)) or (0, len(text))
+    s_, e_ = _clamp(text, start, end) or (None, None)
+    if s_ is not None and not (body[0] <= s_ and e_ <= body[1]):
+        body = (0, len(text))  # a mark outside the letter's body: show the whole file rather than lose it
+    raw = text[body[0]:body[1]]
+    letter = raw.strip()
+    base = body[0] + len(raw) - len(raw.lstrip())  # offset of letter[0] in text
+    cs, ce = (_int(x) for x in context) if context else (None, None)
+    hl = highlight_by_offsets(letter, None if s_ is None else s_ - base, None if e_ is None else e_ - base,
+                              (cs - base, ce - base) if cs is not None and ce is not None else None)
+    prop = _span(reply, "proposal_span", len(text))
+    proposal = ""
+    if prop and (prop[1] <= body[0] or prop[0] >= body[1]):
+        kind = reply.get("kind") or "提案/建议"
+        proposal = (f'<details class="proposal"><summary>{esc(kind)}原文</summary>'
+                    f'<div class="proposal-text">{esc(text[prop[0]:prop[1]].strip())}</div></details>')
     signer = f'<span class="m"><span class="k">签发</span>{esc(reply["signer"])}</span>' if reply.get("signer") else ""
-    return (f'<div class="reply-view" data-reply="{esc(reply.get("id"))}"><div class="panel-h">答复全文</div>'
+    return (f'<div class="reply-view" data-reply="{esc(reply.get("id"))}" data-auto="{int(bool(auto))}">'
+            f'<div class="reply-top"><button class="back-btn" type="button">‹ {esc(back)}</button>'
+            f'<div class="panel-h">答复全文</div></div>'
             f'<div class="reply-title"><span class="num">{esc(_num(reply))}</span>《{esc(reply.get("title") or "（无标题）")}》</div>'
-            f'<div class="reply-meta">{_meta_line(reply)}{signer}</div><div class="reply-text">{body}</div></div>')
+            f'<div class="reply-meta">{_meta_line(reply)}{signer}</div>{proposal}<div class="reply-text">{hl}</div></div>')
 
 
 def _meta_line(r: dict[str, Any]) -> str:
