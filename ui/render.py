@@ -297,7 +297,7 @@ def render_reply_list(result: dict[str, Any]) -> str:
         return '<div class="reply-list empty">没有符合条件的答复。</div>'
     rows = "".join(
         f'<li><a class="open-reply" href="#" role="button" {_attrs(reply=r.get("id"))}><span class="num">{esc(_num(r))}</span>'
-        f'《{esc(r.get("title") or "（无标题）")}》</a><div class="meta">提出者：{esc(r.get("proposer") or "—")} · '
-        f'{esc(_units(r))} · 答复日期：{esc(r.get("reply_date") or "—")}</div></li>' for r in items)
+        f'《{esc(r.get("title") or "（无标题）")}》</a><div class="meta"><span class="nw">提出者：{esc(r.get("proposer") or "—")}</span> · '
+        f'{esc(_units(r))} · <span class="nw">答复日期：{esc(r.get("reply_date") or "—")}</span></div></li>' for r in items)
     return (f'<div class="reply-list"><div class="panel-h">共 {esc(total)} 件答复 · 第 {esc(page)}/{pages} 页</div>'
             f'<ul>{rows}</ul></div>')

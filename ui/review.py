@@ -48,7 +48,7 @@ def render_detail(it: dict[str, Any]) -> str:
     for k, p in enumerate(it.get("points") or [], 1):
         srcs = "；".join(f"[{n}] 第{cits[n].get('number') or '—'}号《{cits[n].get('title') or ''}》 {' › '.join(cits[n].get('heading_path') or [])}"
                         for n in p.get("citations") or [] if n in cits)
-        items.append(f'<li><b>{k}.</b> {render.esc(p.get("text"))}<div class="meta">{render.esc(srcs)}</div></li>')
+        items.append(f'<li>{render.esc(p.get("text"))}<div class="meta">{render.esc(srcs)}</div></li>')
     if items:
         parts.append(f'<ol class="review-points">{"".join(items)}</ol>')
     return f'<div class="review-detail">{"".join(parts)}</div>'

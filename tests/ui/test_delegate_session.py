@@ -27,6 +27,7 @@ FILES = ["000_seed_tongzhou_28.txt", "003_tongzhou_rsj_2021_zhiyepeixun.txt", "0
 Q1 = "职业技能培训方面做了哪些工作？"
 Q2 = "那海门区呢？"
 Q3 = "养老服务方面做了哪些工作？"
+TOKEN = "staff-token"
 
 
 def shots() -> Path:
@@ -44,7 +45,7 @@ def server(tmp_path_factory):
         shutil.copy(CORPUS / f, corpus / f)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAFU_")}
     env.update(DAFU_HOME=str(tmp / "home"), DAFU_EMBED_MODEL="fake", HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               NO_PROXY="127.0.0.1,localhost")
+               NO_PROXY="127.0.0.1,localhost", DAFU_ADMIN_TOKEN=TOKEN)
     exe = Path(sys.executable).parent / "dafu"
     dafu = [str(exe)] if exe.exists() else [sys.executable, "-c", "from service.cli import main; main()"]
     idx = tmp / "index"
@@ -253,4 +254,42 @@ def test_docs_render_offline(browser, server):
     # is ReDoc's "API docs by Redocly" footer logo, an image that simply does not show offline
     assert [u for kind, u in outside if kind != "image"] == []
     assert all("redoc" in u for _, u in outside)
+    ctx.close()
+
+
+def test_staff_review_tab(browser, server):
+    """A staff member grades an answer a user got and exports it as a gold case, behind the admin token."""
+    import json
+
+    a = httpx.post(f"{server}api/ask", json={"question": "老旧小区改造做了哪些工作？"}, trust_env=False, timeout=60).json()
+    assert a["points"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    ctx.set_default_timeout(T)
+    page = ctx.new_page()
+    page.goto(server)
+    page.get_by_role("tab", name="审阅").click()
+    page.fill("#r-token input", "wrong")
+    page.click("#r-load")
+    page.wait_for_selector("#r-msg .error-box")
+    assert "token" in page.locator("#r-msg").text_content()
+    page.fill("#r-token input", TOKEN)
+    page.click("#r-load")
+    item = page.locator(f"#r-list a[data-n='{a['answer_id']}']")
+    item.wait_for()
+    item.click()
+    page.wait_for_selector("#r-detail .review-points")
+    assert page.locator("[id^=r-grade-]:visible").count() == len(a["points"])
+    page.locator("#r-grade-1").get_by_label("错误").check()
+    page.fill("#r-missing textarea", "新增电梯")
+    page.locator("#r-verdict").get_by_label("不完整").check()
+    page.click("#r-save")
+    page.wait_for_selector("#r-msg .ok-box")
+    page.click("#r-export")
+    page.wait_for_function("document.querySelector('#r-msg')?.textContent.includes('已导出')")
+    page.screenshot(path=str(shots() / "12_review_1280.png"), full_page=True)
+    got = httpx.post(f"{server}api/admin/reviews/export", headers={"Authorization": f"Bearer {TOKEN}"},
+                     trust_env=False).json()
+    case = next(c for c in map(json.loads, got["jsonl"].splitlines()) if c["review"]["answer_id"] == a["answer_id"])
+    assert case["review"]["grades"][0] == "wrong" and case["review"]["verdict"] == "incomplete"
+    assert "新增电梯" in case["must_include"] and a["points"][0]["text"] not in case.get("spans", [])
     ctx.close()
