@@ -29,6 +29,7 @@ from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
 from index.records import Chunk, Reply
+from index.sentences import SentenceTable
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
@@ -45,6 +46,7 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: DenseIndex
     bm25: BM25Index
+    sentences: SentenceTable | None = None  # None for indexes written before sentence vectors
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -119,11 +121,12 @@ class IndexStore:
             vectors = np.load(v / "vectors.npy")
             dense = DenseIndex.load(v / "dense.faiss")
             bm25 = BM25Index.load(v / "bm25")
+            sentences = SentenceTable.load(v)
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorruptError(f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; rebuild it")
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences)
 
     # -- writing -----------------------------------------------------------
     @contextmanager
@@ -137,7 +140,7 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index) -> Path:
+              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".build-{secrets.token_hex(4)}"
@@ -153,6 +156,8 @@ class IndexStore:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
             dense.save(tmp / "dense.faiss")
             bm25.save(tmp / "bm25")
+            if sentences is not None:
+                sentences.save(tmp)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
             for p in tmp.rglob("*"):
                 if p.is_file():

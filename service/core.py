@@ -242,7 +242,8 @@ class ServiceCore:
         req = self.make_filters(filters)
         rewritten, eff, query = question, req, question
         if history:
-            rewritten, eff = rewrite(question, [dict(h) for h in history], req, lookup_answer=self.feedback_store.get_answer)
+            rewritten, eff = rewrite(question, [dict(h) for h in history], req, lookup_answer=self.feedback_store.get_answer,
+                                    gazetteer=st.retriever.gazetteer)
             if rewritten != question:
                 query = retrieval_query(rewritten, eff)
         key = (st.index.version, query, json.dumps(eff.to_dict() if eff else {}, sort_keys=True, ensure_ascii=False),
