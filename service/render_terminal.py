@@ -12,6 +12,7 @@ passages, each under its ``[n]`` and heading path.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
@@ -22,6 +23,7 @@ from rich.text import Text
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_STYLE = {"done": "bold green", "plan": "bold blue"}
 KIND_MARK = {"done": "已办", "plan": "计划"}
+DIRECT_LABEL = "回答"
 QUOTE_INDENT = 6
 NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
@@ -41,21 +43,29 @@ def reply_line(c: dict[str, Any]) -> tuple[str, str]:
     return title, " ｜ ".join(bits)
 
 
+def is_direct(p: dict[str, Any]) -> bool:
+    """A point that answers the asked aspect itself (shown first, under 回答) or a field of the record."""
+    return p.get("role") in ("direct", "field") or p.get("kind") == "field"
+
+
 def by_reply(answer: dict[str, Any]) -> bool:
-    """Points listed reply by reply (a 'which proposals did X answer' list) rather than done-then-plan:
-    the kinds are not in one done block and one plan block."""
-    kinds = [p.get("kind") for p in answer.get("points") or []]
-    changes = sum(1 for a, b in zip(kinds, kinds[1:]) if a != b)
-    return changes > 1
+    """Points listed reply by reply (several replies cited, or a 'which proposals did X answer' list) rather
+    than done-then-plan."""
+    return len({p.get("reply_id") for p in answer.get("points") or [] if not is_direct(p)}) > 1
 
 
 def point_groups(answer: dict[str, Any]) -> list[tuple[str, str, list[tuple[int, dict[str, Any]]]]]:
-    """[(group key, heading, [(number, point)])]: by kind, or by reply for reply-by-reply lists."""
+    """[(group key, heading, [(number, point)])]: the direct answer first (回答), then by kind, or by reply when
+    several replies are cited. Numbers follow the order shown."""
     cits = {c.get("n"): c for c in answer.get("citations") or []}
+    pts = answer.get("points") or []
     listing = by_reply(answer)
+    ordered = [p for p in pts if is_direct(p)] + [p for p in pts if not is_direct(p)]
     groups: list[tuple[str, str, list[tuple[int, dict[str, Any]]]]] = []
-    for i, p in enumerate(answer.get("points") or [], 1):
-        if listing:
+    for i, p in enumerate(ordered, 1):
+        if is_direct(p):
+            key, head = "direct", DIRECT_LABEL
+        elif listing:
             c = cits.get((p.get("citations") or [None])[0], {})
             key = p.get("reply_id") or c.get("reply_id") or ""
             head = f"{_num(c)}《{c.get('title') or '（无标题）'}》（{c.get('lead_unit') or '—'}，{c.get('reply_date') or '—'}）"
@@ -66,6 +76,13 @@ def point_groups(answer: dict[str, Any]) -> list[tuple[str, str, list[tuple[int,
             groups.append((key, head, []))
         groups[-1][2].append((i, p))
     return groups
+
+
+def not_found_line(answer: dict[str, Any]) -> str:
+    """What the answer says is missing ('崇川区的答复中没有…方面的内容'), or the plain not-found sentence."""
+    first = (answer.get("answer_markdown") or "").strip().split("\n")[0].strip()
+    first = re.sub(r"\\([\\`*_<>\[\]])", r"\1", first)
+    return first if first and not first.startswith(("-", "*", "筛选后没有答复", "答复通检索")) else NOT_FOUND
 
 
 def source_groups(answer: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -123,7 +140,7 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
     for line in _filter_lines(answer):
         parts.append(Text(line, style="cyan" if "→" in line else "bold yellow"))
     if answer.get("no_answer") or not answer.get("points"):
-        parts += [Text(""), Text(NOT_FOUND, style="bold yellow")]
+        parts += [Text(""), Text(not_found_line(answer), style="bold yellow")]
         rel = answer.get("related") or []
         if rel:
             parts.append(Text("以下答复可能相关：", style="bold"))
@@ -131,10 +148,10 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
                 title, detail = reply_line(r)
                 parts.append(_indent(_bullet(title, detail), 2))
         return Group(*parts)
-    for _, head, items in point_groups(answer):
-        parts += [Text(""), Text(head, style=KIND_STYLE.get(items[0][1].get("kind"), "bold") if head in KIND_LABEL.values()
-                                 else "bold magenta")]
-        listing = head not in KIND_LABEL.values()
+    for key, head, items in point_groups(answer):
+        style = "bold" if key == "direct" else KIND_STYLE.get(key, "bold magenta")
+        parts += [Text(""), Text(head, style=style)]
+        listing = key not in KIND_LABEL and key != "direct"
         grid = Table.grid(padding=(0, 1))  # a hanging indent: long Chinese lines wrap under the text, not the number
         grid.add_column(justify="right", no_wrap=True, style="dim", min_width=len(str(len(answer["points"]))) + 1)
         grid.add_column(overflow="fold")
@@ -190,7 +207,7 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
     lines += [f"提示：{h}" for h in answer.get("hints") or []]
     lines += _filter_lines(answer)
     if answer.get("no_answer") or not answer.get("points"):
-        lines += ["", NOT_FOUND]
+        lines += ["", not_found_line(answer)]
         rel = answer.get("related") or []
         if rel:
             lines.append("以下答复可能相关：")
@@ -198,9 +215,9 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
                 title, detail = reply_line(r)
                 lines += [f"  - {title}", f"    {detail}"]
         return "\n".join(lines)
-    for _, head, items in point_groups(answer):
+    for key, head, items in point_groups(answer):
         lines += ["", head]
-        listing = head not in KIND_LABEL.values()
+        listing = key not in KIND_LABEL and key != "direct"
         for i, p in items:
             mark = f"（{KIND_MARK.get(p.get('kind'), '已办')}）" if listing else ""
             lines.append(f"{i:>2}. {mark}{p.get('text') or ''}" + "".join(f" [{n}]" for n in p.get("citations") or []))

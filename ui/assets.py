@@ -168,6 +168,10 @@ a.cite:hover, a.cite.active { background: #b42318; color: #fff; }
 .group.plan { border-left-color: #2e90fa; }
 .group-h { font-weight: 700; font-size: .95rem; margin-bottom: 2px; color: #027a48; }
 .group-h.plan { color: #175cd3; }
+.group.direct { border-left-color: #b42318; background: #fff8f6; border-radius: 0 8px 8px 0; padding: 4px 10px; }
+.group-h.direct { color: #b42318; }
+.group.reply { border-left-color: #98a2b3; }
+.group-h.reply { color: #344054; }
 ul.points { list-style: none; margin: 0; padding: 0; }
 li.point { margin: 6px 0; }
 .badge { display: inline-block; font-size: .72rem; font-weight: 700; border-radius: 10px; padding: 0 7px; margin-right: 6px;

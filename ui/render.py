@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
+from service.render_terminal import not_found_line, point_groups
+
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_BADGE = {"done": "已办", "plan": "计划"}
 
@@ -132,7 +134,7 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
     if answer.get("error"):
         parts.append(f'<div class="error-box">出错了：{esc(answer["error"])}</div>')
     elif answer.get("no_answer"):
-        parts.append('<div class="notfound"><div class="notfound-h">未找到能直接回答这个问题的答复</div>'
+        parts.append(f'<div class="notfound"><div class="notfound-h">{esc(not_found_line(answer))}</div>'
                      f'{_hints(answer)}{_emptied_by(answer)}'
                      + ('<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
                         if answer.get("related") else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
@@ -140,16 +142,17 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
     else:
         parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
-        groups: list[tuple[str, list[str]]] = []
-        for p in answer.get("points") or []:
-            kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
-            if not groups or groups[-1][0] != kind:
-                groups.append((kind, []))
-            groups[-1][1].append(f'<li class="point {kind}"><span class="badge {kind}">{KIND_BADGE[kind]}</span>'
-                                 f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
-        for kind, items in groups:
-            parts.append(f'<div class="group {kind}"><div class="group-h {kind}">{KIND_LABEL[kind]}</div>'
-                         f'<ul class="points">{"".join(items)}</ul></div>')
+        groups = point_groups(answer)  # the direct answer (回答) first; then by kind, or by reply when several
+        for key, head, items in groups:
+            lis = []
+            for _, p in items:
+                kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
+                badge = "" if key == "direct" else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>'
+                lis.append(f'<li class="point {"direct" if key == "direct" else kind}">{badge}'
+                           f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
+            cls = key if key in ("direct", *KIND_LABEL) else "reply"
+            parts.append(f'<div class="group {cls}"><div class="group-h {cls}">{esc(head)}</div>'
+                         f'<ul class="points">{"".join(lis)}</ul></div>')
         if not groups and pending:
             parts.append('<div class="thinking">正在检索答复…</div>')
         if not pending and answer.get("related"):

@@ -31,6 +31,9 @@ ANSWER = {  # fictional (虚构示例)
 }
 
 
+ONE_REPLY = {**ANSWER, "points": ANSWER["points"][:2], "citations": ANSWER["citations"][:2]}
+
+
 def _rich(answer, width=60) -> str:
     c = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
     c.print(render_answer(answer))
@@ -40,9 +43,19 @@ def _rich(answer, width=60) -> str:
 def test_sources_grouped_per_reply_with_one_detail_line():
     for out in (_rich(ANSWER), answer_plain(ANSWER)):
         assert out.count("提出者：王建华") == 2  # two replies, not three citations
-        assert out.count("第12号建议《关于加强社区养老服务的建议》") == 1
-        assert "**" not in out and "已开展的工作" in out and "下一步打算" in out
-        assert out.index("[1] 一、主要做法") < out.index("[2] 一、主要做法") < out.index("第30号建议")
+        assert out.count("第12号建议《关于加强社区养老服务的建议》\n") == 1
+        assert "**" not in out
+        src = out[out.index("来源"):]
+        assert src.index("[1] 一、主要做法") < src.index("[2] 一、主要做法") < src.index("第30号建议")
+    for out in (_rich(ONE_REPLY), answer_plain(ONE_REPLY)):
+        assert "已开展的工作" in out and out.count("提出者：王建华") == 1
+
+
+def test_direct_answer_comes_first_under_its_own_heading():
+    direct = dict(ANSWER["points"][1], role="direct")
+    a = {**ONE_REPLY, "points": [ANSWER["points"][0], direct]}
+    plain = answer_plain(a)
+    assert plain.index("回答\n 1. 开展助餐服务12万人次。 [2]") < plain.index("已开展的工作\n 2. 全区建成")
 
 
 def test_every_passage_line_has_the_same_quote_indent():
@@ -58,20 +71,18 @@ def test_every_passage_line_has_the_same_quote_indent():
 
 
 def test_points_wrap_under_their_text_not_their_number():
-    long = {**ANSWER, "points": [dict(ANSWER["points"][0], text="很" * 120)] + ANSWER["points"][1:]}
+    long = {**ONE_REPLY, "points": [dict(ANSWER["points"][0], text="很" * 120)] + ONE_REPLY["points"][1:]}
     lines = _rich(long, width=50).splitlines()
     first = next(i for i, ln in enumerate(lines) if "1. 很" in ln)
     block = [ln for ln in lines[first:first + 6] if "很" in ln]
     assert len(block) >= 4 and len({ln.index("很") for ln in block}) == 1
 
 
-def test_reply_by_reply_lists_group_under_each_reply():
-    listing = {**ANSWER, "points": [dict(ANSWER["points"][0]), dict(ANSWER["points"][2]), dict(ANSWER["points"][1], reply_id="c",
-                                                                                              citations=[2])]}
-    listing["points"][1]["kind"] = "plan"
-    assert not by_reply(ANSWER) and by_reply(listing)
-    plain = answer_plain(listing)
-    assert "（计划）下一步将推进" in plain and "第30号建议《关于发展嵌入式养老的建议》（民政局，2023-06-15）" in plain
+def test_several_replies_group_under_each_reply():
+    assert by_reply(ANSWER) and not by_reply(ONE_REPLY)
+    plain = answer_plain(ANSWER)
+    assert "第12号建议《关于加强社区养老服务的建议》（民政局，2023-06-15）\n 1. （已办）全区建成" in plain
+    assert "第30号建议《关于发展嵌入式养老的建议》（民政局，2023-06-15）\n 3. （计划）下一步将推进" in plain
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ FILES = ["000_seed_tongzhou_28.txt", "003_tongzhou_rsj_2021_zhiyepeixun.txt", "0
          "011_tongzhou_zjj_2022_laojiuxiaoqu.txt"]
 QUESTIONS = [
     {"question": "通州在产教融合方面做了哪些工作？"},
-    {"question": "海门区在职业技能培训方面做了什么？", "filters": {"departments": ["人社"]}},
+    {"question": "通州区在职业技能培训方面做了什么？", "filters": {"departments": ["人社"]}},
     {"question": "居家养老服务方面做了哪些工作？"},
-    {"question": "那海门区呢？", "follow": 2},
+    {"question": "那海门区呢？", "follow": 1},
     {"question": "城市公交线路怎么优化？"},
 ]
 
@@ -85,7 +85,7 @@ def test_cli_review_of_five_answers_gives_gold_cases_that_eval_scores(served, tm
     assert wrong["filters"] == {"departments": ["人社"]} and "不存在的事实甲" in wrong["must_include"]
     assert wrong["review"]["grades"][0] == "wrong" and answers[1]["points"][0]["text"] in wrong["review"]["not_correct"]
     assert answers[1]["points"][0]["text"] not in wrong.get("spans", [])
-    assert follow["history"] == [{"question": QUESTIONS[2]["question"]}] and follow["category"] == "reviewed-follow-up"
+    assert follow["history"] == [{"question": QUESTIONS[1]["question"]}] and follow["category"] == "reviewed-follow-up"
     assert refused["answerable"] is False and refused["relevant"] == []
     gs = load_gold(gold)  # the eval loader accepts every line
     assert len(gs.items) == 5
@@ -107,7 +107,7 @@ def test_admin_api_lists_grades_and_exports(served):
     assert client.get("/api/admin/answers").status_code == 401
     lst = client.get("/api/admin/answers", params={"limit": 10}, headers=h).json()
     assert [x["answer_id"] for x in lst] == [a["answer_id"] for a in reversed(answers)]
-    assert lst[0]["review"] is None and lst[1]["context"]["history"] == [QUESTIONS[2]["question"]]
+    assert lst[0]["review"] is None and lst[1]["context"]["history"] == [QUESTIONS[1]["question"]]
     a = answers[0]
     bad = client.put(f"/api/admin/answers/{a['answer_id']}/review", json={"points": ["correct"], "verdict": "complete"}, headers=h)
     assert bad.status_code == 400 and "point(s)" in bad.json()["detail"]
