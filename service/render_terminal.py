@@ -78,6 +78,14 @@ def point_groups(answer: dict[str, Any]) -> list[tuple[str, str, list[tuple[int,
     return groups
 
 
+def direct_label(answer: dict[str, Any], p: dict[str, Any]) -> str:
+    """'第62号提案：' in front of a direct point when several replies are cited (else '')."""
+    if not by_reply(answer):
+        return ""
+    c = next((c for c in answer.get("citations") or [] if c.get("n") in (p.get("citations") or [])), None)
+    return f"{_num(c)}：" if c else ""
+
+
 def not_found_line(answer: dict[str, Any]) -> str:
     """What the answer says is missing ('崇川区的答复中没有…方面的内容'), or the plain not-found sentence."""
     first = (answer.get("answer_markdown") or "").strip().split("\n")[0].strip()
@@ -159,6 +167,8 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
             t = Text()
             if listing:
                 t.append(f"（{KIND_MARK.get(p.get('kind'), '已办')}）", style=KIND_STYLE.get(p.get("kind"), ""))
+            if key == "direct":
+                t.append(direct_label(answer, p), style="bold")
             t.append(p.get("text") or "")
             for n in p.get("citations") or []:
                 t.append(f" [{n}]", style="bold red")
@@ -219,7 +229,7 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
         lines += ["", head]
         listing = key not in KIND_LABEL and key != "direct"
         for i, p in items:
-            mark = f"（{KIND_MARK.get(p.get('kind'), '已办')}）" if listing else ""
+            mark = f"（{KIND_MARK.get(p.get('kind'), '已办')}）" if listing else direct_label(answer, p) if key == "direct" else ""
             lines.append(f"{i:>2}. {mark}{p.get('text') or ''}" + "".join(f" [{n}]" for n in p.get("citations") or []))
     lines += ["", "来源"]
     for c0, cs in source_groups(answer):

@@ -197,7 +197,7 @@ def chat_tab(backend: Any) -> tuple[list, Loader]:
             depts = gr.Dropdown([], value=[], multiselect=True, allow_custom_value=True, label="部门（可多选，简称亦可，如 民政、住建）",
                                 min_width=220, scale=3, elem_id="f-depts")
             proposer = gr.Textbox(label="提出者", placeholder="代表/委员姓名", min_width=140, scale=1, elem_id="f-proposer")
-        f_note = gr.HTML("", elem_id="filter-note")
+        f_note = gr.HTML("", elem_id="filter-note", visible=False)
     with gr.Row(elem_id="main-row", equal_height=False):
         with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
             chat = gr.HTML(render.render_conversation([]), js_on_load=CHAT_JS, elem_id="chat-log",
@@ -224,11 +224,12 @@ def chat_tab(backend: Any) -> tuple[list, Loader]:
     def describe(yf, yt, ds, pr):
         f = make_filters(yf, yt, ds, pr)
         if not f:
-            return gr.update(label="筛选条件：不限"), ""
+            return gr.update(label="筛选条件：不限"), gr.update(value="", visible=False)
         try:
             res = backend.list_replies(filters=f, page=1, page_size=1)
         except Exception as e:  # noqa: BLE001 - the summary is a help, not a gate
-            return gr.update(label=f"筛选条件：{filter_summary(f)}"), f'<div class="error-box">{render.esc(e)}</div>'
+            return (gr.update(label=f"筛选条件：{filter_summary(f)}"),
+                    gr.update(value=f'<div class="error-box">{render.esc(e)}</div>', visible=True))
         rep = res.get("filter_report")
         note = "".join(f'<div class="f-match"><b>{render.esc(d["term"])}</b> → '
                        f'{render.esc("、".join(d["matched"]) or "索引中没有这个部门")}</div>'
@@ -236,7 +237,7 @@ def chat_tab(backend: Any) -> tuple[list, Loader]:
         total = res.get("total")
         warn = "" if total else " warn"
         note += f'<div class="f-count{warn}">符合筛选条件的答复：{render.esc(total)} 件</div>' if total is not None else ""
-        return gr.update(label=f"筛选条件：{filter_summary(f, rep)}"), note
+        return gr.update(label=f"筛选条件：{filter_summary(f, rep)}"), gr.update(value=note, visible=bool(note))
 
     for comp in filter_in:
         comp.change(describe, filter_in, [acc, f_note], show_progress="hidden")

@@ -170,6 +170,8 @@ a.cite:hover, a.cite.active { background: #b42318; color: #fff; }
 .group-h.plan { color: #175cd3; }
 .group.direct { border-left-color: #b42318; background: #fff8f6; border-radius: 0 8px 8px 0; padding: 4px 10px; }
 .group-h.direct { color: #b42318; }
+.src-tag { display: inline-block; font-size: .75rem; color: #b42318; background: #fee4e2; border-radius: 6px; padding: 0 6px;
+  margin-right: 6px; line-height: 1.6; vertical-align: 1px; }
 .group.reply { border-left-color: #98a2b3; }
 .group-h.reply { color: #344054; }
 ul.points { list-style: none; margin: 0; padding: 0; }
@@ -249,9 +251,10 @@ ol.review-points li { margin: 6px 0; }
   #reply-view:not(.sheet-open), #b-view:not(.sheet-open) { display: none !important; }
   #filters .label-wrap { text-align: left; }
   #reply-view.sheet-open, #b-view.sheet-open { position: fixed !important; inset: 0; z-index: 1000; background: #fff;
-    overflow-y: auto; padding: 10px 12px 24px; margin: 0 !important; max-height: none !important; }
+    overflow-y: auto !important; padding: 10px 12px 24px !important; margin: 0 !important; max-height: none !important; }
   .sheet-open .reply-text { max-height: none; overflow: visible; }
-  .sheet-open .reply-top { position: sticky; top: -10px; background: #fff; padding: 6px 0; z-index: 1; }
+  .sheet-open .reply-top { position: sticky; top: -10px; background: #fff; padding: 8px 12px; margin: -10px -12px 4px;
+    z-index: 1; border-bottom: 1px solid #eaecf0; }
   .sheet-open .back-btn { display: inline-block; font-size: .95rem; border: 1px solid #d0d5dd; border-radius: 8px;
     background: #fff; color: #b42318; padding: 4px 12px; }
   #dafu-header h1 { font-size: 1.3rem; }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-from service.render_terminal import not_found_line, point_groups
+from service.render_terminal import direct_label, not_found_line, point_groups
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_BADGE = {"done": "已办", "plan": "计划"}
@@ -147,7 +147,9 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
             lis = []
             for _, p in items:
                 kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
-                badge = "" if key == "direct" else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>'
+                badge = (f'<span class="src-tag">{esc(direct_label(answer, p).rstrip("："))}</span>'
+                         if key == "direct" and direct_label(answer, p) else
+                         "" if key == "direct" else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>')
                 lis.append(f'<li class="point {"direct" if key == "direct" else kind}">{badge}'
                            f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
             cls = key if key in ("direct", *KIND_LABEL) else "reply"
