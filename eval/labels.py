@@ -74,6 +74,7 @@ def score(gold_path: Path, corpus: Path | None = None) -> dict[str, Any]:
     """Precision, recall and F1 of each label against the hand labels, and the confusion counts."""
     gold = load(gold_path)
     bases = [Path(gold_path).resolve().parent] + ([Path(corpus).resolve().parent, Path(corpus).resolve()] if corpus else [])
+    bases.append(Path.cwd())  # paths written from the repository root (tests/fixtures/…)
     predicted: dict[tuple[str, str, int], str] = {}
     by_text: dict[tuple[str, str], str] = {}
     missing_files: set[str] = set()

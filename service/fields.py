@@ -11,6 +11,7 @@ from index.parse import find_signature
 from index.records import Reply
 
 CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类别|办理结果|类别)[^。\n]{0,30}[ABC]\s*类[^。\n]{0,40}|"
+                         r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
                          r"[^。\n]{0,20}(?:本件|此件|该件)?(?:答复|办理|办复)(?:结果)?(?:为|属于?|列为)\s*[ABC]\s*类[^。\n]{0,40}")
 CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
 

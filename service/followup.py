@@ -137,6 +137,18 @@ def analyse_turn(text: str, gaz: Gazetteer | None = None) -> Turn:
     return t
 
 
+ANAPHORA_RE = re.compile(r"^(?:那|这|其|它|他们|她们|该|此|以后|今后|后来|现在|目前|还有|另外|其中|同时|然后)")
+
+
+def _depends_on_context(question: str, turn: Turn) -> bool:
+    """A turn with words of its own that still leans on the previous one: it names no place or department,
+    and is short, opens with an anaphor (那…/以后…/其中…) or names only a year ("2023年答复里运维经费是多少？")."""
+    if turn.places or turn.depts:
+        return False
+    body = re.sub(r"[？?。！!，,\s]", "", question)
+    return bool(turn.years) or bool(ANAPHORA_RE.match(body)) or len(body) <= 8
+
+
 def is_followup(turn: Turn) -> bool:
     """No topic words of its own (or a reference to a point of the previous answer)."""
     if turn.ordinal is not None:
@@ -240,6 +252,17 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
             if old_topic.startswith("在") or not prefix:
                 return f"{prefix}在{topic}方面{INTENT_PHRASES[intent]}？", ctx_filters, True
             return f"{prefix}{topic}{INTENT_PHRASES[intent]}？", ctx_filters, True
+        if _depends_on_context(question, turn):
+            # "停多久以内不要钱？" after "崇川路边停车怎么收费？": the new detail, asked of the same place and topic
+            ctx = analyse_turn(ctx_text, gaz)
+            kinds = {"years": bool(turn.years)}
+            keep = [*([] if kinds["years"] else ctx.years), *ctx.places, *ctx.depts]
+            prefix = "".join(ctx_text[s:e] for s, e, _ in sorted(keep))
+            from service.query import analyse
+
+            old_topic = analyse(_topic_of(ctx_text, gaz), gaz).topic_phrase
+            if prefix or old_topic:
+                return f"{prefix}{old_topic}，{question.strip()}", _apply(ctx_filters, turn), True
         return question, None, False
 
     if turn.ordinal is not None and prev_answer:

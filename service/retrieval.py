@@ -44,6 +44,9 @@ def default_min_dense(model: str) -> float | None:
     return None
 
 
+IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
+
+
 @dataclass
 class _Candidates:
     qv: np.ndarray | None  # the query vector (None in BM25-only mode)
@@ -67,6 +70,10 @@ class Retriever:
         self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
         self._numbers = [set(n.lstrip("0") for n in re.findall(r"\d+", r.number)[-1:]) for r in
                          (index.replies[rid] for rid in index.reply_ids)]
+        self._by_number: dict[str, list[int]] = {}
+        for i, nums in enumerate(self._numbers):
+            for n in nums:
+                self._by_number.setdefault(n, []).append(i)
 
     @property
     def encoder(self) -> Encoder:
@@ -115,7 +122,19 @@ class Retriever:
         seen: dict[int, None] = {}
         for ci in list(dense_rank) + list(bm25_rank):
             seen.setdefault(int(self.index.chunk_reply[ci]), None)
+        for ri in self._named(q, allowed):  # a reply named by its number or proposer is always a candidate
+            seen.setdefault(ri, None)
         return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen))
+
+    def _named(self, q: Query, allowed: np.ndarray | None) -> list[int]:
+        out = [ri for n in q.numbers for ri in self._by_number.get(n, [])]
+        if q.proposers:
+            out += [i for i, rid in enumerate(self.index.reply_ids)
+                    if any(p in self.index.replies[rid].proposer for p in q.proposers)]
+        if allowed is not None and out:
+            ok = set(int(x) for x in np.unique(self.index.chunk_reply[allowed]))
+            out = [ri for ri in out if ri in ok]
+        return list(dict.fromkeys(out))
 
     # -- stage 2: fusion ----------------------------------------------------------------------------
     def _reply_scores(self, c: _Candidates) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -211,7 +230,7 @@ class Retriever:
         for i, ri in enumerate(c.replies):
             ok, matched, dept_ok, ident, p_ok, y_ok = self.constraints(q, ri)
             flags[ri] = (ok, dept_ok, ident, p_ok, y_ok)
-            final[i] += s.constraint_boost * (matched + (dept_ok is True) + 2 * ident)
+            final[i] += s.constraint_boost * (matched + (dept_ok is True)) + IDENT_BOOST * ident
         rank = np.argsort(-final, kind="stable")
         best = [c.replies[i] for i in rank[:top_k]]
         pos = {ri: i for i, ri in enumerate(c.replies)}
@@ -251,13 +270,7 @@ class Retriever:
         idx = self.index.reply_chunks[rid]
         d = (self.index.vectors[idx] @ c.qv) if c.qv is not None and len(idx) else None
         b = c.bm25[idx] if c.bm25 is not None and len(idx) else None
-        parts = {}
-        if d is not None:
-            parts["dense"] = np.asarray(d, dtype=np.float64)
-        if b is not None:
-            parts["bm25"] = np.maximum(np.asarray(b, dtype=np.float64), 0.0)
-        share = self.settings.dense_share if len(parts) == 2 else 1.0
-        chunk_fused = convex(parts, {"dense": share, "bm25": 1.0 - share}) if parts else np.zeros(len(idx))
+        chunk_fused = self._chunk_scores(c, d, b, len(idx))
         hits = []
         for j in np.argsort(-chunk_fused, kind="stable"):
             ci = int(idx[j])
@@ -271,6 +284,19 @@ class Retriever:
                          identified=ident, bm25_best=bm25_best, fused=float(fused), sentence_best=sent_best,
                          sentence_rows=rows, sentence_sims=sims, place_ok=p_ok, year_ok=y_ok,
                          places=self.gazetteer.of_reply(r))
+
+    def _chunk_scores(self, c: _Candidates, d: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray:
+        """Chunk scores comparable across replies: each retriever's scores z-normalised with the mean and
+        spread of its first-stage candidates, then mixed like the reply scores."""
+        out = np.zeros(n)
+        share = self.settings.dense_share if d is not None and b is not None else 1.0
+        for arr, ranks, w in ((d, c.dense_rank, share), (b, c.bm25_rank, 1.0 - share)):
+            if arr is None or w == 0:
+                continue
+            ref = np.array([sc for _, sc in ranks.values()]) if ranks else np.asarray(arr, dtype=np.float64)
+            sd = float(ref.std()) if len(ref) else 0.0
+            out = out + (w * (np.asarray(arr, dtype=np.float64) - float(ref.mean())) / sd if sd > 1e-12 else 0.0)
+        return out
 
     # -- word coverage ------------------------------------------------------------------------------
     def _coverage(self, q: Query, groups: list[ReplyHits]) -> None:

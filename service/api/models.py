@@ -135,12 +135,13 @@ FILTER_REPORT_DOC = ("what the filters matched (null without filters): `departme
                      "`options` for every filter), `message` (the same in words)")
 
 class PointPublic(BaseModel):
-    text: str = Field(description="an exact sentence of the cited passage")
-    kind: Literal["done", "plan"]
+    text: str = Field(description="an exact sentence of the cited passage (list numbering such as （三） left out)")
+    kind: Literal["done", "plan", "field"] = Field(description="done: what was done; plan: what is promised; field: a line of the reply's record")
     citations: list[int]
     reply_id: str = ""
     start: int = 0
     end: int = 0
+    role: Literal["direct", "support", "field"] = Field("support", description="direct: answers the asked aspect (shown first)")
 
 
 class CitationPublic(BaseModel):
@@ -178,6 +179,7 @@ class ReplySummary(BaseModel):
 class RelatedPublic(ReplySummary):
     score: float = 0.0
     coverage: float = 0.0
+    place: str = Field("", description="where the reply comes from (learned from its signing unit)")
 
 
 class AnswerPublic(BaseModel):
@@ -208,6 +210,9 @@ class AnswerPublic(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="retrieve_ms, embed_ms, answer_ms, total_ms")
     filter_report: dict[str, Any] | None = Field(None, description=FILTER_REPORT_DOC)
     hints: list[str] = Field(default_factory=list, description="hints on the question, e.g. to ask in Chinese")
+    lead: str = Field("", description="the direct answer in plain text: the sentences that answer the asked aspect, "
+                                      "or a sentence from the reply's record for questions about its fields")
+    missing: str = Field("", description="when no_answer: what is missing — place, year, topic, detail, or not_found")
 
 
 class HitPublic(BaseModel):
