@@ -20,6 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from index.chunking import chunk_reply
+from index.commitments import reply_commitments
 from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder
 from index.errors import DafuError, UnknownReplyError
 from index.loader import LoadReport, load_paths
@@ -82,6 +83,7 @@ class Prepared:
     sentences: np.ndarray  # (rows, 4): start, end, label code, chunk index within `chunks`
     sentence_vectors: np.ndarray
     texts: list[str]  # what was embedded for each chunk (embed_text)
+    commitments: list = field(default_factory=list)  # the reply's promises (index/commitments.py)
 
 
 @dataclass
@@ -233,7 +235,7 @@ class Indexer:
                 for r, cs, rs in zip(batch, per_reply, rows):
                     table = np.array([(x.start, x.end, LABEL_CODES[x.label], x.chunk) for x in rs], np.int64).reshape(-1, 4)
                     yield Prepared(r, cs, vectors[k: k + len(cs)], tokens[k: k + len(cs)], table,
-                                   sent_vectors[j: j + len(rs)], texts[k: k + len(cs)])
+                                   sent_vectors[j: j + len(rs)], texts[k: k + len(cs)], reply_commitments(r, cs))
                     k += len(cs)
                     j += len(rs)
                 if bar is not None:
@@ -250,7 +252,7 @@ class Indexer:
         stats = EmbedStats()
         try:
             for p in self.prepared(replies, stats):
-                writer.add(p.reply, p.chunks, p.vectors, p.tokens, p.sentences, p.sentence_vectors)
+                writer.add(p.reply, p.chunks, p.vectors, p.tokens, p.sentences, p.sentence_vectors, p.commitments)
             name = writer.finish(s.dense_index, s.ann_threshold, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
         except BaseException:
             writer.abort()
@@ -349,6 +351,7 @@ class Indexer:
                        for sg in segs)
         n_sent = sum(len(sg.sent_reply) - sum(int(sg.sent_ptr[r + 1] - sg.sent_ptr[r]) for r in dead.get(sg.name, ()))
                      for sg in segs)
+        n_comm = sum(int(sg.meta.get("commitments", 0)) for sg in segs)  # removed replies' counted until merged
         kinds = sorted({sg.dense_kind for sg in segs if sg.n_chunks}) or ["flat"]
         big = max(segs, key=lambda sg: sg.n_chunks).dense_kind if segs else "flat"
         manifest = {
@@ -358,6 +361,7 @@ class Indexer:
             "replies": n_replies,
             "chunks": n_chunks,
             "sentences": n_sent,
+            "commitments": n_comm,
             "dense_kind": big if len(kinds) == 1 else "+".join(sorted(kinds, key=lambda k: k != big)),
             "chunking": self._chunking(),
             "segments": names,

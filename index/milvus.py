@@ -43,7 +43,7 @@ import logging
 
 import numpy as np
 
-from index.departments import department_table
+from index.departments import department_table, same_place
 from index.errors import DafuError, IndexNotFoundError, UnknownReplyError
 from index.facets import ReplyMeta
 from index.records import Chunk, Reply
@@ -107,11 +107,15 @@ def involved(meta: ReplyMeta) -> list[str]:
     return sorted(n for n in names if n)
 
 
-def filter_expression(filters) -> str | None:
+def filter_expression(filters, departments: Iterable[str] = (), places: Iterable[str] = ()) -> str | None:
     """A Milvus boolean expression selecting the chunks whose reply passes `filters`
-    (service.filters.Filters); the same replies as Filters.matches (tests/index/test_milvus.py)."""
+    (service.filters.Filters); the same replies as Filters.matches (tests/index/test_milvus.py).
+    `departments` and `places`: the distinct names the index holds (a typed department the alias table
+    does not know is matched against the letters' own names, a place in front against the places)."""
     if filters is None or filters.is_empty():
         return None
+    from index.facets import dept_term
+
     table = department_table()
     parts = []
     if filters.year_from:
@@ -123,8 +127,24 @@ def filter_expression(filters) -> str | None:
     if filters.date_to:
         parts.append(f"(date <= {_date_int(filters.date_to)} and date > 0)")
     if filters.departments:
-        names = sorted({table.canonical(x) for x in filters.departments})
-        parts.append(f"array_contains_any(departments, [{', '.join(map(_lit, names))}])")
+        alts = []
+        for raw in filters.departments:
+            if not raw or not raw.strip():
+                continue
+            t = dept_term(raw)
+            names = sorted(t.names)
+            cond = f"array_contains_any(departments, [{', '.join(map(_lit, names))}])" if names else "pk < 0"
+            if t.rest:  # the letters' own names, for replies the table's names did not hit
+                canon = table.canonical(t.rest)
+                own = sorted(n for n in departments if n not in table.aliases and
+                             (n == canon or n.startswith(t.rest) or (len(t.rest) >= 2 and t.rest in n)))
+                if own:
+                    cond = f"({cond} or array_contains_any(departments, [{', '.join(map(_lit, own))}]))"
+            if t.place:
+                here = sorted(p for p in places if same_place(t.place, p))
+                cond = f"({cond} and place in [{', '.join(map(_lit, here))}])" if here else "pk < 0"
+            alts.append(cond)
+        parts.append("(" + " or ".join(alts or ["pk < 0"]) + ")")
     if filters.proposer:
         needle = filters.proposer.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         parts.append(f"proposer like {_lit('%' + needle + '%')}")
@@ -190,6 +210,9 @@ class MilvusStore:
                         kw["token"] = token
                     if not is_remote(self.uri):
                         Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                        # milvus-lite's in-process server lacks AllocTimestamp, which pymilvus calls while
+                        # waiting for an index; the call fails harmlessly but its server logs an error each time
+                        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
                     try:
                         self._client = pm.MilvusClient(**kw)
                     except Exception as e:
@@ -247,7 +270,8 @@ class MilvusStore:
         if not st:
             raise IndexNotFoundError(f"no index in Milvus at {self.uri} (prefix {self.prefix}); build one with "
                                      f"`DAFU_BACKEND=milvus dafu index build PATH…`")
-        return {k: v for k, v in st.items() if not k.startswith("next_")} | {"backend": "milvus", "uri": self.uri}
+        return {k: v for k, v in st.items() if not k.startswith("next_") and k not in ("departments", "places")} | {
+            "backend": "milvus", "uri": self.uri}
 
     def load(self, nprobe: int | None = None, lazy: bool = False) -> "MilvusIndex":
         st = self.state()
@@ -306,7 +330,7 @@ class MilvusStore:
         s.add_field("proposer", D.VARCHAR, max_length=1024)
         s.add_field("number", D.VARCHAR, max_length=256)
         s.add_field("digits", D.ARRAY, element_type=D.VARCHAR, max_capacity=16, max_length=32)
-        s.add_field("places", D.ARRAY, element_type=D.VARCHAR, max_capacity=8, max_length=64)
+        s.add_field("place", D.VARCHAR, max_length=128)
         s.add_function(pm.Function(name="bm25", function_type=pm.FunctionType.BM25, input_field_names=["text"],
                                    output_field_names=["sparse"]))
         ip = c.prepare_index_params()
@@ -356,16 +380,11 @@ class MilvusStore:
             if c.has_collection(n):
                 c.drop_collection(n)
 
-    def query_all(self, collection: str, fields: list[str], expr: str = "pk >= 0", batch: int = 1000) -> Iterator[dict]:
-        it = self.client.query_iterator(collection, batch_size=batch, filter=expr, output_fields=fields)
-        try:
-            while True:
-                rows = it.next()
-                if not rows:
-                    break
-                yield from rows
-        finally:
-            it.close()
+    def query_all(self, collection: str, fields: list[str], upto: int, batch: int = 2000) -> Iterator[dict]:
+        """Every row with primary key below `upto`, in key ranges (positions are allocated in order)."""
+        for a in range(0, int(upto), batch):
+            yield from sorted(self.client.query(collection, filter=f"pk >= {a} and pk < {a + batch}", output_fields=fields,
+                                                limit=batch), key=lambda r: int(r["pk"]))
 
 
 # -- the reader -------------------------------------------------------------------------------------------
@@ -417,6 +436,7 @@ class MilvusIndex:
         self.reply_chunks = _MilvusReplyChunks(self)
         self.vectors = _MilvusVectors(self)
         self._ids: dict[str, int] | None = None
+        self.commitments = None  # not stored in Milvus: `dafu track` extracts them from the replies
 
     # -- fetching ----------------------------------------------------------------------------------------
     def _fetch_chunks(self, positions: list[int], with_vectors: bool = False) -> None:
@@ -487,7 +507,8 @@ class MilvusIndex:
     @property
     def reply_pos(self) -> dict[str, int]:
         if self._ids is None:
-            self._ids = {r["reply_id"]: int(r["pk"]) for r in self.store.query_all(self.names["replies"], ["pk", "reply_id"])}
+            self._ids = {r["reply_id"]: int(r["pk"]) for r in self.store.query_all(self.names["replies"], ["pk", "reply_id"],
+                                                                                    self.state.get("next_reply", 0))}
         return self._ids
 
     @property
@@ -546,17 +567,18 @@ class MilvusIndex:
         return out
 
     def chunk_mask(self, filters):
-        expr = filter_expression(filters)
+        expr = filter_expression(filters, self.state.get("departments", ()), self.state.get("places", ()))
         return None if expr is None else _Expr(expr)
 
     def reply_stubs(self) -> list["_Stub"]:
         out = []
-        for row in self.store.query_all(self.names["replies"], ["pk", "reply_id", "meta"]):
+        for row in self.store.query_all(self.names["replies"], ["pk", "reply_id", "meta"], self.state.get("next_reply", 0)):
             out.append(_Stub(self, int(row["pk"]), row["reply_id"], ReplyMeta.from_list(json.loads(row["meta"]))))
         return out
 
     def live_metas(self) -> list[ReplyMeta]:
-        return [ReplyMeta.from_list(json.loads(r["meta"])) for r in self.store.query_all(self.names["replies"], ["meta"])]
+        return [ReplyMeta.from_list(json.loads(r["meta"]))
+                for r in self.store.query_all(self.names["replies"], ["pk", "meta"], self.state.get("next_reply", 0))]
 
     def dense_scores_at(self, qv: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Cosine of the question with the given chunks (computed by Milvus)."""

@@ -30,12 +30,6 @@ from index.records import Reply
 INSERT_BATCH = 500
 
 
-def _places(signer: str) -> list[str]:
-    from service.gazetteer import signer_places  # places learned from signing units (one definition)
-
-    return [p for p in signer_places(signer) if p][:8]
-
-
 class MilvusIndexer(Indexer):
     """Indexer with Milvus as the store (DAFU_BACKEND=milvus)."""
 
@@ -266,7 +260,6 @@ class MilvusIndexer(Indexer):
         meta = ReplyMeta.of(r)
         depts = involved(meta)
         digits = sorted({g.lstrip("0") for g in re.findall(r"\d+", r.number or "")})[:16]
-        places = _places(r.signer) if r.signer else []
         date = _date_int(meta.date)
         pos = st["next_reply"]
         c0 = st["next_chunk"]
@@ -279,7 +272,7 @@ class MilvusIndexer(Indexer):
                 "record": json.dumps(ch.to_dict(), ensure_ascii=False), "tokens": " ".join(words)[:60000],
                 "evidence": bool(ch.part != "reply" or ch.label != "courtesy"), "year": int(meta.year or 0), "date": date,
                 "departments": depts[:64], "proposer": (r.proposer or "")[:1000], "number": (r.number or "")[:250],
-                "digits": digits, "places": places,
+                "digits": digits, "place": meta.place[:120],
             })
         for j, (row, vec) in enumerate(zip(p.sentences, p.sentence_vectors)):
             sent_rows.append({"pk": s0 + j, "reply_pos": pos, "start": int(row[0]), "end": int(row[1]), "label": int(row[2]),
@@ -291,6 +284,10 @@ class MilvusIndexer(Indexer):
                            "chunk_lo": c0, "chunk_hi": c0 + len(p.chunks),
                            "sent_lo": s0, "sent_hi": s0 + len(p.sentences), "year": int(meta.year or 0), "date": date,
                            "dummy": [0.0, 0.0]})
+        if meta.place and meta.place not in st.setdefault("places", []):
+            st["places"].append(meta.place)
+        known = st.setdefault("departments", [])
+        known.extend(d for d in depts if d not in known)
         st["next_reply"] += 1
         st["next_chunk"] += len(p.chunks)
         st["next_sentence"] += len(p.sentences)

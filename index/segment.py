@@ -16,6 +16,7 @@ Files of a segment folder::
                              row (rows grouped by reply; sent_ptr: rows of reply i) — sentence_vectors.f16
     dense.faiss              the approximate index (absent for exact search: rebuilt from vectors)
     bm25/                    postings (index/bm25.py)
+    commitments.jsonl        the replies' promises (index/commitments.py), for `dafu track`
 
 Records are decoded only when asked for (`reply(i)`, `chunk(i)`): opening a segment of a million
 chunks reads the small arrays and maps the rest.
@@ -82,6 +83,8 @@ class SegmentWriter:
         self._postings = PostingsBuilder()
         self.n_chunks = 0
         self._sentences = open(self.tmp / "sentence_vectors.f16", "wb")
+        self._commitments = open(self.tmp / "commitments.jsonl", "wb")
+        self.n_commitments = 0
         self._s_reply, self._s_start, self._s_end = array("i"), array("i"), array("i")
         self._s_label, self._s_chunk = array("b"), array("i")
         self._s_ptr = array("q", [0])
@@ -91,9 +94,10 @@ class SegmentWriter:
         self._vectors.write(np.ascontiguousarray(v).tobytes())
 
     def add(self, reply: Reply, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]],
-            sentences: np.ndarray | None = None, sentence_vectors: np.ndarray | None = None) -> None:
-        """One reply with its chunks (in order), their vectors and BM25 tokens, and its sentence rows:
-        (start, end, label code, chunk index within `chunks`) with their vectors."""
+            sentences: np.ndarray | None = None, sentence_vectors: np.ndarray | None = None,
+            commitments: list | None = None) -> None:
+        """One reply with its chunks (in order), their vectors and BM25 tokens, its sentence rows
+        (start, end, label code, chunk index within `chunks`) with their vectors, and its commitments."""
         if len(chunks) != len(tokens) or len(chunks) != len(vectors):
             raise ValueError(f"reply {reply.id}: {len(chunks)} chunks, {len(vectors)} vectors, {len(tokens)} token lists")
         line = (json.dumps(reply.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
@@ -102,6 +106,13 @@ class SegmentWriter:
                      sentences, sentence_vectors)
         for toks in tokens:
             self._postings.add(toks)
+        self.add_commitment_lines([(json.dumps(c.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+                                   for c in (commitments or [])])
+
+    def add_commitment_lines(self, lines: list[bytes]) -> None:
+        for line in lines:
+            self._commitments.write(line)
+        self.n_commitments += len(lines)
 
     def add_raw(self, reply_id: str, meta: ReplyMeta, reply_line: bytes, chunk_lines: list[bytes], parts: list,
                 labels: list, vectors: np.ndarray, sentences: np.ndarray | None = None,
@@ -138,7 +149,7 @@ class SegmentWriter:
                nlist: int | None = None, nprobe: int | None = None) -> str:
         """Write the arrays, build the dense index, fsync, and move the folder into place; returns its name."""
         try:
-            for f in (self._replies, self._chunks, self._vectors, self._sentences):
+            for f in (self._replies, self._chunks, self._vectors, self._sentences, self._commitments):
                 f.close()
             t = self.tmp
             arr = lambda a, dt: np.frombuffer(a, dt) if len(a) else np.zeros(0, dt)  # noqa: E731
@@ -159,7 +170,7 @@ class SegmentWriter:
             dense = DenseIndex.build(vectors, ann_threshold=ann_threshold, kind=dense_kind, nlist=nlist, nprobe=nprobe)
             dense.save(t / "dense.faiss")
             meta = {"format": SEGMENT_FORMAT, "replies": len(self.reply_ids), "chunks": self.n_chunks, "dim": self.dim,
-                    "sentences": len(self._s_reply),
+                    "sentences": len(self._s_reply), "commitments": self.n_commitments,
                     "dense": dense.describe(), "dense_build_s": round(time.perf_counter() - t0, 3),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
             del dense, vectors
@@ -173,7 +184,7 @@ class SegmentWriter:
             raise
 
     def abort(self) -> None:
-        for f in (self._replies, self._chunks, self._vectors, self._sentences):
+        for f in (self._replies, self._chunks, self._vectors, self._sentences, self._commitments):
             try:
                 f.close()
             except Exception:
@@ -288,6 +299,11 @@ class Segment:
     def chunk_line(self, i: int) -> bytes:
         return self._chunks[i]
 
+    def commitment_lines(self) -> list[bytes]:
+        """The stored commitments, one JSON line each ([] for a segment written before they existed)."""
+        p = self.path / "commitments.jsonl"
+        return [ln for ln in p.read_bytes().splitlines(keepends=True) if ln.strip()] if p.exists() else []
+
     def size_on_disk(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
@@ -307,4 +323,6 @@ def merge_into(writer: SegmentWriter, segments: list[Segment], dead: dict[str, s
                            [int(x) for x in seg.chunk_part[a:b]], [int(x) for x in seg.chunk_label[a:b]],
                            np.asarray(seg.vectors[a:b]), *seg.sentences_of(r))
         parts.append((seg.postings, keep))
+        gone_ids = {seg.reply_ids[r] for r in gone}
+        writer.add_commitment_lines([ln for ln in seg.commitment_lines() if _loads(ln)["reply_id"] not in gone_ids])
     return Postings.merge(parts)

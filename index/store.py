@@ -360,6 +360,26 @@ class LoadedIndex:
         """Every reply held, as its kept fields (letters decoded only if a caller reads them)."""
         return [ReplyStub(self, pos) for pos in self.reply_pos.values()]
 
+    @property
+    def commitments(self) -> list | None:
+        """The replies' promises (index/commitments.py), read from the segments on first use; those of
+        removed replies left out. None when a segment predates them (dafu track then extracts them)."""
+        if getattr(self, "_commitments", None) is None:
+            from index.commitments import Commitment
+            from index.segment import _loads
+
+            if any(not (sg.path / "commitments.jsonl").exists() for sg in self.segments):
+                return None
+            out = []
+            for k, sg in enumerate(self.segments):
+                lo, hi = int(self.reply_offsets[k]), int(self.reply_offsets[k + 1])
+                for line in sg.commitment_lines():
+                    d = _loads(line)
+                    if lo <= self.reply_pos.get(d["reply_id"], -1) < hi:  # the live copy of that reply is this one
+                        out.append(Commitment.from_dict(d))
+            self._commitments = out
+        return self._commitments
+
     def live_metas(self) -> list:
         """ReplyMeta (year, date, proposer, number, units, signer, lead unit, kind) of each reply held."""
         return [m for m, ok in zip(self.facets.metas, self.live_replies) if ok]

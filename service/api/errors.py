@@ -21,7 +21,7 @@ from starlette.routing import Match
 
 from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, ModelLoadError, ModelMismatchError,
                           UnknownReplyError)
-from service.core import UploadRejectedError
+from service.core import AdminError, UploadRejectedError
 from service.feedback import UnknownAnswerError
 
 log = logging.getLogger("dafu.api")
@@ -43,7 +43,7 @@ def dafu_status(e: DafuError) -> int:
         return 409
     if isinstance(e, (IndexNotFoundError, IndexCorruptError, ModelLoadError)):
         return 503
-    if isinstance(e, UploadRejectedError):
+    if isinstance(e, (UploadRejectedError, AdminError)):
         return e.status
     return 400
 
