@@ -28,6 +28,9 @@ def _filters(replies) -> list[Filters]:
     out += [Filters(year_from=a, year_to=b) for a, b in itertools.combinations(years, 2)]
     out += [Filters(date_from="2022-03-01"), Filters(date_to="2023-06-30"), Filters(date_from="2021-01-01", date_to="2022-12-31")]
     out += [Filters(departments=[u]) for u in units] + [Filters(departments=["教育局"]), Filters(departments=["人社局", "民政局"])]
+    # typed the way people type them: a prefix, a part, a place in front, a place without 区
+    out += [Filters(departments=[d]) for d in ("民政", "住建", "社会保障", "卫健", "海门区民政局", "通州教育", "崇川区住建局",
+                                                "南通市通州区教育体育局", "政法委", "不存在的部门")]
     out += [Filters(proposer=p) for p in people[:20]] + [Filters(proposer=p[:1]) for p in people[:5]] + [Filters(proposer="无此人")]
     out += [Filters(number=n) for n in numbers[:20]] + [Filters(number="0" + numbers[0]), Filters(number=f"第{numbers[1]}号")]
     for _ in range(40):

@@ -57,6 +57,7 @@ def test_filters_as_expressions_select_what_matches_selects(built):
     units = sorted({u for r in replies for u in r.units})
     filters = [Filters(year_from=y) for y in years] + [Filters(year_from=a, year_to=b) for a, b in itertools.combinations(years, 2)]
     filters += [Filters(departments=[u]) for u in units] + [Filters(departments=["人社局", "教育局"])]
+    filters += [Filters(departments=[d]) for d in ("民政", "社会保障", "海门区民政局", "通州教育", "政法委", "不存在的部门")]
     filters += [Filters(proposer=r.proposer[:1]) for r in replies[:5]] + [Filters(proposer="无此人")]
     filters += [Filters(number=r.number) for r in replies[:8]] + [Filters(number="第28号"), Filters(date_from="2022-03-01", date_to="2023-06-30")]
     for f in filters:
