@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHUNKS_PER_REPLY = 7.1  # eval/synth.py letters, measured
+NUMBER_LINE = re.compile(r"(建议/提案号[:：]\s*)\d+")
 DIM = 384
 
 
@@ -83,7 +84,7 @@ def make_encoder(query_model: str, real_queries: bool, pay_passages: bool = Fals
     if query_model != "fake":
         from index.embed import load_encoder
 
-        real = load_encoder(query_model)
+        real = load_encoder(query_model, threads=1)  # as the service loads it (DAFU_QUERY_THREADS=1)
     mean_file = os.environ.get("DAFU_BENCH_MEAN")
     mean = np.load(mean_file) if mean_file else None
     return SyntheticEncoder(DIM, query_encoder=real if real_queries else None, mean=mean, name="bench-synthetic-384",
@@ -101,11 +102,14 @@ def ensure_corpus(work: Path, n_chunks: int) -> Path:
     from eval.synth import generate
 
     n_replies = int(round(n_chunks / CHUNKS_PER_REPLY))
-    d = work / f"corpus-{n_replies}"
+    d = work / f"corpus-u{n_replies}"
     done = d / ".complete"
     if not done.exists():
         d.mkdir(parents=True, exist_ok=True)
-        for name, text in generate(n_replies, seed=0):
+        for i, (name, text) in enumerate(generate(n_replies, seed=0)):
+            # eval/synth.py draws numbers from 1–260, so 10^5 letters repeat (number, date) pairs, which the
+            # loader merges as one reply; a province numbers its proposals uniquely: give each its own
+            text = NUMBER_LINE.sub(lambda m: f"{m.group(1)}{i + 1}", text, count=1)
             (d / name).write_bytes(text.encode("utf-8"))
         done.write_text(str(n_replies))
     return d
@@ -174,8 +178,11 @@ def phase_serve(work: Path, n: int, query_model: str, n_queries: int, n_asks: in
     from service.filters import Filters
     from service.retrieval import Retriever
 
+    from index.threads import limit_for_questions
+
     out: dict = {}
     s = settings_for(work, n)
+    limit_for_questions(s.query_threads)  # as `dafu serve` does
     rss0 = rss_mb()[0]
     enc_real = make_encoder(query_model, real_queries=True)
     enc_syn = make_encoder(query_model, real_queries=False)
@@ -249,8 +256,8 @@ def phase_serve(work: Path, n: int, query_model: str, n_queries: int, n_asks: in
     pay = make_encoder(query_model, real_queries=True, pay_passages=True)
     letters = list(generate(adds, seed=1000 + int(time.time()) % 100000))
     for i, (name, text) in enumerate(letters):
-        number = 9000 + i
-        text = re.sub(r"(建议/提案号[:：]\s*)\d+", lambda m: m.group(1) + str(number), text, count=1)
+        number = 900000 + i
+        text = NUMBER_LINE.sub(lambda m: m.group(1) + str(number), text, count=1)
         p = add_dir / f"add-{i}-{name}"
         p.write_text(text, encoding="utf-8")
         t = time.perf_counter()

@@ -58,6 +58,9 @@ class InProcessBackend:
     def __init__(self, index, settings, encoder=None) -> None:
         from service.retrieval import Retriever
 
+        from index.threads import limit_for_questions
+
+        limit_for_questions(settings.query_threads)
         self.index = index
         self.settings = settings
         self.retriever = Retriever(index, settings, encoder)

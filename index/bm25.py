@@ -148,6 +148,19 @@ class PostingsView:
     def __len__(self) -> int:
         return self._n
 
+    def contains(self, positions: np.ndarray) -> np.ndarray:
+        """Which of `positions` hold the word (one binary search per segment)."""
+        positions = np.asarray(positions, np.int64)
+        out = np.zeros(len(positions), bool)
+        for docs, off in self.parts:
+            local = positions - off
+            inside = (local >= 0) & (local <= int(docs[-1]))
+            if not inside.any():
+                continue
+            at = np.minimum(np.searchsorted(docs, local[inside]), len(docs) - 1)
+            out[np.flatnonzero(inside)[docs[at] == local[inside]]] = True
+        return out
+
     def any_in(self, positions: np.ndarray) -> bool:
         positions = np.asarray(positions, np.int64)
         for docs, off in self.parts:

@@ -105,7 +105,8 @@ class Indexer:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = load_encoder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
+            s = self.settings
+            self._encoder = load_encoder(s.embed_model, s.embed_device, s.embed_batch_size, threads=s.embed_threads)
         return self._encoder
 
     # -- public operations ----------------------------------------------------

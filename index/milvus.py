@@ -772,6 +772,19 @@ class _Word:
     def __len__(self) -> int:
         return self._df
 
+    def contains(self, positions: np.ndarray) -> np.ndarray:
+        pos = [int(p) for p in np.atleast_1d(positions)]
+        if not self._df or not pos:
+            return np.zeros(len(pos), bool)
+        need = self._ix._chunk_cache.missing(pos)
+        if need:
+            self._ix._fetch_chunks(need)
+        out = []
+        for p in pos:
+            toks = set(((self._ix._chunk_cache.get(p) or {}).get("tokens") or "").split(" "))
+            out.append(all(w in toks for w in self.words))
+        return np.array(out, bool)
+
     def any_in(self, positions: np.ndarray) -> bool:
         if not self._df:
             return False

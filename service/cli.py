@@ -38,6 +38,9 @@ def _retriever(index: Optional[Path], **overrides):
     s = make_settings(index)
     if overrides:
         s = s.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    from index.threads import limit_for_questions
+
+    limit_for_questions(s.query_threads)
     default = s.uses_default_index if s.backend == "faiss" else not s.milvus_uri
     first_run = default and not open_store(s).exists()
     if first_run:

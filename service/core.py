@@ -137,7 +137,8 @@ class ServiceCore:
             with self._encoder_lock:
                 if self._encoder is None:
                     s = self.settings
-                    self._encoder = QueryCachingEncoder(load_encoder(s.embed_model, s.embed_device, s.embed_batch_size))
+                    self._encoder = QueryCachingEncoder(load_encoder(s.embed_model, s.embed_device, s.embed_batch_size,
+                                                                         threads=s.query_threads))
         return self._encoder
 
     def start(self) -> None:
@@ -147,6 +148,9 @@ class ServiceCore:
             from service.gazetteer import warm_up
 
             warm_up()  # the place tagger: a second now, not inside the first question
+            from index.threads import limit_for_questions
+
+            limit_for_questions(self.settings.query_threads)  # one BLAS/OpenMP thread per question
             if self.settings.retriever != "bm25":
                 _ = self.encoder
             default = self.settings.uses_default_index if self.settings.backend == "faiss" else not self.settings.milvus_uri

@@ -86,6 +86,18 @@ class Gazetteer:
             g.reply_places[r.id] = tuple(chain)
         return g
 
+    def proposers_in(self, text: str) -> list[str]:
+        """Proposer names that occur in `text`, by looking its substrings up (a province has 10^5 names:
+        testing each against the question would cost more than the rest of the question's analysis)."""
+        if not self.proposers:
+            return []
+        longest = self.__dict__.get("_longest")
+        if longest is None:
+            longest = self.__dict__["_longest"] = max(map(len, self.proposers))
+        found = {text[i:j] for i in range(len(text)) for j in range(i + 2, min(len(text), i + longest) + 1)
+                 if text[i:j] in self.proposers}
+        return sorted(found, key=text.find)
+
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         if not self.places:
             return []

@@ -114,7 +114,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     unknown = gaz.find_unknown(text, known)
     places = list(dict.fromkeys(full for _, _, full in known))
     numbers = [n.lstrip("0") or "0" for n in NUMBER_RE.findall(text)]
-    proposers = [p for p in gaz.proposers if p in text]
+    proposers = gaz.proposers_in(text)  # substring lookups, not a pass over every name
 
     # mask what is not topic: places, departments, years, numbers, names, then interrogatives
     mask = list(text)

@@ -49,25 +49,39 @@ def default_min_dense(model: str) -> float | None:
 @dataclass
 class _Candidates:
     qv: np.ndarray | None  # the query vector (None in BM25-only mode)
-    bm25: np.ndarray | None  # BM25 score of every chunk (None in dense-only mode)
+    bm25: "_ScoresAt | None"  # BM25 score of any chunk, computed when asked (None in dense-only mode)
     dense_rank: dict[int, tuple[int, float]]  # chunk → (rank, score), first stage
     bm25_rank: dict[int, tuple[int, float]]
     replies: list[int]  # candidate reply positions, in order of first appearance
+    dense: "_ScoresAt | None" = None  # the question's cosine with any chunk, computed when asked
 
 
-class _BM25At:
-    """BM25 scores of the question for any chunks asked for (postings lookups), -1 outside the filter:
-    what a full score array gave, without scoring every chunk."""
+class _ScoresAt:
+    """A score per chunk position, computed for the positions asked for and kept for the question (the
+    reply stage asks for every chunk of the candidates, the groups again for theirs): what a full
+    array of scores gave, without scoring every chunk."""
 
-    def __init__(self, bm25, tokens: list[str], allowed: np.ndarray | None) -> None:
-        self._bm25, self._tokens, self._allowed = bm25, tokens, allowed
+    def __init__(self, score) -> None:
+        self._score = score
+        self._known: dict[int, float] = {}
 
     def __getitem__(self, positions) -> np.ndarray:
         positions = np.asarray(positions, np.int64)
-        sc = self._bm25.scores_at(self._tokens, positions)
-        if self._allowed is not None:
-            sc = np.where(self._allowed[positions], sc, np.float32(-1.0))
-        return sc
+        missing = [p for p in dict.fromkeys(positions.tolist()) if p not in self._known]
+        if missing:
+            self._known.update(zip(missing, np.asarray(self._score(np.array(missing, np.int64)), np.float64).tolist()))
+        k = self._known
+        return np.array([k[p] for p in positions.tolist()], np.float64)
+
+
+def _bm25_at(bm25, tokens: list[str], allowed) -> _ScoresAt:
+    """BM25 scores of the question (postings lookups), -1 outside the filter."""
+
+    def score(positions: np.ndarray) -> np.ndarray:
+        sc = bm25.scores_at(tokens, positions)
+        return np.where(allowed[positions], sc, -1.0) if allowed is not None else sc
+
+    return _ScoresAt(score)
 
 
 class _Lazy:
@@ -87,6 +101,17 @@ def _prefetch(index, name: str, reply_positions: list[int]) -> None:
     fn = getattr(index, name, None)
     if fn is not None:
         fn(reply_positions)
+
+
+def _contains(positions: np.ndarray, postings) -> np.ndarray:
+    """Which of `positions` are in `postings` (ascending positions, or a view that answers it)."""
+    if hasattr(postings, "contains"):
+        return postings.contains(positions)
+    postings = np.asarray(postings)
+    if not len(postings) or not len(positions):
+        return np.zeros(len(positions), bool)
+    at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
+    return postings[at] == positions
 
 
 def _any_in(positions: np.ndarray, postings) -> bool:
@@ -124,7 +149,8 @@ class Retriever:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = load_encoder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
+            s = self.settings
+            self._encoder = load_encoder(s.embed_model, s.embed_device, s.embed_batch_size, threads=s.query_threads)
         return self._encoder
 
     @property
@@ -159,13 +185,14 @@ class Retriever:
             # only the chunks holding a query word are scored (postings); other chunks' scores on demand
             ids, top = self.index.bm25.top_k(q.tokens, cand, allowed)
             bm25_rank = {int(i): (r, float(v)) for r, (i, v) in enumerate(zip(ids, top), start=1)}
-            bm25 = _BM25At(self.index.bm25, q.tokens, allowed)
+            bm25 = _bm25_at(self.index.bm25, q.tokens, allowed)
         ranked = np.fromiter(list(dense_rank) + list(bm25_rank), np.int64, len(dense_rank) + len(bm25_rank))
         seen = dict.fromkeys(self.index.chunk_reply[ranked].tolist())
         for ri in self._named(q, allowed):  # a reply named by its number or proposer is always a candidate
             seen.setdefault(ri, None)
         _prefetch(self.index, "prefetch", list(seen))  # a remote index fetches the candidates' fields at once
-        return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen))
+        dense_at = _ScoresAt(lambda pos: self.index.dense_scores_at(qv, pos)) if qv is not None else None
+        return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen), dense_at)
 
     def _named(self, q: Query, allowed) -> list[int]:
         """Replies named by number or proposer (lookups in the index, not a pass over its replies)."""
@@ -192,7 +219,7 @@ class Retriever:
             return out
 
         if c.qv is not None:
-            dense = best(self.index.dense_scores_at(c.qv, pos))
+            dense = best(c.dense[pos])
         if c.bm25 is not None:
             bm25 = np.maximum(best(c.bm25[pos]), 0.0)
         return dense, bm25
@@ -235,12 +262,22 @@ class Retriever:
         rplaces = self.gazetteer.reply_places.get(self.index.reply_ids[ri], ())
         place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
-        dept_ok = bool(self.index.facets.department_mask(q.departments)[ri]) if q.departments else None
+        dept_ok = bool(self._department_mask(tuple(q.departments))[ri]) if q.departments else None
         number = {n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]}
         ident = bool(set(q.numbers) & number) or any(p and p in m.proposer for p in q.proposers)
         p_ok = (not place_ok or any(place_ok)) and unknown_ok
         y_ok = all(year_ok)
         return p_ok and y_ok, sum(year_ok) + 2 * sum(place_ok), dept_ok, ident, p_ok, y_ok
+
+    def _department_mask(self, departments: tuple[str, ...]):
+        """Replies involving one of the named departments (once per question, not per candidate)."""
+        cache = self.__dict__.setdefault("_dept_masks", {})
+        m = cache.get(departments)
+        if m is None:
+            if len(cache) > 256:
+                cache.clear()
+            m = cache[departments] = self.index.facets.department_mask(departments)
+        return m
 
     def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
                retriever: str | None = None, query: Query | None = None) -> SearchResult:
@@ -330,7 +367,7 @@ class Retriever:
         rid = self.index.reply_ids[ri]
         r = self.index.reply_at(ri)
         idx = self.index.chunks_of_pos(ri)
-        d = self.index.dense_scores_at(c.qv, idx) if c.qv is not None and len(idx) else None
+        d = c.dense[idx] if c.dense is not None and len(idx) else None
         b = c.bm25[idx] if c.bm25 is not None and len(idx) else None
         chunk_fused = self._chunk_scores(c, d, b, len(idx))
         hits = []
@@ -366,9 +403,29 @@ class Retriever:
         names = [t for t in q.content if not any(t in p for p in q.proposers)]
         content = self.token_presence(names)
         topic = self.token_presence(q.topic)
-        for g in groups:
-            g.coverage = self.coverage(content, g.reply.id)
-            g.topic_coverage = self.coverage(topic, g.reply.id) if topic[0] else g.coverage
+        evidence = [self._evidence(g.reply.id) for g in groups]
+        cov = self._coverages(content, evidence)
+        top = self._coverages(topic, evidence) if topic[0] else cov
+        for g, a, b in zip(groups, cov, top):
+            g.coverage, g.topic_coverage = a, b
+
+    def _evidence(self, reply_id: str) -> np.ndarray:
+        idx = self.index.reply_chunks.get(reply_id, np.zeros(0, np.int64))
+        return idx[np.asarray(self._evidence_mask[idx], dtype=bool)] if len(idx) else idx
+
+    def _coverages(self, presence, evidence: list[np.ndarray]) -> list[float]:
+        """coverage() of several replies at once: one membership pass per word over all their chunks."""
+        toks, posts, idf = presence
+        total = float(idf.sum()) if len(toks) else 0.0
+        if not toks or total <= 0 or not evidence:
+            return [0.0] * len(evidence)
+        allpos = np.concatenate(evidence) if evidence else np.zeros(0, np.int64)
+        owner = np.repeat(np.arange(len(evidence)), [len(e) for e in evidence])
+        hit = np.zeros((len(toks), len(evidence)), bool)
+        for k, p in enumerate(posts):
+            m = _contains(allpos, p)
+            hit[k] = np.bincount(owner[m], minlength=len(evidence)) > 0
+        return [float(x) for x in (idf @ hit) / total]
 
     def token_presence(self, tokens: list[str]) -> tuple[list[str], list[np.ndarray], np.ndarray]:
         """For each query word: the chunks that contain it (postings) and its IDF over chunks. A word the
