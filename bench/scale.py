@@ -231,6 +231,22 @@ def phase_serve(work: Path, n: int, query_model: str, n_queries: int, n_asks: in
         out[f"{label}_embed_ms_p50"] = pct(embed, 50)
         out[f"{label}_answered"] = answered / len(batch)
     out["rss_after_asks_mb"], out["peak_rss_serving_mb"] = rss_mb()
+    if n <= 200_000 and any(seg.dense_kind != "flat" for seg in idx.segments):
+        # the same questions with exact dense search instead of the IVF (for the ratio below)
+        from index.dense import DenseIndex
+
+        saved = [seg._dense for seg in idx.segments]
+        for seg in idx.segments:
+            seg._dense = DenseIndex.flat(seg.vectors)
+        r = Retriever(idx, s, encoder=enc_syn)
+        times = []
+        for q, f in qs[n_asks:]:
+            t = time.perf_counter()
+            answer_question(r, q, Filters(**f) if f else None)
+            times.append((time.perf_counter() - t) * 1000)
+        out["ask_dafu_only_exact_ms_p50"], out["ask_dafu_only_exact_ms_p95"] = pct(times, 50), pct(times, 95)
+        for seg, d in zip(idx.segments, saved):
+            seg._dense = d
 
     # a bare FAISS exact search over as many vectors, same process, same k as dafu's candidates
     flat = faiss.IndexFlatIP(DIM)
@@ -245,6 +261,8 @@ def phase_serve(work: Path, n: int, query_model: str, n_queries: int, n_asks: in
     out["flat_search_ms_p50"] = pct(lat, 50)
     out["ratio_ask_dafu_only_to_flat"] = out["ask_dafu_only_ms_p50"] / out["flat_search_ms_p50"]
     out["ratio_ask_real_embed_to_flat"] = out["ask_real_embed_ms_p50"] / out["flat_search_ms_p50"]
+    if "ask_dafu_only_exact_ms_p50" in out:
+        out["ratio_ask_dafu_only_exact_to_flat"] = out["ask_dafu_only_exact_ms_p50"] / out["flat_search_ms_p50"]
     del flat
 
     # adding one reply, several times (merges of small segments fall on some of them)
@@ -299,7 +317,10 @@ def table(n: int, b: dict, r: dict) -> str:
         ("dense search ms p50", f"{r['dense_search_ms_p50']:.2f}"),
         ("ask ms p50 / p95, real query embedding", f"{r['ask_real_embed_ms_p50']:.1f} / {r['ask_real_embed_ms_p95']:.1f} (embed p50 {r['ask_real_embed_embed_ms_p50']:.1f})"),
         ("ask ms p50 / p95, dafu only", f"{r['ask_dafu_only_ms_p50']:.1f} / {r['ask_dafu_only_ms_p95']:.1f}"),
+        ("ask ms p50 / p95, dafu only, exact dense", f"{r['ask_dafu_only_exact_ms_p50']:.1f} / {r['ask_dafu_only_exact_ms_p95']:.1f}"
+         if "ask_dafu_only_exact_ms_p50" in r else "—"),
         ("bare FAISS flat search ms p50", f"{r['flat_search_ms_p50']:.1f}"),
+        ("ask / flat (dafu only, exact dense)", f"{r['ratio_ask_dafu_only_exact_to_flat']:.2f}" if "ratio_ask_dafu_only_exact_to_flat" in r else "—"),
         ("ask / flat (dafu only; real embed)", f"{r['ratio_ask_dafu_only_to_flat']:.2f}; {r['ratio_ask_real_embed_to_flat']:.2f}"),
         ("add one reply s p50 / max (each)", f"{r['add_s_p50']:.2f} / {r['add_s_max']:.2f} ({', '.join(f'{x:.2f}' for x in r['add_s'])})"),
         ("re-open after add s p50", f"{r['reload_after_add_s_p50']:.2f}"),

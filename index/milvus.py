@@ -850,6 +850,9 @@ class _MilvusVectors:
     def __init__(self, index: MilvusIndex) -> None:
         self._ix = index
 
+    def __len__(self) -> int:
+        return self._ix.n_positions
+
     def __getitem__(self, idx) -> np.ndarray:
         pos = [int(p) for p in np.atleast_1d(idx)]
         need = [p for p in pos if "vec" not in (self._ix._chunk_cache.get(p) or {})]
