@@ -425,6 +425,7 @@ class MilvusIndex:
         self._record_cache = _LRU(2048)
         self._sent_cache = _LRU(65536)
         self._reply_of = _LRU(262144)  # chunk position → reply position, from search hits
+        self._pos_of_id = _LRU(65536)  # reply id → position, from the reply rows fetched
         self.evidence = _Lookup(self._chunk_cache, self._fetch_chunks, "evidence", True, bool)
         self.chunk_reply = _ChunkReply(self)
         self.dense = _MilvusDense(self)
@@ -454,6 +455,7 @@ class MilvusIndex:
                 row = dict(row)
                 row["meta_obj"] = ReplyMeta.from_list(json.loads(row["meta"]))
                 self._reply_cache.put(int(row["pk"]), row)
+                self._pos_of_id.put(row["reply_id"], int(row["pk"]))
 
     def _reply_row(self, pos: int) -> dict:
         row = self._reply_cache.get(int(pos))
@@ -911,7 +913,9 @@ class _MilvusReplyChunks(Mapping):
         self._ix = index
 
     def __getitem__(self, reply_id: str) -> np.ndarray:
-        pos = self._ix.reply_pos.get(reply_id)
+        pos = self._ix._pos_of_id.get(reply_id)  # a candidate's: known without listing every reply
+        if pos is None:
+            pos = self._ix.reply_pos.get(reply_id)
         if pos is None:
             raise KeyError(reply_id)
         return self._ix.chunks_of_pos(pos)
