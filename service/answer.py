@@ -143,7 +143,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
             v += w.facts
-        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role):
+        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role,
+                                                                            " ".join(c.chunk.heading_path)):
             v += w.detail
         if (c.label == "plan") == plan_first:
             v += w.label
@@ -253,7 +254,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
     """What is missing and what exists: '崇川区的答复中没有家庭医生签约方面的内容；通州区第51号…谈到了…'."""
     q = result.query
     groups = result.replies
-    alts = alternatives(result)
+    alts = alternatives(result, settings=retriever.settings)
     if q is None:
         return "未找到能直接回答这个问题的答复。", alts
     topic = _topic_words(q)

@@ -175,4 +175,7 @@ def _phrase(residual: str) -> str:
     """The longest run of the question left after removing places, names and interrogatives."""
     parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"\s+", residual)]
     parts = [p for p in parts if len(p) >= 2]
-    return max(parts, key=len) if parts else ""
+    if not parts:
+        return ""
+    best = max(parts, key=len)
+    return best if len(best) <= 16 else best[:16].rstrip("，,、的") + "…"
