@@ -29,6 +29,7 @@ from service.filters import Filters
 from service.fusion import convex, rrf, zscores
 from service.gazetteer import Gazetteer
 from service.query import Query, analyse
+from index.sentences import LABEL_CODES
 from service.records import Hit, ReplyHits, SearchResult
 
 # dense cosine above which a reply counts as covering the question even with few shared words,
@@ -247,6 +248,23 @@ class Retriever:
         rows = np.arange(sl.start, sl.stop)
         return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
 
+    def _reports_year(self, ri: int, year: int) -> bool:
+        """Does the reply report on `year` (a done-type sentence names it)? A plan for that year does not count."""
+        r = self.index.reply_at(ri)
+        mark = f"{year}年"
+        if mark not in r.reply_text:
+            return False
+        st = self.index.sentences
+        if st is None:
+            return True
+        sl = st.rows_of(ri)
+        done = LABEL_CODES["done"]
+        rows = np.arange(sl.start, sl.stop)  # read as arrays: one request for a remote index
+        if not len(rows):
+            return False
+        labels, starts, ends = np.asarray(st.label[rows]), np.asarray(st.start[rows]), np.asarray(st.end[rows])
+        return any(lab == done and mark in r.text[int(a):int(b)] for lab, a, b in zip(labels, starts, ends))
+
     def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
         if qv is None or self._background is None:
             return 0.0, 0.0
@@ -258,7 +276,7 @@ class Retriever:
         """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
         m = self.index.facets.metas[ri]  # the fields kept beside the letter; the letter itself only when needed
         r = _Lazy(self.index, ri)
-        year_ok = [y == m.year or f"{y}年" in r.reply_text for y in q.years]
+        year_ok = [y == m.year or self._reports_year(ri, y) for y in q.years]
         rplaces = self.gazetteer.reply_places.get(self.index.reply_ids[ri], ())
         place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
