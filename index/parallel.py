@@ -27,7 +27,7 @@ import numpy as np
 from index.errors import DafuError
 
 Store = Callable[[list[int], np.ndarray], None]
-TASK_BATCHES = 4  # encoder batches per task handed to a worker
+TASK_BATCHES = 1  # encoder batches per task: small tasks keep N workers busy to the end (bench/parallel.py)
 
 
 def encoder_spec(encoder, settings=None) -> tuple[str, object]:
