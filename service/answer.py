@@ -16,6 +16,7 @@ from index.records import EVIDENCE_LABELS, Chunk, Reply
 from index.settings import Settings
 from index.tokenize import default_tokenizer
 from service.filters import Filters
+from service.limits import check_question
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 
@@ -233,6 +234,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, rewrit
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,
                     history: list[dict] | None = None) -> Answer:
     """The one answer function: optional follow-up rewriting, retrieval, extractive answer."""
+    question = check_question(question, retriever.settings)  # one limit for every entry point (service/limits.py)
     rewritten, filters = question, filters
     if history:
         from service.followup import rewrite

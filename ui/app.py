@@ -9,6 +9,7 @@ import datetime as _dt
 from typing import Any, Iterator
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ui import render
 from ui.assets import CHAT_JS, CLICK_JS, CSS, HEAD, REPLY_JS, theme
@@ -18,7 +19,37 @@ EXAMPLES = ["通州在产教融合方面做了哪些工作？", "人社局对职
 ANY_YEAR = "不限"
 HISTORY_TURNS = 4
 CONCURRENCY = 16  # questions answered at once per process (the backends are thread-safe)
-LAUNCH_KW: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "run_history": False, "ssr_mode": False}
+
+
+class FileUploadOff:
+    """Gradio's file upload routes answer 404: the chat takes no files, so nobody may store any through it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if path.endswith("/gradio_api/upload") or path.endswith("/gradio_api/upload_progress"):
+            from starlette.responses import JSONResponse
+
+            await JSONResponse({"error": "not_found", "detail": "file upload is off: the web chat takes no files"},
+                               status_code=404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+LAUNCH_KW: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "run_history": False, "ssr_mode": False,
+                             "app_kwargs": {"middleware": [Middleware(FileUploadOff)]}}
+
+
+def question_limit(backend: Any) -> int:
+    """The backend's question limit (DAFU_MAX_QUESTION_CHARS), else the setting's default."""
+    lim = getattr(backend, "question_limit", None)
+    if isinstance(lim, int) and lim > 0:
+        return lim
+    from index.settings import Settings
+
+    return int(Settings.model_fields["max_question_chars"].default)
 
 
 def _int(v: Any) -> int | None:
@@ -149,6 +180,7 @@ def _open_reply(backend: Any, data: dict) -> str:
 
 def build_ui(backend: Any) -> gr.Blocks:
     """The whole web chat over `backend` (a DafuBackend)."""
+    limit = question_limit(backend)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         turns = gr.State([])
         header = gr.HTML(_header(None), elem_id="dafu-header-box")
@@ -166,8 +198,9 @@ def build_ui(backend: Any) -> gr.Blocks:
                         chat = gr.HTML(render.render_conversation([]), js_on_load=CHAT_JS, elem_id="chat-log",
                                        max_height="max(360px, calc(100vh - 360px))")
                         with gr.Row(equal_height=True):
-                            question = gr.Textbox(show_label=False, placeholder="请输入问题，可以接着追问", lines=1, max_lines=4,
-                                                  scale=6, min_width=180, container=False, elem_id="question")
+                            question = gr.Textbox(show_label=False, placeholder=f"请输入问题（最多 {limit} 字），可以接着追问",
+                                                  lines=1, max_lines=4, max_length=limit, scale=6, min_width=180,
+                                                  container=False, elem_id="question")
                             send = gr.Button("提问", variant="primary", scale=1, min_width=72, elem_id="send")
                         with gr.Row(elem_id="examples-row"):
                             ex_btns = [gr.Button(q, size="sm", variant="secondary", min_width=120) for q in EXAMPLES]
@@ -282,4 +315,5 @@ def _open_fn(backend: Any):
 
 def mount_ui(fastapi_app: Any, backend: Any, path: str = "/") -> Any:
     """Mount the web chat on `fastapi_app` at `path` (call it after the /api routes are added)."""
-    return gr.mount_gradio_app(fastapi_app, build_ui(backend), path=path, theme=theme(), **LAUNCH_KW)
+    kw = {**LAUNCH_KW, "app_kwargs": dict(LAUNCH_KW["app_kwargs"])}  # Gradio writes into app_kwargs: one per app
+    return gr.mount_gradio_app(fastapi_app, build_ui(backend), path=path, theme=theme(), **kw)

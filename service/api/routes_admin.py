@@ -21,7 +21,7 @@ from service.core import ACCEPTED_SUFFIXES
 router = APIRouter(tags=["管理 admin"], dependencies=[Depends(require_admin)],
                    responses={422: {"model": ErrorPublic, "description": "invalid request"}})
 
-MAX_FILES = 50
+MAX_FILES = 50  # default of DAFU_MAX_UPLOAD_FILES (the setting is what counts)
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "missing or wrong bearer token"},
     403: {"model": ErrorPublic, "description": "admin endpoints are disabled: set DAFU_ADMIN_TOKEN"},
@@ -43,18 +43,22 @@ async def upload(request: Request) -> dict[str, Any]:
     that cannot be read are listed under `skipped` (if none can be read: 400 and the index is unchanged)."""
     core = core_of(request)
     limit = core.settings.max_upload_bytes
+    core.check_writable()  # 503 before the body is read
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise HTTPException(415, "send multipart/form-data with the files in the field 'files' "
                                  f"(accepted types: {', '.join(ACCEPTED_SUFFIXES)})")
-    form = await request.form(max_files=MAX_FILES, max_fields=20)
+    form = await request.form(max_files=core.settings.max_upload_files + 1, max_fields=20)
     try:
         uploads = [v for k, v in form.multi_items() if isinstance(v, UploadFile)]
         if not uploads:
             raise HTTPException(400, f"no file in the upload; send one or more files in the multipart field 'files' "
                                      f"(accepted types: {', '.join(ACCEPTED_SUFFIXES)})")
+        sizes = []
         for f in uploads:
             size = f.size if f.size is not None else len(await f.read())
             core.check_upload(f.filename or "", size)
+            sizes.append(size)
+        core.check_upload_batch(len(uploads), sum(sizes))
         files = []
         for f in uploads:
             await f.seek(0)

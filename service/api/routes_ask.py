@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.models import (AnswerPublic, AskRequest, ErrorPublic, FeedbackCreate, FeedbackPublic, SearchPublic,
                                 SearchRequest)
+from service.api.security import safe_markdown
 from service.core import ServiceCore
 
 router = APIRouter(tags=["问答 ask"],
@@ -47,6 +48,7 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     answer = await run_in_threadpool(core.ask, body.question, body.filters.to_core() if body.filters else None,
                                      body.top_k, _history(body))
     request.app.state.metrics.observe_answer(answer)
+    answer["answer_markdown"] = safe_markdown(answer["answer_markdown"])
     return answer
 
 
@@ -59,6 +61,7 @@ async def ask_stream(body: AskRequest, request: Request) -> EventSourceResponse:
     answer = await run_in_threadpool(core.ask, body.question, body.filters.to_core() if body.filters else None,
                                      body.top_k, _history(body))
     request.app.state.metrics.observe_answer(answer)
+    answer["answer_markdown"] = safe_markdown(answer["answer_markdown"])
     answer = AnswerPublic.model_validate(answer).model_dump(mode="json")
 
     async def events() -> AsyncIterator[dict[str, str]]:
