@@ -88,7 +88,7 @@ def test_sigkill_during_build_leaves_the_previous_version_serving(tmp_path):
     # the next build cleans what the killed ones left and keeps only live + previous
     assert dafu_subprocess(["index", "build", str(SEED_DIR), "--index", str(idx)], env).wait(120) == 0
     assert not list(idx.glob(".build-*")) and not list(idx.glob(".CURRENT.*"))
-    assert len(IndexStore(idx).versions()) <= 2
+    assert len(list(idx.glob("v-*"))) <= 2
 
 
 # -- row 12: leftovers, the version kept, fsync of the folder, orphaned uploads -------------------------------
@@ -105,7 +105,7 @@ def test_temp_pointer_files_are_removed_and_the_previous_live_version_is_kept(se
     (store.root / ".CURRENT.deadbeef").write_text(never.name)  # killed between writing and renaming CURRENT
     Indexer(settings).add([second_reply(tmp_path, "41", "托育服务")])
     v3 = store.current_version().name
-    names = {p.name for p in store.versions()}
+    names = {p.name for p in store.root.glob("v-*")}
     assert names == {v3, v2}, names  # the live one and the one live before it; not the never-served one, not v1
     assert v1 not in names and never.name not in names
     assert not list(store.root.glob(".CURRENT.*")) and not list(store.root.glob(".PREVIOUS.*"))

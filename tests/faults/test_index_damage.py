@@ -27,7 +27,7 @@ def _two_versions(settings, tmp_path) -> IndexStore:
     Indexer(settings).build([SEED_DIR])
     Indexer(settings).add([second_reply(tmp_path)])
     store = IndexStore(settings.resolved_index_dir)
-    assert len(store.versions()) == 2
+    assert len(list(store.root.glob("v-*"))) == 2
     return store
 
 
@@ -116,7 +116,7 @@ DAMAGE = {
 def _damaged(settings, tmp_path, what: str) -> IndexStore:
     store = _two_versions(settings, tmp_path)
     live = store.current_version()
-    old = next(p for p in store.versions() if p != live)
+    old = next(p for p in store.root.glob("v-*") if p != live)
     DAMAGE[what](live, old)
     return store
 

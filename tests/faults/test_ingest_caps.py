@@ -45,7 +45,7 @@ def docx_bomb(path: Path, uncompressed: int) -> Path:
 def test_docx_bomb_is_refused_before_parsing(cli, tmp_path, monkeypatch):
     folder = tmp_path / "in"
     folder.mkdir()
-    bomb = docx_bomb(folder / "bomb.docx", 40 * 1024 * 1024)
+    bomb = docx_bomb(folder / "bomb.docx", 20 * 1024 * 1024)
     assert bomb.stat().st_size < 1024 * 1024
     (folder / "seed.txt").write_bytes(SEED_FILE.read_bytes())
     import docx
