@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server 5xx: {total_5xx} → {'PASS' if total_5xx == 0 else 'FAIL'}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(res, ensure_ascii=False, indent=1), "utf-8")
+        Path(args.json_out).with_suffix(".log").write_text(out.replace(token, "<token>"), "utf-8")
     return 0 if total_5xx == 0 else 1
 
 

@@ -37,7 +37,13 @@ STATIC_HEADERS = {
 }
 
 
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 class SecurityHeadersMiddleware:
+    """Security headers on every response; TRACE, CONNECT and unknown methods answer 405 everywhere (the web
+    chat's mount would otherwise answer them with its own 404)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -46,6 +52,13 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         csp = CSP_DOCS if scope.get("path") in DOCS_PATHS else CSP_APP
+        if scope.get("method") not in ALLOWED_METHODS:
+            from service.api.errors import error_response
+
+            app = error_response(405, f"method {scope.get('method')} is not allowed; see /docs",
+                                 headers={"Allow": "GET, HEAD, POST, DELETE, OPTIONS"})
+        else:
+            app = self.app
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -55,7 +68,7 @@ class SecurityHeadersMiddleware:
                 headers["content-security-policy"] = csp
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await app(scope, receive, send_with_headers)
 
 
 _LINK = re.compile(r"\]\(")

@@ -119,3 +119,10 @@ def test_safe_markdown_keeps_the_markdown():
     out = safe_markdown(md)
     assert out.startswith("**已开展的工作**\n- 新增专业3个 [1]") and "\n    > 原文 &amp; &lt;b>粗&lt;/b>" in out
     assert " > (一)" in out
+
+
+def test_trace_and_unknown_methods_are_405_everywhere(web):
+    for path in ("/", "/api/stats", "/readyz", "/gradio_api/info"):
+        r = web.request("TRACE", path)
+        assert r.status_code == 405 and r.json()["error"] == "method_not_allowed", (path, r.text)
+        assert r.headers["x-content-type-options"] == "nosniff"
