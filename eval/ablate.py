@@ -1,7 +1,9 @@
-"""`dafu eval ablate`: the same gold set under bm25, dense, hybrid and a few fusion weights (one index, built
-once: the retriever and fusion weights only change querying), optionally other chunk sizes (one index
-each; unchanged text reuses cached vectors). Each configuration gets a full run folder; ablation.md and
-ablation.json put them side by side with each one's change over the baseline (paired bootstrap)."""
+"""`dafu eval ablate`: the same gold set with each stage of the pipeline switched (one index, built once:
+these settings only change querying) — BM25 alone, dense alone, hybrid by RRF, hybrid by convex fusion,
+then sentence re-scoring, focus answerability and direct composition added (the full default) — plus a
+few fusion weights, optionally other chunk sizes (one index each; unchanged text reuses cached vectors).
+Each configuration gets a full run folder; ablation.md and ablation.json put them side by side with each
+one's change over the baseline (paired bootstrap) and hit@1 per category."""
 from __future__ import annotations
 
 import json
@@ -14,9 +16,21 @@ from eval.compare import compare_runs
 from eval.runner import RunOptions, RunResult, make_settings, run
 from index.errors import DafuError
 
-TABLE_METRICS = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "key_fact_coverage", "citation_precision",
-                 "refusal_accuracy")
-DEFAULT_WEIGHTS = "1:1,1:0.25"
+TABLE_METRICS = ("hit@1", "hit@5", "recall@5", "mrr@10", "key_fact_coverage", "direct_top2", "citation_precision",
+                 "refusal_accuracy", "answered_rate", "refused_rate")
+DEFAULT_WEIGHTS = ""
+# the pipeline's stages, each added in turn (the last row is the default configuration)
+STAGES: list[tuple[str, dict[str, Any]]] = [
+    ("bm25", {"retriever": "bm25"}),
+    ("dense", {"retriever": "dense", "rescore_depth": 0}),
+    ("hybrid-rrf", {"retriever": "hybrid", "fusion": "rrf", "rescore_depth": 0}),
+    ("hybrid-convex", {"retriever": "hybrid", "fusion": "convex", "rescore_depth": 0}),
+    ("dense+rescore", {"retriever": "dense"}),
+    ("+rescore", {"retriever": "hybrid", "answerability": "coverage", "compose": "flat"}),
+    ("+focus", {"retriever": "hybrid", "compose": "flat"}),
+    ("full", {"retriever": "hybrid"}),
+]
+STAGE_KEYS = ("retriever", "dense_weight", "bm25_weight", "fusion", "rescore_depth", "answerability", "compose", "dense_share")
 
 
 def parse_weights(spec: str | None) -> list[tuple[float, float]]:
@@ -31,18 +45,20 @@ def parse_weights(spec: str | None) -> list[tuple[float, float]]:
     return out
 
 
-def configurations(weights: list[tuple[float, float]], chunk_targets: list[int]) -> list[tuple[str, dict[str, Any]]]:
-    confs: list[tuple[str, dict[str, Any]]] = [("bm25", {"retriever": "bm25"}), ("dense", {"retriever": "dense"}),
-                                               ("hybrid", {"retriever": "hybrid"})]
+def configurations(weights: list[tuple[float, float]], chunk_targets: list[int],
+                   shares: list[float] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    confs: list[tuple[str, dict[str, Any]]] = list(STAGES)
     for d, b in weights:
-        confs.append((f"hybrid-d{d:g}-b{b:g}", {"retriever": "hybrid", "dense_weight": d, "bm25_weight": b}))
+        confs.append((f"rrf-d{d:g}-b{b:g}", {"retriever": "hybrid", "fusion": "rrf", "dense_weight": d, "bm25_weight": b}))
+    for sh in shares or []:
+        confs.append((f"full-dense{sh:g}", {"retriever": "hybrid", "dense_share": sh}))
     for t in chunk_targets:
-        confs.append((f"hybrid-chunk{t}", {"retriever": "hybrid", "chunk_target": t}))
+        confs.append((f"full-chunk{t}", {"retriever": "hybrid", "chunk_target": t}))
     return confs
 
 
 def ablate(base: RunOptions, weights: list[tuple[float, float]] | None = None, chunk_targets: list[int] | None = None,
-           encoder=None) -> dict[str, Any]:
+           encoder=None, shares: list[float] | None = None) -> dict[str, Any]:
     """Run every configuration; `base` carries gold, corpus or index, config file, shared overrides and out."""
     from index.builder import Indexer
     from index.embed import load_encoder
@@ -50,9 +66,9 @@ def ablate(base: RunOptions, weights: list[tuple[float, float]] | None = None, c
     if base.api:
         raise DafuError("ablations run in-process; use --corpus or --index, not --api")
     weights = parse_weights(DEFAULT_WEIGHTS) if weights is None else weights
-    confs = configurations(weights, chunk_targets or [])
+    confs = configurations(weights, chunk_targets or [], shares)
     base.out.mkdir(parents=True, exist_ok=True)
-    shared = {k: v for k, v in base.overrides.items() if v is not None and k not in ("retriever", "dense_weight", "bm25_weight")}
+    shared = {k: v for k, v in base.overrides.items() if v is not None and k not in STAGE_KEYS}
     if base.index is not None and "embed_model" not in shared and not os.environ.get("DAFU_EMBED_MODEL"):
         # query with the model the index was built with
         from index.store import IndexStore
@@ -96,6 +112,7 @@ def summarise(results: dict[str, RunResult], out: Path, baseline: str | None = N
         cmp = compare_runs(base_data, data) if label != baseline else None
         deltas = {r["metric"]: r for r in cmp["rows"]} if cmp else {}
         row = {"config": label, "metrics": {m: data["metrics"].get(m) for m in TABLE_METRICS},
+               "hit@1_by_category": {c: v.get("hit@1") for c, v in data.get("by_category", {}).items()},
                "latency_p50_ms": data["metrics"].get("latency.total_ms.p50"),
                "deltas": {m: {k: deltas[m][k] for k in ("delta", "ci_low", "ci_high", "changed")}
                           for m in TABLE_METRICS if m in deltas},
@@ -125,5 +142,11 @@ def format_markdown(summary: dict[str, Any]) -> str:
         p50 = row["latency_p50_ms"]
         cells.append("—" if p50 is None else f"{p50:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
+    cats = sorted({c for r in summary["rows"] for c, v in r.get("hit@1_by_category", {}).items() if v is not None})
+    if cats:
+        lines += ["", "hit@1 by category:", "", "| config | " + " | ".join(cats) + " |", "|" + "---|" * (len(cats) + 1)]
+        for row in summary["rows"]:
+            by = row.get("hit@1_by_category", {})
+            lines.append(f"| {row['config']} | " + " | ".join("—" if by.get(c) is None else f"{by[c]:.3f}" for c in cats) + " |")
     lines += ["", "Run folders: " + ", ".join(f"{r['config']} → {r['out']}" for r in summary["rows"]), ""]
     return "\n".join(lines)

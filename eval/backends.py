@@ -34,11 +34,11 @@ class _RecordingRetriever:
     def settings(self):
         return self.inner.settings
 
-    def search(self, question, filters=None, top_k=None, retriever=None):
+    def search(self, question, filters=None, top_k=None, retriever=None, query=None):
         from dataclasses import replace
 
         k = top_k or self.inner.settings.top_k
-        res = self.inner.search(question, filters=filters, top_k=max(k, self.depth), retriever=retriever)
+        res = self.inner.search(question, filters=filters, top_k=max(k, self.depth), retriever=retriever, query=query)
         self.last = res
         return replace(res, replies=res.replies[:k])
 

@@ -31,8 +31,11 @@ ThresholdsOpt = typer.Option(None, "--thresholds", help="JSON of minimum metric 
 QuietOpt = typer.Option(False, "--quiet", "-q", help="no progress bar")
 
 SUMMARY_METRICS = ("hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "mrr@10", "ndcg@10", "span_cited", "span_top5",
-                   "key_fact_coverage", "citation_precision", "citation_support", "groundedness", "refusal_accuracy",
-                   "answered_rate", "refused_rate", "latency.total_ms.p50", "latency.total_ms.p95")
+                   "key_fact_coverage", "direct_top2", "points_narrow_p50", "field_accuracy", "citation_precision",
+                   "citation_support", "groundedness", "refusal_accuracy", "answered_rate", "refused_rate",
+                   "latency.total_ms.p50", "latency.total_ms.p95")
+CATEGORY_METRICS = ("hit@1", "recall@5", "key_fact_coverage", "direct_top2", "refusal_accuracy")
+SplitOpt = typer.Option(None, "--split", help="only the gold questions of this half: tune | report (their `split` field)")
 
 
 def _default_out(gold: Path, label: str = "") -> Path:
@@ -59,6 +62,30 @@ def print_metrics(data: dict[str, Any]) -> None:
         if m.get(k) is not None:
             t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
     console.print(t)
+    cats = data.get("by_category") or {}
+    if len(cats) > 1:
+        ct = Table(title="by category: mean [95% bootstrap interval]")
+        ct.add_column("category")
+        ct.add_column("n", justify="right")
+        for k in CATEGORY_METRICS:
+            ct.add_column(k, justify="right")
+        for cat, row in cats.items():
+            cells = []
+            for k in CATEGORY_METRICS:
+                v = row.get(k)
+                ci = (row.get("ci95") or {}).get(k)
+                cells.append("—" if v is None else f"{v:.2f}" + (f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""))
+            ct.add_row(cat, str(row["n"]), *cells)
+        console.print(ct)
+    miss = data.get("by_miss_kind") or {}
+    if miss:
+        mt = Table(title="unanswerable near misses: refused")
+        mt.add_column("kind")
+        mt.add_column("n", justify="right")
+        mt.add_column("refused", justify="right")
+        for kind, row in miss.items():
+            mt.add_row(kind, str(row["n"]), "—" if row["refused_rate"] is None else f"{row['refused_rate']:.2f}")
+        console.print(mt)
     for n in data.get("notes", []):
         err.print(f"[yellow]note[/] {n}")
     c = data["counts"]
@@ -90,14 +117,14 @@ def run_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl; see e
             rrf_k: Optional[int] = RrfOpt, chunk_target: Optional[int] = ChunkOpt, top_k: Optional[int] = TopKOpt,
             embed_model: Optional[str] = ModelOpt, thresholds: Optional[Path] = ThresholdsOpt,
             label: Optional[str] = typer.Option(None, "--label", help="name of this run in reports and comparisons"),
-            quiet: bool = QuietOpt) -> None:
+            split: Optional[str] = SplitOpt, quiet: bool = QuietOpt) -> None:
     """Ask every gold question; write metrics.json, per_question.csv/.jsonl and report.md/.html to --out."""
     from eval.runner import RunOptions, run
 
     _check_source(corpus, index, api)
     out = out or _default_out(gold, label or retriever or "")
     opts = RunOptions(gold=gold, out=out, corpus=corpus, index=index, api=api, config=config, label=label,
-                      progress=not quiet,
+                      progress=not quiet, split=split,
                       overrides=_overrides(retriever=retriever, dense_weight=dense_weight, bm25_weight=bm25_weight,
                                            rrf_k=rrf_k, chunk_target=chunk_target, top_k=top_k, embed_model=embed_model))
     res = run(opts)
@@ -133,10 +160,12 @@ def ablate_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl)"),
                corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, config: Optional[Path] = ConfigOpt,
                out: Optional[Path] = OutOpt, rrf_k: Optional[int] = RrfOpt, top_k: Optional[int] = TopKOpt,
                embed_model: Optional[str] = ModelOpt,
-               weights: str = typer.Option("1:1,1:0.25", "--weights", help="extra hybrid DENSE:BM25 weights ('' for none)"),
+               weights: str = typer.Option("", "--weights", help="extra RRF runs with DENSE:BM25 weights, e.g. 1:1,1:0.25"),
+               shares: str = typer.Option("", "--shares", help="extra full runs with these dense shares of convex fusion, e.g. 0.6,0.9"),
                chunk_targets: str = typer.Option("", "--chunk-targets", help="extra chunk sizes to try, e.g. 200,500 (needs --corpus)"),
-               quiet: bool = QuietOpt) -> None:
-    """bm25 vs dense vs hybrid (and fusion weights, chunk sizes) over one index; prints what each adds."""
+               split: Optional[str] = SplitOpt, quiet: bool = QuietOpt) -> None:
+    """Each pipeline stage switched in turn (bm25, dense, RRF, convex fusion, re-scoring, focus answerability,
+    direct composition), plus fusion weights and chunk sizes, over one index; prints what each adds."""
     from eval.ablate import ablate, format_markdown, parse_weights
     from eval.runner import RunOptions
     from index.errors import DafuError
@@ -146,12 +175,42 @@ def ablate_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl)"),
         targets = [int(x) for x in chunk_targets.split(",") if x.strip()]
     except ValueError:
         raise DafuError(f"--chunk-targets {chunk_targets!r}: expected numbers like 200,500") from None
+    try:
+        share_list = [float(x) for x in shares.split(",") if x.strip()]
+    except ValueError:
+        raise DafuError(f"--shares {shares!r}: expected numbers like 0.6,0.9") from None
     out = out or _default_out(gold, "ablate")
-    base = RunOptions(gold=gold, out=out, corpus=corpus, index=index, config=config, progress=not quiet,
+    base = RunOptions(gold=gold, out=out, corpus=corpus, index=index, config=config, progress=not quiet, split=split,
                       overrides=_overrides(rrf_k=rrf_k, top_k=top_k, embed_model=embed_model))
-    summary = ablate(base, parse_weights(weights), targets)
+    summary = ablate(base, parse_weights(weights), targets, shares=share_list)
     typer.echo(format_markdown(summary))
     err.print(f"wrote {out}/ablation.md, ablation.json and one run folder per configuration")
+
+
+@app.command("labels")
+def labels_cmd(gold: Path = typer.Argument(..., help="hand-labelled sentences (.jsonl: path, text, label; see eval/labels.py)"),
+               corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder the gold paths are relative to (default: the gold file's)"),
+               json_: bool = typer.Option(False, "--json"),
+               errors: bool = typer.Option(False, "--errors", help="also list the sentences labelled differently")) -> None:
+    """Precision and recall of the done / plan / courtesy / heading labels against a hand-labelled sample."""
+    from eval.labels import score
+
+    res = score(gold, corpus)
+    if json_:
+        typer.echo(json.dumps(res, ensure_ascii=False, indent=1))
+        return
+    t = Table(title=f"sentence labels ({res['sentences']} hand-labelled sentences)")
+    for col in ("label", "n", "precision", "recall", "F1"):
+        t.add_column(col, justify="right" if col != "label" else "left")
+    for lab, row in res["labels"].items():
+        t.add_row(lab, str(row["n"]), *("—" if row[k] is None else f"{row[k]:.3f}" for k in ("precision", "recall", "f1")))
+    console.print(t)
+    console.print("confusion (gold->predicted): " + ", ".join(f"{k} {v}" for k, v in res["confusion"].items()))
+    if res["unmatched"]:
+        err.print(f"[yellow]{len(res['unmatched'])} gold sentence(s) not found as split by the chunker[/]")
+    if errors:
+        for e in res["errors"]:
+            console.print(f"  gold {e['gold']:8s} {e['text']}", markup=False, highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -52,6 +52,11 @@ class GoldItem:
     category: str = "uncategorised"
     filters: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    answer_spans: list[str] = field(default_factory=list)  # what answers the question directly
+    shape: str = ""  # narrow | broad ("" = not said)
+    aspect: str = ""  # amount | date | reason | who | progress | plan | work | field
+    miss_kind: str = ""  # unanswerable near misses: place-other-topic, topic-other-place, detail-absent, …
+    split: str = ""  # tune | report ("" = not assigned)
 
 
 @dataclass
@@ -151,7 +156,9 @@ def parse_lines(lines: Iterable[str], name: str = "<gold>") -> list[GoldItem]:
             id=obj["id"], question=obj["question"], relevant=[_ref(r) for r in obj["relevant"]], line=no,
             spans=list(obj.get("spans", [])), must_include=list(obj.get("must_include", [])),
             answerable=bool(obj.get("answerable", True)), category=obj.get("category") or "uncategorised",
-            filters=filters, history=[dict(h) for h in obj.get("history", [])]))
+            filters=filters, history=[dict(h) for h in obj.get("history", [])],
+            answer_spans=list(obj.get("answer_spans", [])), shape=obj.get("shape") or "",
+            aspect=obj.get("aspect") or "", miss_kind=obj.get("miss_kind") or "", split=obj.get("split") or ""))
     if problems:
         raise GoldError(f"{len(problems)} problem(s) in {name}:\n  " + "\n  ".join(problems))
     if not items:

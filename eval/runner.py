@@ -29,6 +29,7 @@ class RunOptions:
     label: str | None = None
     progress: bool = True
     report: bool = True
+    split: str | None = None  # only the gold questions whose `split` is this (tune | report)
 
 
 @dataclass
@@ -168,6 +169,15 @@ def _sha256(path: Path) -> str:
 def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResult:
     """Run every question of the gold set and write the outputs under opts.out."""
     gold = gold or load_gold(opts.gold)
+    if opts.split:
+        from dataclasses import replace as _replace
+
+        if opts.split not in ("tune", "report"):
+            raise DafuError(f"--split {opts.split!r}: expected tune or report")
+        items = [i for i in gold.items if i.split == opts.split]
+        if not items:
+            raise DafuError(f"{opts.gold}: no question has \"split\": \"{opts.split}\"")
+        gold = _replace(gold, items=items)
     opts.out.mkdir(parents=True, exist_ok=True)
     settings = make_settings(opts)
     notes: list[str] = []
@@ -192,7 +202,8 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "seconds": round(time.perf_counter() - t0, 3),
         "config": {
-            "gold": {"path": str(Path(opts.gold).resolve()), "sha256": _sha256(opts.gold), "questions": len(gold.items)},
+            "gold": {"path": str(Path(opts.gold).resolve()), "sha256": _sha256(opts.gold), "questions": len(gold.items),
+                     "split": opts.split},
             "source": {"corpus": str(Path(opts.corpus).resolve()) if opts.corpus else None,
                        "index": str(settings.resolved_index_dir) if not opts.api else None, "api": opts.api},
             "settings": settings_record(settings) if not opts.api else {"top_k": getattr(backend, "top_k", None)},

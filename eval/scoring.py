@@ -16,9 +16,11 @@ TOP_PASSAGES = 5  # passages used for span recall when nothing is cited
 # Metrics in the order tables show them; the first ones are also what `compare` and the gate read.
 METRIC_ORDER = [
     "hit@1", "hit@3", "hit@5", "hit@10", "recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10",
-    "span_cited", "span_top5", "key_fact_coverage", "citation_precision", "citation_support", "groundedness",
-    "refusal_accuracy", "answered_rate", "refused_rate",
+    "span_cited", "span_top5", "key_fact_coverage", "direct_top2", "field_accuracy", "citation_precision",
+    "citation_support", "groundedness", "refusal_accuracy", "answered_rate", "refused_rate",
 ]
+CI_METRICS = ("hit@1", "recall@5", "key_fact_coverage", "direct_top2", "refusal_accuracy")
+CI_RESAMPLES = 2000
 PER_QUESTION_LATENCY = ("embed_ms", "retrieve_ms", "answer_ms", "total_ms")
 
 
@@ -57,6 +59,12 @@ def score_question(item: GoldItem, resp: Response, relevant: set[str], unresolve
     if item.spans and resp.top_passages is not None:
         v["span_top5"] = span_recall(item.spans, resp.top_passages[:TOP_PASSAGES])
     v["key_fact_coverage"] = key_fact_coverage(item.must_include, point_texts) if item.answerable else None
+    # the direct answer among the first two points (single-reply questions): an answer span, else a key fact
+    direct = item.answer_spans or item.must_include
+    if item.answerable and len(item.relevant) == 1 and direct and item.aspect != "field":
+        v["direct_top2"] = 1.0 if any(facts_found(direct, "\n".join(point_texts[:2]))) else 0.0
+    if item.answerable and (item.aspect == "field" or item.category == "field") and item.must_include:
+        v["field_accuracy"] = 1.0 if all(facts_found(item.must_include, answer_text)) else 0.0
     v["citation_support"] = citation_support(item.must_include, points, passages)
     v["groundedness"] = groundedness(points, passages)
     v["refusal_accuracy"] = refusal_correct(item.answerable, no_answer)
@@ -95,6 +103,10 @@ def score_question(item: GoldItem, resp: Response, relevant: set[str], unresolve
                                 if not any(norm_text(s) in norm_text(p) for p in passages.values())],
         "values": {k: (None if x is None else round(float(x), 6)) for k, x in v.items()},
         "pass": passes,
+        "n_points": len(points),
+        "narrow_single": bool(item.answerable and item.shape == "narrow" and len(item.relevant) == 1),
+        "miss_kind": item.miss_kind,
+        "split": item.split,
         "latency": lat,
         "error": resp.error,
         "notes": list(resp.notes),
@@ -106,9 +118,36 @@ def _metric_means(outcomes: list[dict[str, Any]]) -> dict[str, float | None]:
     return {m: mean(o["values"].get(m) for o in outcomes) for m in names}
 
 
+def bootstrap_mean_ci(values: list[float], resamples: int = CI_RESAMPLES, seed: int = 20240611) -> tuple[float, float]:
+    """95% percentile interval of the mean under resampling the questions with replacement."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    idx = np.random.default_rng(seed).integers(0, len(v), size=(resamples, len(v)))
+    lo, hi = np.percentile(v[idx].mean(axis=1), [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def _cis(group: list[dict[str, Any]]) -> dict[str, list[float]]:
+    out = {}
+    for m in CI_METRICS:
+        vals = [o["values"][m] for o in group if o["values"].get(m) is not None]
+        if vals:
+            out[m] = [round(x, 4) for x in bootstrap_mean_ci(vals)]
+    return out
+
+
 def aggregate(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Macro averages (each question counts once, over the questions where a metric is defined)."""
+    """Macro averages (each question counts once, over the questions where a metric is defined), with
+    95% bootstrap intervals per category for the main metrics."""
+    from eval.metrics import percentile
+
     metrics: dict[str, Any] = dict(_metric_means(outcomes))
+    narrow = [o["n_points"] for o in outcomes if o.get("narrow_single") and not o["no_answer"]]
+    if narrow:
+        metrics["points_narrow_p50"] = percentile(narrow, 50)
     metrics.update(latency_summary([o["latency"] for o in outcomes]))
     counts = {
         "questions": len(outcomes),
@@ -122,13 +161,20 @@ def aggregate(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
     by_cat: dict[str, dict[str, Any]] = {}
     for cat in sorted({o["category"] for o in outcomes}):
         group = [o for o in outcomes if o["category"] == cat]
-        by_cat[cat] = {"n": len(group), **_metric_means(group)}
-    return {"metrics": metrics, "counts": counts, "by_category": by_cat}
+        by_cat[cat] = {"n": len(group), **_metric_means(group), "ci95": _cis(group)}
+    by_miss: dict[str, dict[str, Any]] = {}
+    for kind in sorted({o.get("miss_kind") or "" for o in outcomes} - {""}):
+        group = [o for o in outcomes if o.get("miss_kind") == kind]
+        by_miss[kind] = {"n": len(group), "refused_rate": mean(o["values"].get("refused_rate") for o in group)}
+    out = {"metrics": metrics, "counts": counts, "by_category": by_cat}
+    if by_miss:
+        out["by_miss_kind"] = by_miss
+    return out
 
 
 def is_metric(name: str) -> bool:
-    return name in METRIC_ORDER or name.startswith("latency.")
+    return name in METRIC_ORDER or name.startswith("latency.") or name == "points_narrow_p50"
 
 
 def higher_is_better(name: str) -> bool:
-    return not name.startswith("latency.") and not name.endswith("_ms")
+    return not name.startswith("latency.") and not name.endswith("_ms") and not name.startswith("points_")

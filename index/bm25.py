@@ -31,6 +31,17 @@ class BM25Index:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._r.get_scores(known), dtype=np.float32)
 
+    def postings(self, token: str) -> np.ndarray:
+        """Positions of the chunks that contain `token` (sorted), read from the index: O(df), not O(n)."""
+        if self._r is None:
+            return np.zeros(0, dtype=np.int64)
+        tid = self._r.vocab_dict.get(token)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        sc = self._r.scores
+        ptr = sc["indptr"]
+        return np.asarray(sc["indices"][ptr[tid]:ptr[tid + 1]], dtype=np.int64)
+
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         if self._r is not None:

@@ -15,6 +15,7 @@ from index.errors import DafuError, UnknownReplyError
 from index.ingest_limits import IngestLimits
 from index.loader import LoadReport, Skipped, load_paths
 from index.records import Chunk, Reply
+from index.sentences import build_table, sentence_embed_text, sentence_rows
 from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from index.tokenize import default_tokenizer
@@ -25,13 +26,19 @@ class BuildResult:
     version: str
     replies: int
     chunks: int
-    embedded: int  # chunks sent to the encoder
-    reused: int  # chunks whose vectors came from the cache
+    embedded: int  # passages (chunks and sentences) sent to the encoder
+    reused: int  # passages whose vectors came from the cache
     chars_embedded: int
     embed_seconds: float
     total_seconds: float
     report: LoadReport = field(default_factory=LoadReport)
     removed: list[str] = field(default_factory=list)
+    sentences: int = 0  # rows of the sentence table (each embedded like a chunk)
+
+    @property
+    def passages(self) -> int:
+        """Texts embedded or reused: the chunks and the sentences."""
+        return self.chunks + self.sentences
 
     @property
     def embed_rate(self) -> float:
@@ -138,7 +145,11 @@ class Indexer:
                             + "".join(f"\n  {x.path}: {x.reason}" for x in report.skipped[:20]))
         by_id = {r.id: r for r in replies}
         texts = [embed_text(c, by_id[c.reply_id]) for c in chunks]
-        vectors, embedded, chars, secs = self._embed(texts)
+        rows = sentence_rows(replies, chunks)
+        sent_texts = [sentence_embed_text(r, by_id[r.reply_id], chunks[r.chunk]) for r in rows]
+        all_vectors, embedded, chars, secs = self._embed(texts + sent_texts)
+        vectors, sent_vectors = all_vectors[:len(texts)], all_vectors[len(texts):]
+        sentences = build_table(rows, {r.id: i for i, r in enumerate(replies)}, sent_vectors)
         tok = default_tokenizer()
         tokens = [tok.tokens(t) for t in texts]
         dense = DenseIndex.build(vectors if len(vectors) else np.zeros((0, self.encoder.dim), np.float32), s.ann_threshold)
@@ -150,12 +161,13 @@ class Indexer:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "replies": len(replies),
             "chunks": len(chunks),
+            "sentences": len(rows),
             "dense_kind": dense.kind,
             "chunking": {"target": s.chunk_target, "max": s.chunk_max, "overlap": s.chunk_overlap},
         }
-        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25)
-        return BuildResult(version.name, len(replies), len(chunks), embedded, len(chunks) - embedded, chars, secs,
-                           time.perf_counter() - t0, report)
+        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, sentences)
+        return BuildResult(version.name, len(replies), len(chunks), embedded, len(texts) + len(sent_texts) - embedded, chars, secs,
+                           time.perf_counter() - t0, report, sentences=len(rows))
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int, int, float]:
         enc = self.encoder

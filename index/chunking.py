@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.labels import heading_level, label_sentence
+from index.labels import has_facts, heading_level, is_item, is_table_header, label_sentence, opens_list
 from index.parse import find_signature
 from index.records import Chunk, Reply, Sentence
 
 SENT_END = "。！？；!?;"
 _SENT_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』)）]*|\n|$)")
+_INLINE_ITEM_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]{1,3}[，,、])")
 _HEAD_TITLE_RE = re.compile(r"^[^。！？；!?;：:]{1,40}?(?=[。：:]|$)")
 
 
@@ -50,15 +51,30 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
     path: list[tuple[int, str]] = []
     out: list[_Sent] = []
     pos = start
-    for line in text[start:end].split("\n"):
+    # a plan sentence that opens a list ("下一步将采取以下措施:一是…") makes its items plans too: the rest
+    # of its paragraph, and the enumerated lines after it (until a heading at its own level or a plain paragraph)
+    plan_list: tuple[int, int | None] | None = None  # (line start of the intro, its heading level)
+    lines = text[start:end].split("\n")
+    for li, line in enumerate(lines):
         ls, le = pos, pos + len(line)
         pos = le + 1
         if not line.strip():
             continue
         lvl = heading_level(line)
+        nxt = next((x for x in lines[li + 1:] if x.strip()), "")
+        # an item whose title stands alone on its line and whose body is the next paragraph ("1.统一人员管理。")
+        nlvl = heading_level(nxt) if nxt else None
+        titled = lvl is not None and bool(nxt) and (
+            (nlvl is None and not is_item(nxt.strip())) or (nlvl is not None and nlvl > lvl))
         if lvl is not None:
             path = [p for p in path if p[0] < lvl] + [(lvl, _heading_title(line))]
         hp = tuple(t for _, t in path)
+        if plan_list is not None and plan_list[0] != ls:
+            intro_lvl = plan_list[1]
+            if lvl is not None and (intro_lvl is None or lvl <= intro_lvl):
+                plan_list = None  # a heading at the intro's own level or above ends its list
+            elif lvl is None and not is_item(line.strip()):
+                plan_list = None
         spans = split_sentences(text, ls, le)
         for i, (s, e) in enumerate(spans):
             sent = text[s:e]
@@ -66,11 +82,26 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
                 label = part
             else:
                 label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
+                if label == "done" and plan_list is not None:
+                    label = "plan"
+                if label == "plan" and opens_list(sent) and label_sentence(
+                        re.split(r"[:：]", sent, maxsplit=1)[0], list(hp)) == "plan":
+                    # the items inherit the plan only when the intro itself promises ("下一步将采取以下措施:")
+                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None))
             heading_only = lvl is not None and i == 0 and len(spans) == 1 and len(sent) <= 40 and not sent.endswith("。")
-            if part == "reply" and label != "courtesy" and re.search(r"(?:以下|如下)[^。]{0,10}[:：]$", sent):
+            if part == "reply" and label != "courtesy" and re.search(r"(?:以下|如下)[^。]{0,10}[:：]$", sent) and (
+                    len(sent) <= 24 or not has_facts(re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", "", sent))):
                 label = "heading"  # '…形成以下做法:' introduces a list; it is not evidence itself
-            if lvl is not None and i == 0 and len(sent) <= 30 and label != "courtesy" and part == "reply":
-                label = "heading"  # '(一)党委政府高度重视。' names a section; it is not evidence
+            inline = bool(_INLINE_ITEM_RE.match(sent)) and i + 1 < len(spans) and not (
+                _INLINE_ITEM_RE.match(text[spans[i + 1][0]:spans[i + 1][1]]))
+            short_title = len(sent) <= 18 and not re.search(r"[，,、；;]", sent)
+            inline = inline and not re.search(r"[，,；;]|已", sent)  # a title has no clause and reports nothing
+            if ((lvl is not None and i == 0 and (len(spans) > 1 or heading_only or (titled and short_title))) or inline) \
+                    and len(sent) <= 30 \
+                    and label != "courtesy" and part == "reply":
+                label = "heading"  # '(一)党委政府高度重视。…' / '一是加强监管。…' names an item; it is not evidence (a one-sentence item is)
+            if part == "reply" and label != "courtesy" and len(spans) == 1 and is_table_header(line):
+                label = "heading"  # '序号 项目名称 建设内容 …
             out.append(_Sent(s, e, label, hp, heading_only))
     return out
 

@@ -42,7 +42,7 @@ def print_build(res: BuildResult, settings: Settings) -> None:
         console.print(f"warning: {w}", markup=False, highlight=False)
     console.print(
         f"index {settings.resolved_index_dir} → version {res.version}: {res.replies} replies, {res.chunks} chunks; "
-        f"embedded {res.embedded} new chunks ({res.chars_embedded} chars, {res.embed_rate:.0f} chars/s), "
+        f"embedded {res.embedded} new passages ({res.chars_embedded} chars, {res.embed_rate:.0f} chars/s), "
         f"reused {res.reused} from cache; {res.total_seconds:.1f}s in all",
         markup=False, highlight=False,
     )

@@ -10,15 +10,48 @@ COURTESY_RE = re.compile(
     r"联\s*系\s*人|联系电话|联系方式|联系单位|联系部门|电\s*话[:：]|邮\s*编|地\s*址[:：]|传\s*真|电子邮箱|抄\s*送|签发人|"
     r"(?:有何|有不同|如有)(?:意见|建议).{0,20}联系|与(?:我们|我局|我委|我办)联系|"
     r"^(?:我局|我委|我办|我们|对此|对您的(?:提案|建议))?.{0,12}高度重视[，,].{0,40}(?:研究|办理|沟通|调研|小组)|"
+    r"高度重视(?:您|你们|代表|委员)?的?(?:提案|建议|意见)[，,].{0,60}(?:研究|办理|沟通|调研|走访)|"
+    r"(?:认真研究|专题研究|研究办理|会商)[^。]{0,60}(?:实地察看|实地走访|当面听取|听取.{0,8}意见|座谈)|"
+    r"(?:邀请|陪同).{0,12}(?:代表|委员).{0,16}(?:察看|视察|调研|座谈|参加)|"
+    r"(?:建议|提案|意见)[^。]{0,30}(?:针对性|可操作性|切中要害|参考价值|指导意义|借鉴意义|建设性)|"
+    r"^[^。]{0,60}等?(?:建议|意见)[，,][^。]{0,16}(?:全部|大部分|大多|基本|均|已)[^。]{0,10}(?:吸收|吸纳|采纳|落实)[^。]{0,6}[。！]?$|"
+    r"(?:属于|列为|归为|作为)[^。]{0,10}(?:已经?解决或采纳|正在解决|列入计划逐步解决|因条件限制|需逐步解决|留作参考)|"
+    r"按\s*[ABC]\s*类(?:办复|答复|办理)|"
+    r"^[^。]{0,40}(?:市委|区委|县委|党委)[、，,和]?(?:市|区|县)?政府(?:一直|始终)?高度重视[。！!]?$|"
+    r"^(?:我局|我委|我办|我们)?(?:会同|联合)[^。]{0,60}(?:进行了?|开展了?)?(?:认真|专题)研究[^。\d]{0,40}[。！!]?$|"
+    r"(?:当面|上门)(?:汇报|沟通|交流)(?:了)?(?:办理|答复)?(?:思路|情况|意见)?|"
+    r"是一项[^。，,]{0,12}(?:工作|任务|工程)[，,][^。]{0,30}(?:共同努力|久久为功|持续用力|长期坚持)|"
     r"(?:电话|当面|上门|登门).{0,6}(?:与您|同您|和您)?.{0,4}(?:进行了?)?沟通|听取了您的意见|"
-    r"吸纳您(?:提出)?的.{0,6}(?:意见|建议)|吸纳您的|"
-    r"^[\u4e00-\u9fff·]{2,12}(?:等\d*[位名]?)?(?:委员|代表)[:：,，]?$"
+    r"^.{0,14}(?:吸纳|吸收|采纳)(?:了)?您(?:提出)?的.{0,8}(?:意见|建议)[^，,]{0,12}[。！!]?$|"
+    r"^您(?:提出|所提|在提案中|在建议中|的(?:提案|建议)|长期|一直)[^。]{0,60}(?:针对性|切中要害|参考价值|指导意义|很有帮助|"
+    r"借鉴意义|建设性|可操作性|符合.{0,6}实际|重要意义|已(?:全部|基本)?(?:吸收|吸纳|采纳))|"
+    r"(?:本件|此件|该件)?(?:答复|办理结果|办复|办理)(?:类别)?(?:为|属于?|列为|[:：])\s*[ABC]\s*类|"
+    r"是一项长期(?:性|的)?(?:的)?(?:工作|任务|工程|系统工程).{0,30}(?:共同努力|久久为功|持续用力)|"
+    r"^[\u4e00-\u9fff·、，,]{2,60}?(?:[(（]?等\d*[位名]?[)）]?)?(?:委员|代表)(?:们)?[:：,，]?$|"
+    r"^(?:尊敬的)?[\u4e00-\u9fff·、]{0,24}?(?:[(（]等\d*[位名]?[)）]|等)?(?:委员|代表)?[，,]?\s*您好[!！。]?$|^您好[!！。，,]?$|"
+    r"^(?:特此|专此|现予)?(?:答复|函复|回复)[。.!！]?$|^此复[。.!！]?$|^特此(?:答复|函复|回复|说明)|^以上(?:答复|意见)|"
+    r"^(?:再次)?(?:感谢|谢谢)|衷心希望您继续|恳请|请继续(?:关心|关注|支持)"
 )
 PLAN_HEAD_RE = re.compile(r"下一步|今后|打算|计划|展望|努力方向|工作思路|后续")
+# future-tense markers: strong ones make a plan anywhere; a bare 将 (which also reads as the past
+# "将X纳入Y") only outside a section that reports what was done
 PLAN_RE = re.compile(
-    r"^(?:下一步|今后|接下来|未来|后续)|下一步|将(?:进一步|继续|持续|加快|加大|积极|不断|着力|重点|研究|结合|会同|争取|推动|探索|加强|认真)|"
-    r"^(?:我局|我们|我委|我区)?(?:将|拟|计划|力争|准备|争取)|力争|拟于|计划于|计划在|预计"
+    r"^(?:下一步|今后|接下来|未来|后续)|下一步|^(?:我局|我们|我委|我区|我办|区政府|各地|各部门)?(?:拟|计划|力争|准备|争取|预计|还将)|"
+    r"(?:我局|我们|我委|我办|我中心)(?:还|也|都|仍)?将|还将|也将|将于|将在.{0,16}(?:时|中|前|后)|"
+    r"(?:今年|明年|年内|今后|后续|届时|下阶段|下一阶段)(?:还|也|仍|再)?将|(?:19|20)\d{2}年(?:计划|拟|力争|预计)|"
+    r"年内(?:新增|完成|建成|实现|新建|开工)|"
+    r"力争|拟于|拟在|拟将|计划于|计划在|预计|(?<!已)(?<!已经)列入.{0,24}(?:计划|规划|议程)|(?:年底|年内|月底|季度)前(?:完成|建成|实现)|"
+    r"将(?:进一步|继续|持续|加快|加大|积极|不断|着力|重点|研究|争取|探索|认真)|将(?:会同|联合|与|协调).{0,20}(?:研究|出台|制定)|"
+    r"研究出台|适时(?:出台|启动|开展)|择机"
 )
+WEAK_PLAN_RE = re.compile(r"^(?:我局|我们|我委|我区|我办|区政府)?将|将(?:结合|会同|推动|加强)|^(?:会同|联合)[^，,。]{1,24}将")
+DONE_HEAD_RE = re.compile(r"做法|开展情况|工作情况|主要工作|已(?:经)?开展|成效|进展|办理情况|落实情况|基本情况|现状|取得|举措")
+# list markers that open an item: 一、 (一) 1. (1) ① 一是 第一， 首先
+ENUM_RE = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|"
+    r"[一二三四五六七八九十]是|第[一二三四五六七八九十]{1,3}[，,、]|首先|其次|再次|最后)")
+# a sentence that opens a list of what follows: "…采取以下工作措施:一是…", "…重点做好以下工作："
+LIST_INTRO_RE = re.compile(r"(?:以下|如下|下列|几个方面|几方面)[^。；;]{0,12}[:：]|[:：]\s*(?:一是|首先|第一[，,]|[(（]?[1一][)）、.．])|[:：]\s*$")
 DONE_HINT_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(?:个|家|所|项|名|人|次|万元|亿元)|已|先后|累计|建成|完成|实现|获评|创建|出台|印发")
 HEADING_RE = re.compile(
     r"^\s*(?:(?P<l1>[一二三四五六七八九十]{1,3}[、.．])|(?P<l2>[(（][一二三四五六七八九十]{1,3}[)）])|"
@@ -36,15 +69,46 @@ def heading_level(line: str) -> int | None:
     return None
 
 
+def strip_enum(sentence: str) -> str:
+    """The sentence without a leading list marker (一是将… → 将…)."""
+    m = ENUM_RE.match(sentence)
+    return sentence[m.end():].lstrip("，,、 ") if m else sentence
+
+
 def label_sentence(sentence: str, heading_path: list[str], *, is_signature: bool = False) -> str:
     s = sentence.strip()
-    if is_signature or COURTESY_RE.search(s):
+    if is_signature or COURTESY_RE.search(s) or COURTESY_RE.search(strip_enum(s)):
         return "courtesy"
     if any(PLAN_HEAD_RE.search(h) for h in heading_path):
         return "plan"
-    if PLAN_RE.search(s) and not re.search(r"(?:19|20)\d{2}年.{0,12}(?:已|完成|建成|新增|累计)", s):
+    body = strip_enum(s)
+    if re.search(r"(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将).){0,12}(?:已|完成|建成|新增|累计)", s):
+        return "done"
+    if PLAN_RE.search(s) or PLAN_RE.search(body):
+        return "plan"
+    if (WEAK_PLAN_RE.search(body) or WEAK_PLAN_RE.search(s)) and not any(DONE_HEAD_RE.search(h) for h in heading_path):
         return "plan"
     return "done"
+
+
+def is_table_header(line: str) -> bool:
+    """A flattened table's header row: three or more short cells of words, no sentence punctuation and at
+    most one cell with a figure ('序号 项目名称 建设内容 总投资(万元) 完成情况')."""
+    cells = line.split()
+    if len(cells) < 3 or re.search(r"[。，；;,！？]", line):
+        return False
+    if any(len(c) > 12 for c in cells) or re.match(r"\d", cells[0]):
+        return False
+    return sum(bool(re.search(r"\d", c)) for c in cells) <= 1
+
+
+def opens_list(sentence: str) -> bool:
+    """Does the sentence introduce a list of items that follow (in the same paragraph or the next lines)?"""
+    return bool(LIST_INTRO_RE.search(sentence.strip()))
+
+
+def is_item(sentence: str) -> bool:
+    return bool(ENUM_RE.match(sentence))
 
 
 def has_facts(sentence: str) -> bool:

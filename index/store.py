@@ -5,7 +5,7 @@ Layout of an index folder::
     CURRENT                 name of the live version (replaced atomically with os.replace)
     PREVIOUS                name of the version that was live before it (kept until the next swap)
     v-<time>-<rand>/        one complete version: manifest.json, replies.jsonl, chunks.jsonl,
-                            vectors.npy, dense.faiss, bm25/
+                            vectors.npy, dense.faiss, bm25/, sentences.npz + sentence_vectors.npy
     .build-<rand>/          a version being written; never read
     .CURRENT.<rand>         the next CURRENT being written; never read
 
@@ -46,6 +46,7 @@ from index.dense import DenseIndex
 from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, IndexUnreadableError, IndexWriteError,
                           UnknownReplyError)
 from index.records import Chunk, Reply
+from index.sentences import SentenceTable
 
 FORMAT_VERSION = 1
 STALE_SECONDS = 3600  # leftovers of another process are removed only once this old (when we do not hold the lock)
@@ -63,6 +64,7 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: DenseIndex
     bm25: BM25Index
+    sentences: SentenceTable | None = None  # None for indexes written before sentence vectors
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -254,6 +256,7 @@ class IndexStore:
         vectors = self._part(v, "vectors.npy", lambda p: np.load(p, allow_pickle=False))
         dense = self._part(v, "dense.faiss", DenseIndex.load)
         bm25 = self._part(v, "bm25", BM25Index.load)
+        sentences = self._part(v, "sentences.npz", lambda p: SentenceTable.load(p.parent))
         n, dim = manifest["chunks"], manifest["dim"]
         problems = []
         if len(replies) != manifest["replies"]:
@@ -266,12 +269,23 @@ class IndexStore:
             problems.append(f"dense.faiss holds {dense.size} vectors of dim {dense.dim}, expected {n} of dim {dim}")
         if bm25.size != n:
             problems.append(f"bm25/ covers {bm25.size} chunks, expected {n}")
+        if sentences is not None:
+            ns = len(sentences)
+            if "sentences" in manifest and ns != manifest["sentences"]:
+                problems.append(f"sentences.npz holds {ns} sentences, the manifest records {manifest['sentences']}")
+            if sentences.vectors.shape != (ns, dim):
+                problems.append(f"sentence_vectors.npy has shape {tuple(sentences.vectors.shape)}, expected ({ns}, {dim})")
+            if ns and (int(sentences.reply.max()) >= len(replies) or int(sentences.chunk.max()) >= len(chunks)
+                       or min(int(sentences.reply.min()), int(sentences.chunk.min())) < 0):
+                problems.append("sentences.npz points at replies or chunks the version does not have")
+        elif manifest.get("sentences"):
+            problems.append(f"sentences.npz is missing; the manifest records {manifest['sentences']} sentences")
         orphans = {c.reply_id for c in chunks} - set(replies)
         if orphans:
             problems.append(f"{len(orphans)} chunk(s) name replies that are not in replies.jsonl (e.g. {sorted(orphans)[0]!r})")
         if problems:
             raise self._damaged(v, "; ".join(problems))
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences)
 
     # -- writing -----------------------------------------------------------
     def _write_error(self, e: OSError) -> IndexWriteError:
@@ -303,13 +317,13 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index) -> Path:
+              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         with self.write_lock():
-            return self._write(manifest, replies, chunks, vectors, dense, bm25)
+            return self._write(manifest, replies, chunks, vectors, dense, bm25, sentences)
 
     def _write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-               dense: DenseIndex, bm25: BM25Index) -> Path:
+               dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None) -> Path:
         tmp = self.root / f".build-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
@@ -325,6 +339,8 @@ class IndexStore:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
             dense.save(tmp / "dense.faiss")
             bm25.save(tmp / "bm25")
+            if sentences is not None:
+                sentences.save(tmp)
             files: dict[str, dict] = {}
             for p in sorted(tmp.rglob("*")):
                 if p.is_file():

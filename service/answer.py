@@ -1,6 +1,9 @@
-"""Extractive, cited answers: every point is a sentence of a cited passage; below a relevance bar, 'not found'.
+"""Composition: the direct answer first, then cited supporting points; or precisely what is missing.
 
-One function, :func:`answer_question`, serves the CLI, the HTTP service and the web chat.
+Every point is a sentence of a cited passage (offsets into ``Reply.text``); list numbering such as
+（三） or 3. is left out of the point but kept in the passage. One function, :func:`answer_question`,
+serves the CLI, the HTTP service, the web chat and eval: follow-up rewriting → question analysis →
+retrieval (candidates, fusion, re-scoring, constraints) → answerability → composition.
 """
 from __future__ import annotations
 
@@ -10,35 +13,37 @@ import uuid
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from index.departments import department_table
+import numpy as np
+
 from index.labels import has_facts
-from index.records import EVIDENCE_LABELS, Chunk, Reply
+from index.records import Chunk, Reply
 from index.settings import Settings
 from index.tokenize import default_tokenizer
+from service import fields as record_fields
+from service.answerability import alternatives, asked_unit, holds_detail
 from service.filters import Filters
 from service.limits import check_question
+from service.query import Query
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 
-WORK_Q = re.compile(r"做了|哪些工作|什么工作|采取|措施|做法|成效|进展|落实|推进|开展|情况|怎么答复|如何答复|答复|回复")
-PLAN_Q = re.compile(r"下一步|计划|打算|今后|将来|未来|准备|规划")
-SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the question nearly as well as the best
-# questions over several replies: 各区…分别, 历年, 哪些提案, or a department's replies in general
-MULTI_Q = re.compile(r"各区|各地|各部门|分别|历年|各年|每年|哪些提案|哪些建议|哪些答复|答复了哪些|有哪些答复|都有哪些|的答复有哪些|的答复提到")
+SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
-# "which proposals did <department> answer?": list that department's replies, two points each
-LIST_Q = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(?:提案|建议|议案)|哪些(?:提案|建议|议案)")
 LIST_MAX_REPLIES = 8
+ENUM_PREFIX = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[.．、](?!\d)|"
+    r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,3}[，,、]|[一二三四五六七八九十]是|首先[，,]|其次[，,]|最后[，,]|此外[，,]|同时[，,])\s*")
+ASPECT_WORDS = {"amount": "具体数额", "date": "具体时间", "reason": "原因", "who": "具体单位"}
 
 
 @dataclass
 class _Cand:
     reply: Reply
     chunk: Chunk
-    chunk_score: float
     start: int
     end: int
     label: str
+    sim: float
     score: float = 0.0
 
     @property
@@ -62,189 +67,377 @@ def _similar(a: str, b: str) -> float:
     return len(x & y) / max(1, min(len(x), len(y)))
 
 
-def _sentences_of(group: ReplyHits) -> list[_Cand]:
-    best: dict[tuple[int, int], _Cand] = {}
-    top = max((h.fused for h in group.hits), default=1.0) or 1.0
-    for h in group.hits:
+def strip_enumeration(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the sentence without a leading （三）/3./第一，/一是 (the passage keeps it)."""
+    m = ENUM_PREFIX.match(text, start, end)
+    if m and end - m.end() >= 6:
+        return m.end(), end
+    return start, end
+
+
+def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
+    """Evidence sentences of one reply with their cosine to the question (sentence table), or, for an
+    index without sentence vectors, the sentences of its retrieved chunks with the chunk's score."""
+    idx = retriever.index
+    st = idx.sentences
+    out: list[_Cand] = []
+    if st is not None and len(g.sentence_rows):
+        for row, sim in zip(g.sentence_rows, g.sentence_sims):
+            label = st.label_of(int(row))
+            if label not in ("done", "plan"):
+                continue
+            s, e = int(st.start[row]), int(st.end[row])
+            if e - s < 6:
+                continue
+            out.append(_Cand(g.reply, idx.chunks[int(st.chunk[row])], s, e, label, float(sim)))
+        return out
+    seen: set[tuple[int, int]] = set()
+    top = max((h.fused for h in g.hits), default=1.0) or 1.0
+    for h in g.hits:
         if h.chunk.part != "reply":
             continue
         for s in h.chunk.sentences:
-            if s.label not in EVIDENCE_LABELS or s.end - s.start < 6:
+            if s.label not in ("done", "plan") or s.end - s.start < 6 or (s.start, s.end) in seen:
                 continue
-            key = (s.start, s.end)
-            if key not in best or best[key].chunk_score < h.fused / top:
-                best[key] = _Cand(group.reply, h.chunk, h.fused / top, s.start, s.end, s.label)
-    return list(best.values())
+            seen.add((s.start, s.end))
+            out.append(_Cand(g.reply, h.chunk, s.start, s.end, s.label, h.fused / top))
+    return out
 
 
-def _score(c: _Cand, qtokens: set[str], plan_first: bool) -> float:
-    words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
-    lexical = len(words & qtokens) / max(1, len(qtokens))
-    s = 0.45 * c.chunk_score + 0.35 * lexical
-    if has_facts(c.text):
-        s += 0.15
-    if (c.label == "plan") == plan_first:
-        s += 0.05
-    return s
+def _score(cands: list[_Cand], q: Query, plan_first: bool) -> None:
+    if not cands:
+        return
+    sims = np.array([c.sim for c in cands])
+    sd = sims.std()
+    z = (sims - sims.mean()) / sd if sd > 1e-9 else np.zeros(len(cands))
+    topic = set(q.topic) or set(q.content)
+    unit = asked_unit(q.text) if q.aspect == "amount" else None
+    for c, zi in zip(cands, z):
+        words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
+        lex = len(words & topic) / max(1, len(topic))
+        v = 0.5 * zi + 1.0 * lex
+        if has_facts(c.text):
+            v += 0.3
+        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit):
+            v += 0.6
+        if (c.label == "plan") == plan_first:
+            v += 0.2
+        c.score = float(v)
 
 
-def select_points(groups: list[ReplyHits], question: str, qtokens: list[str], max_points: int,
-                  mmr_lambda: float = 0.7, per_reply: int | None = None, by_reply: bool = False) -> list[_Cand]:
-    """Pick the sentences that answer the question: done first (plan first for 下一步 questions), no near-duplicates."""
-    plan_first = bool(PLAN_Q.search(question)) and not re.search(r"做了|已经|成效", question)
-    cands = [c for g in groups for c in _sentences_of(g)]
-    qt = set(qtokens)
-    for c in cands:
-        c.score = _score(c, qt, plan_first)
-    cands.sort(key=lambda c: -c.score)
-    chosen: list[_Cand] = []
-    quota = {"done": max_points - max_points // 3, "plan": max(1, max_points // 3)}
-    if plan_first:
-        quota = {"plan": max_points - max_points // 3, "done": max(1, max_points // 3)}
+def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, int] | None,
+          mmr_lambda: float, chosen: list[_Cand] | None = None) -> list[_Cand]:
+    chosen = list(chosen or [])
+    pool = sorted([c for c in cands if c not in chosen], key=lambda c: -c.score)
     taken: dict[str, int] = {}
-    while cands and len(chosen) < max_points:
+    for c in chosen:
+        taken[c.reply.id] = taken.get(c.reply.id, 0) + 1
+    target = len(chosen) + n
+    while pool and len(chosen) < target:
         best_i, best_v = -1, float("-inf")
-        for i, c in enumerate(cands):
-            if quota.get(c.label, 0) <= 0:
+        for i, c in enumerate(pool):
+            if quota is not None and quota.get(c.label, 0) <= 0:
                 continue
             if per_reply is not None and taken.get(c.reply.id, 0) >= per_reply:
                 continue
             red = max((_similar(c.text, o.text) for o in chosen), default=0.0)
-            v = mmr_lambda * c.score - (1 - mmr_lambda) * red
             if red > 0.75:  # a near-duplicate (e.g. the same measure in another year's letter)
                 continue
+            v = mmr_lambda * c.score - (1 - mmr_lambda) * red
             if v > best_v:
                 best_i, best_v = i, v
         if best_i < 0:
             break
-        c = cands.pop(best_i)
-        quota[c.label] -= 1
+        c = pool.pop(best_i)
+        if quota is not None:
+            quota[c.label] -= 1
         taken[c.reply.id] = taken.get(c.reply.id, 0) + 1
         chosen.append(c)
-    order = {g.reply.id: i for i, g in enumerate(groups)}
-    first = "plan" if plan_first else "done"
-    if by_reply:
-        chosen.sort(key=lambda c: (order[c.reply.id], c.label != first, c.start))
-    else:
-        chosen.sort(key=lambda c: (c.label != first, order[c.reply.id], c.start))
     return chosen
 
 
-def _related(groups: list[ReplyHits], limit: int = 5) -> list[dict]:
-    return [{**g.reply.summary(), "score": round(g.score, 6), "coverage": round(g.coverage, 3)} for g in groups[:limit]]
+def _label(g_or_reply, places: tuple[str, ...] = ()) -> str:
+    r = g_or_reply
+    place = places[-1] if places else ""
+    num = f"第{r.number}号" if r.number else f"《{r.title}》"
+    return f"{place}{num}{r.kind if r.number else ''}"
 
 
-def _cite_line(c: Citation) -> str:
+def _citation(n: int, c: _Cand) -> Citation:
+    r = c.reply
+    return Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
+                    c.chunk.text, c.chunk.start, c.chunk.end, list(c.chunk.heading_path), round(c.score, 4), r.kind)
+
+
+def _cite_line(c: Citation, place: str = "") -> str:
     co = "、".join(c.co_units)
     kind = c.kind or "提案/建议"
     unit = f"主办：{c.lead_unit or '—'}" + (f"；协办：{co}" if co else "")
     head = f" ｜ {' > '.join(c.heading_path)}" if c.heading_path else ""
-    return (f"[{c.n}] 第{c.number or '—'}号{kind}《{c.title or '（无标题）'}》 ｜ 提出者：{c.proposer or '—'} ｜ "
+    where = f"{place} ｜ " if place else ""
+    return (f"[{c.n}] {where}第{c.number or '—'}号{kind}《{c.title or '（无标题）'}》 ｜ 提出者：{c.proposer or '—'} ｜ "
             f"{unit} ｜ 答复日期：{c.reply_date or '—'}{head}\n    > {c.passage.strip()}")
 
 
-def render_markdown(points: list[Point], citations: list[Citation], by_reply: bool = False) -> str:
-    """Points under 已开展的工作 / 下一步打算; with `by_reply`, under each reply's number and title."""
+def _escape_md(text: str) -> str:
+    return re.sub(r"([\\`*_<>\[\]])", r"\\\1", text)
+
+
+def render_markdown(lead: str, points: list[Point], citations: list[Citation], places: dict[str, tuple[str, ...]],
+                    by_reply: bool) -> str:
+    """The direct answer, then the points under 已开展的工作 / 下一步打算 — or, when several replies are
+    cited, under each reply's place, number and title — then the sources."""
     lines: list[str] = []
-    current = None
+    if lead:
+        lines += [lead, ""]
     cites = {c.n: c for c in citations}
+    current = None
     for p in points:
+        if p.role == "direct":
+            continue
         c = cites[p.citations[0]]
         key = p.reply_id if by_reply else p.kind
         if key != current:
             current = key
-            if lines:
+            if lines and lines[-1] != "":
                 lines.append("")
             if by_reply:
-                lines.append(f"**第{c.number or '—'}号{c.kind}《{c.title or '（无标题）'}》（{c.lead_unit or '—'}，{c.reply_date or '—'}）**")
+                place = places.get(p.reply_id, ())
+                lines.append(f"**{place[-1] if place else ''}第{c.number or '—'}号{c.kind}《{_escape_md(c.title or '（无标题）')}》"
+                             f"（{c.lead_unit or '—'}，{c.reply_date or '—'}）**")
             else:
                 lines.append("**已开展的工作**" if p.kind == "done" else "**下一步打算**")
         mark = ("（已办）" if p.kind == "done" else "（计划）") if by_reply else ""
-        lines.append(f"- {mark}{p.text}" + "".join(f" [{n}]" for n in p.citations))
+        lines.append(f"- {mark}{_escape_md(p.text)}" + "".join(f" [{n}]" for n in p.citations))
     if citations:
         lines += ["", "**来源**"]
-        lines += [_cite_line(c) for c in citations]
-    return "\n".join(lines)
+        lines += [_cite_line(c, (places.get(c.reply_id) or ("",))[-1]) for c in citations]
+    return "\n".join(lines).strip()
 
 
-def not_found_markdown(groups: list[ReplyHits]) -> str:
-    lines = ["未找到能直接回答这个问题的答复。"]
-    if groups:
+def _related(groups: list[ReplyHits], limit: int = 5) -> list[dict]:
+    return [{**g.reply.summary(), "score": round(g.score, 6), "coverage": round(g.coverage, 3), "place": g.place}
+            for g in groups[:limit]]
+
+
+def _topic_words(q: Query) -> str:
+    return q.topic_phrase or "、".join(t for t in q.topic if len(t) > 1)[:20] or "这方面"
+
+
+def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, list[ReplyHits]]:
+    """What is missing and what exists: '崇川区的答复中没有家庭医生签约方面的内容；通州区第51号…谈到了…'."""
+    q = result.query
+    groups = result.replies
+    alts = alternatives(result)
+    if q is None:
+        return "未找到能直接回答这个问题的答复。", alts
+    topic = _topic_words(q)
+    where = "、".join(q.places + q.unknown_places)
+    years = "、".join(f"{y}年" for y in q.years)
+    head = ""
+    if q.unknown_places and not q.places:
+        head = f"已收录的答复中没有{'、'.join(q.unknown_places)}的答复"
+        if alts:
+            head += f"；其他地方的答复谈到了{topic}："
+        else:
+            head += "。"
+    elif result.missing == "place":
+        head = f"{where}的答复中没有{topic}方面的内容；下列答复谈到了{topic}："
+    elif result.missing == "year":
+        head = f"{years}{where}的答复中没有{topic}方面的内容；其他年份的答复谈到了{topic}："
+    elif result.missing == "detail":
+        g = next((g for g in groups if g.on_topic and g.constraints_ok), None)
+        label = _label(g.reply, g.places) if g else ""
+        head = f"{label}答复谈到了{topic}，但没有说明{ASPECT_WORDS.get(q.aspect, '所问的具体内容')}。"
+        alts = [g] if g else []
+    elif result.missing == "topic":
+        scope = f"{years}{where}".strip()
+        head = f"{scope}的答复中没有{topic}方面的内容。"
+    lines = [head or "未找到能直接回答这个问题的答复。"]
+    if alts:
+        for g in alts:
+            first = _first_sentence(retriever, g)
+            lines.append(f"- {_label(g.reply, g.places)}（{g.reply.lead_unit or g.reply.signer or '—'}，"
+                         f"{g.reply.reply_date or '—'}）：{_escape_md(first)}" if first else f"- {_label(g.reply, g.places)}")
+    elif groups and not head:
         lines += ["", "以下答复可能相关："]
         for g in groups[:5]:
             r = g.reply
-            lines.append(f"- 第{r.number or '—'}号《{r.title or '（无标题）'}》 ｜ {r.lead_unit or r.signer or '—'} ｜ {r.reply_date or '—'}")
-    return "\n".join(lines)
+            lines.append(f"- {g.place}第{r.number or '—'}号《{_escape_md(r.title or '（无标题）')}》 ｜ "
+                         f"{r.lead_unit or r.signer or '—'} ｜ {r.reply_date or '—'}")
+    return "\n".join(lines), alts
 
 
-def is_answerable(result: SearchResult) -> bool:
-    return bool(result.replies) and result.answerable
+def _first_sentence(retriever: Retriever, g: ReplyHits) -> str:
+    """The reply's evidence sentence closest to the question (for 'what exists' lines)."""
+    cands = _sentences(retriever, g)
+    if not cands:
+        return ""
+    c = max(cands, key=lambda c: c.sim)
+    s, e = strip_enumeration(c.reply.text, c.start, c.end)
+    return c.reply.text[s:e]
 
 
-def build_answer(question: str, result: SearchResult, settings: Settings, rewritten: str | None = None,
-                 listing: bool = False) -> Answer:
+def _not_found(question: str, result: SearchResult, retriever: Retriever, rewritten: str, t0: float) -> Answer:
+    md, alts = missing_markdown(result, retriever)
+    related_groups = alts + [g for g in result.replies if g not in alts]
+    a = Answer(question, md, [], [], _related(related_groups), True, rewritten, result.relevance,
+               {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+    a.missing = result.missing or "not_found"
+    return a
+
+
+def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str, t0: float) -> Answer | None:
+    g = next((g for g in result.replies if g.identified and g.constraints_ok), None) or (
+        result.replies[0] if result.answerable else None)
+    if g is None:
+        return None
+    found = record_fields.facts(g.reply, q.fields)
+    if not found:
+        return None
+    lead = record_fields.sentence(g.reply, found)
+    r = g.reply
+    cites: list[Citation] = []
+    points: list[Point] = []
+    for f in found:
+        n = len(cites) + 1
+        passage = r.text[f.start:f.end]
+        cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
+                              passage, f.start, f.end, [], 1.0, r.kind))
+        points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
+    md = render_markdown(f"{_escape_md(lead)}" + "".join(f" [{c.n}]" for c in cites), [], cites,
+                         {r.id: g.places}, False)
+    a = Answer(question, md, points, cites, _related([x for x in result.replies if x is not g]), False, rewritten,
+               result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+    a.lead = lead
+    return a
+
+
+def build_answer(question: str, result: SearchResult, settings: Settings, retriever: Retriever,
+                 rewritten: str | None = None, listing: bool = False) -> Answer:
     """`listing`: the replies in `result` were selected by a department filter for a 'which proposals'
     question; each gets a couple of points instead of one reply being answered in depth."""
     t0 = time.perf_counter()
     groups = result.replies
     rewritten = rewritten or question
-    if not groups or (not listing and not is_answerable(result)):
-        md = not_found_markdown(groups)
-        return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
-                      {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+    q = result.query or retriever.understand(rewritten)
+    if q.fields and groups:
+        fa = _field_answer(question, result, q, rewritten, t0)
+        if fa is not None:
+            return fa
+    if not groups or (not listing and not result.answerable):
+        return _not_found(question, result, retriever, rewritten, t0)
     top = groups[0]
+    covering = [g for g in groups if g.covers]
     if listing:
         support = groups[:LIST_MAX_REPLIES]
-        max_points = min(2 * LIST_MAX_REPLIES, max(settings.max_points, 2 * len(support)))
-        per_reply = 2 if len(support) > 1 else None
-    elif MULTI_Q.search(rewritten):
-        support = [top] + [g for g in groups[1:MULTI_MAX_REPLIES] if g.covers]
-        max_points = min(12, max(settings.max_points, 3 * len(support)))
-        per_reply = -(-max_points // len(support)) if len(support) > 1 else None
+    elif q.multi:
+        support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top][:MULTI_MAX_REPLIES - 1]
+    elif q.narrow:
+        support = [top]
     else:
-        support = [top] + [g for g in groups[1:3] if g.covers and g.coverage >= SUPPORT_RATIO * top.coverage]
-        max_points, per_reply = settings.max_points, None
+        support = [top] + [g for g in covering if g is not top and g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage
+                           and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:2]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
-    chosen = select_points(support, rewritten, result.query_tokens, max_points, settings.mmr_lambda, per_reply,
-                           by_reply=listing)
+    plan_first = q.aspect == "plan"
+    cands = [c for g in support for c in _sentences(retriever, g)]
+    _score(cands, q, plan_first)
+    several = len(support) > 1
+    if listing:
+        chosen = _pick(cands, 2 * len(support), 2, None, settings.mmr_lambda)
+        direct: list[_Cand] = []
+    else:
+        direct = _direct(cands, q, several, settings)
+        if q.narrow and not several:
+            n_more = max(0, settings.max_points_narrow - len(direct))
+        else:
+            n_more = max(0, (min(12, max(settings.max_points, 3 * len(support))) if several else settings.max_points) - len(direct))
+        quota = {"done": n_more - n_more // 3, "plan": max(1, n_more // 3)}
+        if plan_first:
+            quota = {"plan": n_more - n_more // 3, "done": max(1, n_more // 3)}
+        if q.narrow and not several:
+            quota = None
+        per_reply = -(-n_more // len(support)) if several else None
+        chosen = _pick(cands, n_more, per_reply, quota, settings.mmr_lambda, chosen=direct)
     if not chosen:
-        md = not_found_markdown(groups)
-        return Answer(question, md, [], [], _related(groups), True, rewritten, result.relevance,
-                      {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+        return _not_found(question, result, retriever, rewritten, t0)
+    order = {g.reply.id: i for i, g in enumerate(support)}
+    first = "plan" if plan_first else "done"
+    rest = [c for c in chosen if c not in direct]
+    if several or listing:
+        rest.sort(key=lambda c: (order[c.reply.id], c.label != first, c.start))
+    else:
+        rest.sort(key=lambda c: (c.label != first, c.start))
     cites: dict[str, Citation] = {}
     points: list[Point] = []
-    for c in chosen:
-        cit = cites.get(c.chunk.id)
-        if cit is None:
-            r = c.reply
-            cit = Citation(len(cites) + 1, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units),
-                           r.reply_date, c.chunk.text, c.chunk.start, c.chunk.end, list(c.chunk.heading_path),
-                           round(c.chunk_score, 4), r.kind)
-            cites[c.chunk.id] = cit
-        points.append(Point(c.text, c.label, [cit.n], c.reply.id, c.start, c.end))
+    places = {g.reply.id: g.places for g in support}
+    for role, group in (("direct", direct), ("support", rest)):
+        for c in group:
+            cit = cites.get(c.chunk.id)
+            if cit is None:
+                cit = _citation(len(cites) + 1, c)
+                cites[c.chunk.id] = cit
+            s, e = strip_enumeration(c.reply.text, c.start, c.end)
+            points.append(Point(c.reply.text[s:e], c.label, [cit.n], c.reply.id, s, e, role=role))
     citations = list(cites.values())
+    lead_parts = []
+    for p in points:
+        if p.role != "direct":
+            continue
+        label = ""
+        if several:
+            r = next(g.reply for g in support if g.reply.id == p.reply_id)
+            label = f"{_label(r, places.get(r.id, ()))}："
+        lead_parts.append(f"{label}{_escape_md(p.text)}" + "".join(f" [{n}]" for n in p.citations))
+    lead = "\n".join(lead_parts)
     cited = {c.reply_id for c in citations}
     related = _related([g for g in groups if g.reply.id not in cited])
-    md = render_markdown(points, citations, by_reply=listing)
-    return Answer(question, md, points, citations, related, False, rewritten, result.relevance,
-                  {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+    md = render_markdown(lead, points, citations, places, by_reply=several or listing)
+    a = Answer(question, md, points, citations, related, False, rewritten, result.relevance,
+               {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+    a.lead = "\n".join(p.text for p in points if p.role == "direct")
+    return a
+
+
+def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> list[_Cand]:
+    """1–3 sentences that answer the asked aspect (one per reply when several are cited)."""
+    if settings.compose == "flat" or not cands:
+        return []
+    pool = sorted(cands, key=lambda c: -c.score)
+    want = "plan" if q.aspect == "plan" else "done"
+    pool = [c for c in pool if c.label == want] or pool
+    out: list[_Cand] = []
+    if several:
+        for rid in dict.fromkeys(c.reply.id for c in pool):
+            out.append(next(c for c in pool if c.reply.id == rid))
+            if len(out) >= 3:
+                break
+        return out
+    best = pool[0]
+    out.append(best)
+    unit = asked_unit(q.text) if q.aspect == "amount" else None
+    for c in pool[1:3]:
+        if c.score >= best.score - 0.25 and _similar(c.text, best.text) < 0.5 and (
+                not q.narrow or holds_detail(c.text, q.aspect, unit)):
+            out.append(c)
+    return out[: (2 if q.narrow else 2)]
 
 
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,
                     history: list[dict] | None = None) -> Answer:
-    """The one answer function: optional follow-up rewriting, retrieval, extractive answer."""
+    """The one answer function: optional follow-up rewriting, retrieval, answerability, composition."""
     question = check_question(question, retriever.settings)  # one limit for every entry point (service/limits.py)
     rewritten, filters = question, filters
     if history:
         from service.followup import rewrite
 
-        rewritten, filters = rewrite(question, history, filters)
-    depts = department_table().find_in(rewritten)
-    if depts and LIST_Q.search(rewritten) and not (filters and filters.departments):
-        listed = replace(filters or Filters(), departments=depts)
-        result = retriever.search(rewritten, filters=listed, top_k=max(top_k or 0, LIST_MAX_REPLIES))
+        rewritten, filters = rewrite(question, history, filters, gazetteer=getattr(retriever, "gazetteer", None))
+    q = retriever.understand(rewritten)
+    if q.listing and not (filters and filters.departments):
+        listed = replace(filters or Filters(), departments=q.departments)
+        result = retriever.search(rewritten, filters=listed, top_k=max(top_k or 0, LIST_MAX_REPLIES), query=q)
         if result.replies:
-            return build_answer(question, result, retriever.settings, rewritten, listing=True)
-    result = retriever.search(rewritten, filters=filters, top_k=top_k)
-    return build_answer(question, result, retriever.settings, rewritten)
+            return build_answer(question, result, retriever.settings, retriever, rewritten, listing=True)
+    result = retriever.search(rewritten, filters=filters, top_k=top_k, query=q)
+    return build_answer(question, result, retriever.settings, retriever, rewritten)

@@ -325,7 +325,8 @@ class ServiceCore:
         req = self.make_filters(filters)
         rewritten, eff, query = question, req, question
         if history:
-            rewritten, eff = rewrite(question, history, req, lookup_answer=self.feedback_guard.get_answer)
+            rewritten, eff = rewrite(question, history, req, lookup_answer=self.feedback_guard.get_answer,
+                                    gazetteer=st.retriever.gazetteer)
             if rewritten != question:
                 query = retrieval_query(rewritten, eff)
         key = (st.index.version, query, json.dumps(eff.to_dict() if eff else {}, sort_keys=True, ensure_ascii=False),

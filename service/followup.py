@@ -23,16 +23,12 @@ from typing import Any, Callable
 from index.departments import department_table
 from index.tokenize import default_tokenizer
 from service.filters import Filters
+from service.gazetteer import Gazetteer
 
 LookupAnswer = Callable[[str], "dict[str, Any] | None"]
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年度?")
-# Districts and county-level places of 南通 (the corpus's home), plus a generic "XX区/县" at the start of a turn.
-DISTRICTS = ("通州", "海门", "崇川", "港闸", "如皋", "如东", "启东", "海安", "南通", "苏锡通", "通州湾")
-DISTRICT_RE = re.compile(r"(通州湾|苏锡通|" + "|".join(d for d in DISTRICTS if len(d) == 2) + r")(?:区|县|市)?")
-GENERIC_PLACE_RE = re.compile(r"^(?:那么?|还有)?\s*([\u4e00-\u9fff]{2}(?:区|县))")
-NOT_PLACE = {"全区", "我区", "本区", "城区", "社区", "园区", "辖区", "景区", "市区", "片区", "小区", "该区", "各区", "郊区",
-             "老区", "山区", "街区", "校区", "新区", "这个区", "那个区"}
+NO_PLACES = Gazetteer()  # without an index: only place names jieba recognises (XX区/县/市)
 ORDINAL_RE = re.compile(r"第\s*([一二两三四五六七八九十\d]{1,3})\s*(?:条|点|项|个|部分)|(最后|末)\s*一\s*(?:条|点|项|个)")
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -89,11 +85,12 @@ def _free(spans, s: int, e: int) -> bool:
     return not any(a < e and s < b for a, b, *_ in spans)
 
 
-def place_spans(text: str, taken: list) -> list[tuple[int, int, str]]:
-    out = [(m.start(), m.end(), m.group(1)) for m in DISTRICT_RE.finditer(text) if _free(taken, m.start(), m.end())]
-    m = GENERIC_PLACE_RE.match(text)
-    if m and m.group(1) not in NOT_PLACE and _free(taken + out, m.start(1), m.end(1)):
-        out.append((m.start(1), m.end(1), m.group(1)[:-1]))
+def place_spans(text: str, taken: list, gaz: Gazetteer | None = None) -> list[tuple[int, int, str]]:
+    """Places named in `text`: those the index's letters come from (with short forms, learned from the
+    signing units) and other place names (如东县, 綦江区); (start, end, full name)."""
+    gaz = gaz or NO_PLACES
+    out = [sp for sp in gaz.find(text) if _free(taken, sp[0], sp[1])]
+    out += [sp for sp in gaz.find_unknown(text, taken + out)]
     return sorted(out)
 
 
@@ -108,11 +105,11 @@ def _cn_number(s: str) -> int | None:
     return CN_DIGITS.get(s)
 
 
-def analyse_turn(text: str) -> Turn:
+def analyse_turn(text: str, gaz: Gazetteer | None = None) -> Turn:
     t = Turn(text)
     t.depts = dept_spans(text)
     t.years = [(m.start(), m.end(), int(m.group(1))) for m in YEAR_RE.finditer(text)]
-    t.places = place_spans(text, t.depts + t.years)
+    t.places = place_spans(text, t.depts + t.years, gaz)
     m = ORDINAL_RE.search(text)
     if m:
         t.ordinal = -1 if m.group(2) else _cn_number(m.group(1))
@@ -140,6 +137,18 @@ def analyse_turn(text: str) -> Turn:
     return t
 
 
+ANAPHORA_RE = re.compile(r"^(?:那|这|其|它|他们|她们|该|此|以后|今后|后来|现在|目前|还有|另外|其中|同时|然后)")
+
+
+def _depends_on_context(question: str, turn: Turn) -> bool:
+    """A turn with words of its own that still leans on the previous one: it names no place or department,
+    and is short, opens with an anaphor (那…/以后…/其中…) or names only a year ("2023年答复里运维经费是多少？")."""
+    if turn.places or turn.depts:
+        return False
+    body = re.sub(r"[？?。！!，,\s]", "", question)
+    return bool(turn.years) or bool(ANAPHORA_RE.match(body)) or len(body) <= 8
+
+
 def is_followup(turn: Turn) -> bool:
     """No topic words of its own (or a reference to a point of the previous answer)."""
     if turn.ordinal is not None:
@@ -158,13 +167,13 @@ def _replace_spans(text: str, spans: list[tuple[int, int, Any]], new: str) -> st
     return re.sub(r"^[、和与及]+", "", out)
 
 
-def _insert_after_prefix(text: str, new: str) -> str:
+def _insert_after_prefix(text: str, new: str, gaz: Gazetteer | None = None) -> str:
     """Insert `new` after a leading year and place (e.g. 2023年通州|人社局在…)."""
     pos = 0
     m = YEAR_RE.match(text)
     if m:
         pos = m.end()
-    for s, e, _ in place_spans(text, []):
+    for s, e, _ in place_spans(text, [], gaz):
         if s == pos:
             pos = e
             break
@@ -181,9 +190,9 @@ def _with_intent(text: str, intent: str) -> str:
     return f"{body}{phrase}？"
 
 
-def _topic_of(text: str) -> str:
+def _topic_of(text: str, gaz: Gazetteer | None = None) -> str:
     """The previous question without its year, place, department and intent (for "那X呢")."""
-    t = analyse_turn(text)
+    t = analyse_turn(text, gaz)
     out = list(text)
     for s, e, *_ in [*t.depts, *t.years, *t.places]:
         out[s:e] = [""] * (e - s)
@@ -191,9 +200,9 @@ def _topic_of(text: str) -> str:
     return body.strip("？?。！! ，,")
 
 
-def _prefix(text: str) -> str:
+def _prefix(text: str, gaz: Gazetteer | None = None) -> str:
     """Year, place and department mentions of `text`, in order, as one prefix."""
-    t = analyse_turn(text)
+    t = analyse_turn(text, gaz)
     parts = sorted([*t.years, *t.places, *t.depts])
     return "".join(text[s:e] for s, e, _ in parts)
 
@@ -230,19 +239,30 @@ def filters_from_dict(d: dict[str, Any] | None) -> Filters | None:
 
 # -- the rewriter ---------------------------------------------------------------------------------
 def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
-                 prev_answer: dict[str, Any] | None = None) -> tuple[str, Filters | None, bool]:
+                 prev_answer: dict[str, Any] | None = None, gaz: Gazetteer | None = None) -> tuple[str, Filters | None, bool]:
     """Rewrite one turn against a context; returns (text, filters, was_a_followup)."""
-    turn = analyse_turn(question)
+    turn = analyse_turn(question, gaz)
     if turn.topic and turn.ordinal is None:
         m = TOPIC_FOLLOW_RE.match(question.strip())
         if m and len(turn.topic) <= 3 and not turn.names_something:
             topic = m.group(1).strip()
-            prefix = _prefix(ctx_text)
-            old_topic = _topic_of(ctx_text)
+            prefix = _prefix(ctx_text, gaz)
+            old_topic = _topic_of(ctx_text, gaz)
             intent = next((k for k, v in INTENT_PHRASES.items() if v in ctx_text), None) or "done"
             if old_topic.startswith("在") or not prefix:
                 return f"{prefix}在{topic}方面{INTENT_PHRASES[intent]}？", ctx_filters, True
             return f"{prefix}{topic}{INTENT_PHRASES[intent]}？", ctx_filters, True
+        if _depends_on_context(question, turn):
+            # "停多久以内不要钱？" after "崇川路边停车怎么收费？": the new detail, asked of the same place and topic
+            ctx = analyse_turn(ctx_text, gaz)
+            kinds = {"years": bool(turn.years)}
+            keep = [*([] if kinds["years"] else ctx.years), *ctx.places, *ctx.depts]
+            prefix = "".join(ctx_text[s:e] for s, e, _ in sorted(keep))
+            from service.query import analyse
+
+            old_topic = analyse(_topic_of(ctx_text, gaz), gaz).topic_phrase
+            if prefix or old_topic:
+                return f"{prefix}{old_topic}，{question.strip()}", _apply(ctx_filters, turn), True
         return question, None, False
 
     if turn.ordinal is not None and prev_answer:
@@ -271,12 +291,12 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
         text = _replace_spans(text, [(m.start(), m.end(), None) for m in old], new) if old else new + text
     if turn.places:
         new = "、".join(dict.fromkeys(question[s:e] for s, e, _ in turn.places))
-        old = place_spans(text, dept_spans(text))
-        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new)
+        old = place_spans(text, dept_spans(text), gaz)
+        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new, gaz)
     if turn.depts:
         new = "、".join(dict.fromkeys(question[s:e] for s, e, _ in turn.depts))
         old = dept_spans(text)
-        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new)
+        text = _replace_spans(text, old, new) if old else _insert_after_prefix(text, new, gaz)
     if turn.intent and not (turn.intent == "done" and turn.names_something):
         text = _with_intent(text, turn.intent)
     return text, _apply(ctx_filters, turn), True
@@ -305,7 +325,7 @@ def retrieval_query(text: str, filters: Filters | None) -> str:
 
 
 def rewrite(question: str, history: list[dict], filters: Filters | None,
-            lookup_answer: LookupAnswer | None = None) -> tuple[str, Filters | None]:
+            lookup_answer: LookupAnswer | None = None, gazetteer: Gazetteer | None = None) -> tuple[str, Filters | None]:
     """The question to retrieve with, and the filters to apply, given the conversation so far.
 
     history: earlier turns, oldest first, each {"question": ..., "answer_id": optional}.
@@ -331,11 +351,11 @@ def rewrite(question: str, history: list[dict], filters: Filters | None,
         if ctx_text is None:
             ctx_text, ctx_filters = q, filters
             continue
-        t, f, follow = rewrite_turn(q, ctx_text, ctx_filters)
+        t, f, follow = rewrite_turn(q, ctx_text, ctx_filters, gaz=gazetteer)
         ctx_text, ctx_filters = (t, f) if follow else (q, filters)
     if ctx_text is None:
         return question, filters
-    text, f, follow = rewrite_turn(question, ctx_text, ctx_filters, prev_answer)
+    text, f, follow = rewrite_turn(question, ctx_text, ctx_filters, prev_answer, gazetteer)
     if not follow:
         return question, filters
     if f is not None and f.is_empty():

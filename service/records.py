@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from index.records import Chunk, Reply
+
+if TYPE_CHECKING:
+    from service.query import Query
 
 
 @dataclass
@@ -59,25 +64,45 @@ class ReplyHits:
     constraints_ok: bool = True  # the reply matches the years and districts the question names
     department_ok: bool | None = None  # None: the question names no department; else whether this reply involves it
     identified: bool = False  # the question names this reply's proposal number or proposer
-    covers: bool = False  # this reply alone counts as covering the question (Retriever.covers)
+    covers: bool = False  # this reply's evidence covers the question's topic (and asked detail)
+    bm25_best: float | None = None
+    fused: float = 0.0  # first-stage fused score (z units)
+    sentence_best: float | None = None  # best cosine of the question with one of its sentences
+    sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # rows of the sentence table
+    sentence_sims: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    topic_coverage: float = 0.0  # IDF-weighted share of the question's topic words in this reply's evidence
+    place_ok: bool = True
+    year_ok: bool = True
+    places: tuple[str, ...] = ()  # where the reply comes from, outermost first (learned from its signer)
+    on_topic: bool = False  # covers the topic, whatever the named place/year (answerability stage)
+    detail_ok: bool = True  # holds the asked detail (a figure, a date, a reason) where one is asked
+
+    @property
+    def place(self) -> str:
+        return self.places[-1] if self.places else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.reply.summary(), "score": self.score, "dense_rank": self.dense_rank,
-                "bm25_rank": self.bm25_rank, "coverage": self.coverage, "hits": [h.to_dict() for h in self.hits]}
+                "bm25_rank": self.bm25_rank, "coverage": self.coverage, "topic_coverage": self.topic_coverage,
+                "sentence_best": self.sentence_best, "place": self.place, "covers": self.covers,
+                "hits": [h.to_dict() for h in self.hits]}
 
 
 @dataclass
 class SearchResult:
-    query: str
+    question: str
     replies: list[ReplyHits]
     query_tokens: list[str] = field(default_factory=list)
     relevance: float = 0.0  # IDF-weighted share of the question's words found in the best reply, 0..1
     timings: dict[str, float] = field(default_factory=dict)
-    answerable: bool = False  # the best reply covers the question (Retriever.covers)
+    answerable: bool = False  # the best reply covers the question (answerability stage)
+    query: "Query | None" = None  # what the question asks (service.query)
+    others: list[ReplyHits] = field(default_factory=list)  # replies that fail the named place/year
+    missing: str = ""  # why it is not answerable: "", "place", "year", "topic", "detail"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "relevance": self.relevance, "answerable": self.answerable, "query_tokens": self.query_tokens,
-                "replies": [r.to_dict() for r in self.replies], "timings": self.timings}
+        return {"query": self.question, "relevance": self.relevance, "answerable": self.answerable,
+                "query_tokens": self.query_tokens, "replies": [r.to_dict() for r in self.replies], "timings": self.timings}
 
 
 @dataclass
@@ -103,12 +128,13 @@ class Citation:
 
 @dataclass
 class Point:
-    text: str  # an exact sentence of the cited passage
-    kind: str  # done | plan
+    text: str  # an exact sentence of the cited passage (list numbering left out)
+    kind: str  # done | plan | field
     citations: list[int]
     reply_id: str = ""
     start: int = 0
     end: int = 0
+    role: str = "support"  # direct (answers the asked aspect; shown first) | support | field
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +152,8 @@ class Answer:
     relevance: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     answer_id: str = ""
+    lead: str = ""  # the direct answer in plain text (the 'direct' points, or a sentence from the record)
+    missing: str = ""  # not found: "place" | "year" | "topic" | "detail" | "not_found"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +167,8 @@ class Answer:
             "rewritten_question": self.rewritten_question,
             "relevance": self.relevance,
             "timings": self.timings,
+            "lead": self.lead,
+            "missing": self.missing,
         }
 
     def plain_text(self) -> str:
@@ -146,6 +176,8 @@ class Answer:
         lines = [self.rewritten_question or self.question, ""]
         if self.no_answer:
             lines.append(self.answer_markdown)
+        elif self.lead:
+            lines += [self.lead, ""]
         for i, p in enumerate(self.points, 1):
             lines.append(f"{i}. {p.text}{''.join(f'[{n}]' for n in p.citations)}")
         if self.citations:

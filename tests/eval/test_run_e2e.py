@@ -113,13 +113,19 @@ def test_ablate(cli, tmp_path):
     res = cli("eval", "ablate", FIXTURE, "--corpus", SEED_DIR, "--out", out, "--weights", "1:1", "-q")
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "ablation.json").read_text(encoding="utf-8"))
-    assert [r["config"] for r in summary["rows"]] == ["bm25", "dense", "hybrid", "hybrid-d1-b1"]
+    stages = ["bm25", "dense", "hybrid-rrf", "hybrid-convex", "dense+rescore", "+rescore", "+focus", "full"]
+    assert [r["config"] for r in summary["rows"]] == stages + ["rrf-d1-b1"]
     assert (out / "index" / "CURRENT").is_file() and not (out / "hybrid" / "index").exists()  # built once
     for r in summary["rows"]:
         data = json.loads((Path(r["out"]) / "metrics.json").read_text(encoding="utf-8"))
         assert data["label"] == r["config"]
-    hy = json.loads((out / "hybrid-d1-b1" / "metrics.json").read_text(encoding="utf-8"))
+    hy = json.loads((out / "rrf-d1-b1" / "metrics.json").read_text(encoding="utf-8"))
     assert hy["config"]["settings"]["dense_weight"] == 1.0 and hy["config"]["settings"]["bm25_weight"] == 1.0
+    assert hy["config"]["settings"]["fusion"] == "rrf"
+    for label, switched in (("dense", {"rescore_depth": 0}), ("+rescore", {"answerability": "coverage", "compose": "flat"}),
+                            ("full", {"answerability": "focus", "compose": "direct", "fusion": "convex"})):
+        st = json.loads((out / label / "metrics.json").read_text(encoding="utf-8"))["config"]["settings"]
+        assert all(st[k] == v for k, v in switched.items()), (label, st)
     assert "| bm25 |" in res.output and "(+0.000)" in res.output
 
 
@@ -146,4 +152,4 @@ def test_existing_index_is_queried_with_its_own_model(cli, seed_run, tmp_path, m
     res = cli("eval", "ablate", FIXTURE, "--index", out / "index", "--out", tmp_path / "a", "--weights", "", "-q")
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "a" / "ablation.json").read_text(encoding="utf-8"))
-    assert [r["config"] for r in summary["rows"]] == ["bm25", "dense", "hybrid"]
+    assert [r["config"] for r in summary["rows"]][:3] == ["bm25", "dense", "hybrid-rrf"]

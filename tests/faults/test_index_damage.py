@@ -110,6 +110,9 @@ DAMAGE = {
     "no checksums, bm25/ from another version": lambda v, old: (
         _edit_manifest(v, files=None), shutil.rmtree(v / "bm25"), shutil.copytree(old / "bm25", v / "bm25")),
     "no checksums, manifest dim changed": lambda v, old: _edit_manifest(v, files=None, dim=128),
+    "sentences from another version": lambda v, old: [shutil.copy(old / f, v / f) for f in ("sentences.npz", "sentence_vectors.npy")],
+    "no checksums, sentences from another version": lambda v, old: (
+        _edit_manifest(v, files=None), [shutil.copy(old / f, v / f) for f in ("sentences.npz", "sentence_vectors.npy")]),
 }
 
 

@@ -92,7 +92,7 @@ def test_add_embeds_only_new_text_and_remove(settings, seed_index, tmp_path, see
     res = Indexer(settings, encoder=Counting()).add([extra])
     assert res.replies == 2
     n_extra = res.embedded
-    assert 0 < n_extra < res.chunks and res.reused == res.chunks - n_extra
+    assert 0 < n_extra < res.passages and res.reused == res.passages - n_extra
     assert sum(calls) == n_extra
     res2 = Indexer(settings).remove(["29_20220510"])
     assert res2.replies == 1

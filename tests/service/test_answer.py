@@ -90,6 +90,6 @@ def test_which_proposals_did_a_department_answer(settings, tmp_path, seed_text):
     a = answer_question(r, "人社局答复了哪些提案？")
     assert not a.no_answer
     assert {c.number for c in a.citations} == {"28"}  # 40 is 卫健委's alone
-    assert a.answer_markdown.startswith("**第28号")
+    assert a.answer_markdown.startswith("**通州区第28号")  # the district learned from the signing unit
     for p in a.points:
         assert any(p.text in c.passage for c in a.citations if c.n in p.citations)

@@ -5,9 +5,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
+from functools import partial
+
+from index.loader import load_paths
 from service.filters import Filters
-from service.followup import analyse_turn, is_followup, rewrite
-from tests.conftest import SEED_QUESTION
+from service.followup import analyse_turn as _analyse_turn, is_followup, rewrite as _rewrite
+from service.gazetteer import Gazetteer
+from tests.conftest import ROOT, SEED_QUESTION
+
+# places are learned from the letters' signing units (通州区, 海门区, 崇川区 and their short forms)
+GAZ = Gazetteer.from_replies(load_paths([ROOT / "eval" / "dev" / "corpus"]).replies)
+rewrite = partial(_rewrite, gazetteer=GAZ)
+analyse_turn = partial(_analyse_turn, gaz=GAZ)
 
 Q = SEED_QUESTION  # 通州在产教融合方面做了哪些工作？
 H = [{"question": Q}]

@@ -1,0 +1,176 @@
+"""Answerability judged on the question's focus: does a reply's evidence cover the asked topic, at the
+asked place and time, and — when a figure, a date, a reason or a unit is asked — contain one?
+
+Per reply (``ReplyHits``):
+
+- ``on_topic``: its evidence covers the topic words (IDF-weighted share ≥ ``topic_min_coverage``), or
+  one of its sentences is very close in meaning (cosine ≥ the model's sentence bar plus a margin), or
+  both moderately. The bars are measured on the tuning half of the dev set (docs/tuning.md).
+- ``detail_ok``: for amount/date/reason/who questions, one of its best-matching sentences holds that
+  kind of detail (an amount in the asked unit, a date, a causal clause, a unit name).
+- ``covers``: on topic, with the detail, and from the named place and year.
+
+The search result is answerable when a reply among the first ones covers the question; otherwise
+``missing`` says what is missing ("place", "year", "detail", "topic") so the answer can say so.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from index.departments import department_table
+from index.tokenize import default_tokenizer
+from service.records import ReplyHits, SearchResult
+
+if TYPE_CHECKING:
+    from service.query import Query
+    from service.retrieval import Retriever
+
+# what an answer to each aspect looks like (answer types, not corpus words)
+_NUM = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万半]+)"
+UNIT_CLASSES = {
+    "money": r"(?:元|万元|亿元|块钱|块)",
+    "count": r"(?:个|家|所|项|名|人次|人|次|户|套|辆|台|座|处|条|批|张|册|场|期|间|栋|部|支|只|件|床|张)",
+    "length": r"(?:公里|千米|米|km)",
+    "area": r"(?:平方米|平米|亩|公顷|万平方米)",
+    "percent": r"(?:%|％|个百分点|成)",
+    "time": r"(?:年|个月|月|天|日|小时|分钟)",
+}
+ASKED_UNIT = (
+    ("money", re.compile(r"多少钱|补贴多少|补助多少|多少补贴|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准")),
+    ("length", re.compile(r"多少公里|几公里|多长|多少米")),
+    ("area", re.compile(r"多少亩|多少平方|多大面积|面积")),
+    ("percent", re.compile(r"比例|百分之|占比|覆盖率|率(?:是|有|达到)?多少|几成")),
+    ("count", re.compile(r"多少(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)|几(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)")),
+)
+DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
+REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
+WHO_RE = re.compile(r"(?:局|委|办|中心|公司|集团|学校|学院|中专|医院|卫生院|街道|镇|村|社区|企业|协会|银行|站|所|馆)")
+
+
+def asked_unit(text: str) -> str | None:
+    for name, pat in ASKED_UNIT:
+        if pat.search(text):
+            return name
+    return None
+
+
+def holds_detail(sentence: str, aspect: str, unit: str | None) -> bool:
+    """Does the sentence hold the kind of detail the aspect asks for?"""
+    if aspect == "amount":
+        unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
+        return bool(re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence))
+    if aspect == "date":
+        return bool(DATE_RE.search(sentence))
+    if aspect == "reason":
+        return bool(REASON_RE.search(sentence))
+    if aspect == "who":
+        return bool(WHO_RE.search(sentence) or department_table().find_in(sentence))
+    return True
+
+
+def default_sentence_bar(model: str) -> float | None:
+    """Sentence-level cosine bar per model family (measured; docs/tuning.md)."""
+    low = model.lower()
+    if "e5" in low:
+        return 0.88
+    if low.startswith("fake"):
+        return 0.5
+    return None
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(default_tokenizer().tokens(text))
+
+
+def best_sentences(retriever: "Retriever", g: ReplyHits, q: "Query", k: int = 4) -> list[tuple[int, float]]:
+    """The reply's sentences that best match the question: (row, score) by cosine plus a share of topic
+    words, best first (rows of the sentence table; empty without sentence vectors)."""
+    st = retriever.index.sentences
+    if st is None or not len(g.sentence_rows):
+        return []
+    text = g.reply.text
+    topic = set(q.topic)
+    scores = []
+    for row, sim in zip(g.sentence_rows, g.sentence_sims):
+        s = text[int(st.start[row]):int(st.end[row])]
+        lex = len(_words(s) & topic) / max(1, len(topic)) if topic else 0.0
+        scores.append((int(row), float(sim) + 0.1 * lex))
+    scores.sort(key=lambda x: -x[1])
+    return scores[:k]
+
+
+def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
+    s = retriever.settings
+    bar = s.sentence_min if s.sentence_min is not None else default_sentence_bar(retriever.index.manifest["model"])
+    sent = g.sentence_best
+    if not q.topic:  # "第28号提案是怎么答复的？", "人社局答复了哪些提案": a reply or department is named, not a topic
+        on = g.identified or bool(g.department_ok) or g.coverage >= s.min_relevance
+    else:
+        on = g.topic_coverage >= s.topic_min_coverage
+        if not on and bar is not None and sent is not None:
+            on = sent >= bar + s.sentence_margin or (sent >= bar and g.topic_coverage >= s.topic_min_coverage_dense)
+        if not on and sent is None and retriever.min_dense is not None and g.dense_best is not None:
+            on = g.dense_best >= retriever.min_dense + s.dense_sure_margin or (
+                g.dense_best >= retriever.min_dense and g.topic_coverage >= s.min_dense_coverage)
+        if g.identified and g.topic_coverage >= s.min_dense_coverage:
+            on = True
+    g.on_topic = on
+    g.detail_ok = True
+    if on and q.aspect in ("amount", "date", "reason", "who") and retriever.index.sentences is not None:
+        unit = asked_unit(q.text) if q.aspect == "amount" else None
+        text = g.reply.text
+        st = retriever.index.sentences
+        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit)
+                          for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences))
+    g.covers = g.constraints_ok and g.on_topic and g.detail_ok
+
+
+def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
+    """Set covers/on_topic/detail_ok on every group, then answerable and missing on the result."""
+    q = res.query
+    if q is None:
+        return
+    pool = res.replies + [o for o in res.others if o not in res.replies]
+    for g in pool:
+        judge(retriever, g, q)
+    if q.constrained:  # a reply of the named place that merely shares a word is not on the topic that
+        # replies of other places cover squarely (崇川 托育 is not 家庭医生签约, which 通州 and 海门 answer)
+        outside = [g for g in pool if not g.constraints_ok and g.on_topic]
+        for g in pool:
+            if g.constraints_ok and g.on_topic and any(
+                    d.topic_coverage >= g.topic_coverage + s_.dominance_gap and (d.sentence_best or 0) >= (g.sentence_best or 0)
+                    for d in outside for s_ in [retriever.settings]):
+                g.on_topic = False
+                g.covers = False
+    if retriever.settings.answerability == "coverage":  # the earlier rule, for ablation: words or dense score
+        for g in res.replies:
+            g.covers = g.constraints_ok and (g.coverage >= retriever.settings.min_relevance or g.on_topic)
+    head = res.replies[:retriever.settings.top_k]
+    first = next((i for i, g in enumerate(head) if g.covers), None)
+    if first is not None and first > 0:  # the first covering reply leads
+        res.replies.insert(0, res.replies.pop(first))
+    res.answerable = first is not None
+    if res.answerable:
+        res.missing = ""
+        return
+    pool = res.replies + [o for o in res.others if o not in res.replies]
+    if any(g.on_topic and g.detail_ok and not g.place_ok for g in pool):
+        res.missing = "place"
+    elif any(g.on_topic and g.detail_ok and not g.year_ok for g in pool):
+        res.missing = "year"
+    elif any(g.on_topic and g.constraints_ok and not g.detail_ok for g in pool):
+        res.missing = "detail"
+    elif q.constrained and any(g.constraints_ok for g in res.replies):
+        res.missing = "topic"
+    else:
+        res.missing = ""
+
+
+def alternatives(res: SearchResult, limit: int = 3) -> list[ReplyHits]:
+    """Replies on the topic that fail only the named place or year (what exists instead)."""
+    pool = res.replies + [o for o in res.others if o not in res.replies]
+    out = [g for g in pool if g.on_topic and g.detail_ok and not g.constraints_ok]
+    out.sort(key=lambda g: -(g.sentence_best if g.sentence_best is not None else g.score))
+    return out[:limit]
+

@@ -1,0 +1,131 @@
+"""Questions about a reply's own record: who proposed it, its number, the lead and co-handling units,
+the reply date, the 办复类别. Answered from the record, each fact cited at the place in the letter
+that states it (the labelled field line, the salutation or the signature)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.dates import parse_date
+from index.parse import find_signature
+from index.records import Reply
+
+CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类别|办理结果|类别)[^。\n]{0,30}[ABC]\s*类[^。\n]{0,40}|"
+                         r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
+                         r"[^。\n]{0,20}(?:本件|此件|该件)?(?:答复|办理|办复)(?:结果)?(?:为|属于?|列为)\s*[ABC]\s*类[^。\n]{0,40}")
+CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
+
+
+@dataclass
+class FieldFact:
+    field: str  # lead_unit | co_units | reply_date | proposer | number | category
+    value: str  # for the sentence
+    start: int  # span of the letter that states it
+    end: int
+
+
+def _line_span(text: str, pattern: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    m = re.search(pattern, text[start:end] if end else text[start:])
+    if not m:
+        return None
+    s = start + m.start()
+    ls = text.rfind("\n", 0, s) + 1
+    le = text.find("\n", s)
+    le = len(text) if le < 0 else le
+    # a labelled header can hold two fields on one line (提出者 … 提案号 …): keep to this field
+    return ls, le
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _date_words(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
+    """The asked fields of `reply` with the span of the letter that states each (skipped when unstated)."""
+    t = reply.text
+    rs, re_ = reply.reply_span
+    head_end = reply.proposal_span[0] if reply.proposal_span[1] > reply.proposal_span[0] else rs
+    out: list[FieldFact] = []
+    for f in wanted:
+        span = None
+        value = ""
+        if f in ("lead_unit", "co_units"):
+            value = reply.lead_unit if f == "lead_unit" else "、".join(reply.co_units)
+            if not value:
+                continue
+            span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs) if rs else None
+            if span is None and f == "lead_unit" and reply.signer:
+                i = t.rfind(reply.signer.replace(" ", ""), rs, re_ or None)
+                if i >= 0:
+                    span = (i, i + len(reply.signer))
+        elif f == "reply_date":
+            value = reply.reply_date or reply.signed_date
+            if not value:
+                continue
+            span = _line_span(t, r"(?:答复日期|答复时间|办复日期)\s*[:：]", 0, rs) if rs else None
+            if span is None:
+                _, _, sig = find_signature(t, rs, re_)
+                for m in re.finditer(r"[^\n]+", t[sig:re_]):
+                    if parse_date(m.group(0)) == value:
+                        span = (sig + m.start(), sig + m.end())
+                        break
+            value = _date_words(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else value
+        elif f == "proposer":
+            value = reply.proposer
+            if not value:
+                continue
+            span = _line_span(t, r"(?:提出者|提出人|提案人)\s*[:：]", 0, head_end)
+            if span is None:
+                i = t.find(value.split("、")[0], rs)
+                if i >= 0:
+                    span = _line_span(t, re.escape(value.split("、")[0]), rs, min(len(t), rs + 400))
+        elif f == "number":
+            value = reply.number
+            if not value:
+                continue
+            span = _line_span(t, r"(?:提案号|建议号|编号)\s*[:：]", 0, head_end)
+        elif f == "category":
+            m = CATEGORY_RE.search(t, rs, re_ or len(t)) if rs else CATEGORY_RE.search(t)
+            if not m:
+                continue
+            v = CATEGORY_VALUE_RE.search(m.group(0))
+            value = f"{v.group(1)}类" if v else m.group(0).strip()
+            span = (m.start(), m.end())
+        if span is None:
+            continue
+        s, e = _trim(t, *span)
+        out.append(FieldFact(f, value, s, e))
+    return out
+
+
+def sentence(reply: Reply, found: list[FieldFact]) -> str:
+    """One sentence from the record: 第28号提案由教育体育局主办，人力资源和社会保障局协办，2023年6月30日答复。"""
+    by = {f.field: f.value for f in found}
+    kind = reply.kind or "提案/建议"
+    subject = f"第{reply.number}号{kind}" if reply.number else f"《{reply.title}》" if reply.title else "这件答复"
+    parts: list[str] = []
+    if "proposer" in by:
+        parts.append(f"由{by['proposer']}提出")
+    if "lead_unit" in by:
+        parts.append(f"由{by['lead_unit']}主办")
+    if "co_units" in by:
+        parts.append(f"{by['co_units']}协办")
+    if "reply_date" in by:
+        parts.append(f"{by['reply_date']}答复")
+    if "category" in by:
+        parts.append(f"办复类别为{by['category']}")
+    if "number" in by and subject.startswith("《"):
+        parts.insert(0, f"编号为{by['number']}")
+    if not parts:
+        return ""
+    title = f"（《{reply.title}》）" if reply.title and not subject.startswith("《") else ""
+    return f"{subject}{title}" + "，".join(parts) + "。"

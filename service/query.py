@@ -1,0 +1,178 @@
+"""What a question asks: its topic, the asked aspect, and the place, time, department, proposal number
+and proposer it names. The first stage of the answering pipeline; every later stage reads this record.
+
+The few patterns here are Chinese question grammar (多少, 什么时候, 为什么, 谁 …), not names of any
+corpus: places, proposers and departments come from the index (:mod:`service.gazetteer`) and the
+department alias table.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.departments import department_table
+from index.tokenize import default_tokenizer
+from service.gazetteer import Gazetteer
+
+YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,4})\s*号(?:提案|建议|议案)?")
+RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
+
+# the asked aspect: first match wins, in this order
+ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
+    ("plan", re.compile(r"下一步|今后|将来|未来|打算|准备怎么|准备如何|有何计划|什么计划|哪些计划|计划(?:怎么|如何|做|在)|规划")),
+    ("reason", re.compile(r"为什么|为何|原因|怎么回事|理由|何故")),
+    ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号(?!提案|建议)|什么时间|多久|多长时间|截止|期限|时间节点|啥时候")),
+    ("amount", re.compile(r"多少|几(?:个|家|所|项|名|人|次|条|处|座|公里|万|亿|成|批|户|套|辆|台|元|块)|数量|(?:补贴|补助|收费|什么)标准|标准(?:是|为)?(?:多少|多高)|金额|比例|规模|多大|多长|多高|多远|几成")),
+    ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|哪些企业|哪些学校|由哪|牵头")),
+    ("progress", re.compile(r"进展|进度|完成了?(?:没有|吗|多少)|(?:建|修|办|做|落实|开通|建成)(?:了|好)?没有|落实了?吗|到什么程度|做到哪|怎么样了|效果|成效|结果")),
+    ("exists", re.compile(r"有没有|是否有|有无|有关于|有哪些答复|有答复")),
+)
+# questions about the reply record itself (主办、协办、答复日期、提出者、编号、办复类别)
+FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
+    ("co_units", re.compile(r"协办(?:单位|部门)?(?:是|有|为)?(?:哪|谁|什么)|(?:哪些|哪个|什么)(?:部门|单位)(?:协办|会办|配合)|会办单位")),
+    ("lead_unit", re.compile(r"(?:哪个|哪些|哪家|什么|谁)(?:部门|单位)?(?:主办|负责|答复|办理|承办|回复|牵头|办)的?|"
+                             r"(?:主办|承办|牵头)(?:单位|部门)?(?:是|为)(?:哪|谁|什么)|由(?:哪个|哪家|谁)")),
+    ("reply_date", re.compile(r"(?:什么时候|何时|哪天|哪一?年|几月几[日号]|什么时间|啥时候)(?:作出|做出|给出|进行)?(?:的)?(?:答复|回复|办复|答的|回的)|"
+                              r"答复(?:日期|时间)|办复(?:日期|时间)")),
+    ("proposer", re.compile(r"谁提(?:出)?的|哪位(?:委员|代表)|提出者|提案人|建议人|领衔|谁写的|几位(?:委员|代表)|哪些(?:委员|代表)")),
+    ("number", re.compile(r"(?:编号|案号)(?:是|为)?(?:多少|什么)?|第几号|几号(?:提案|建议)")),
+    ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果)(?:是|为|属于)?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类吗")),
+)
+RECORD_WORDS = re.compile(r"提案|建议|议案|答复|回复|办复|这件|这份|该件")
+MULTI_RE = re.compile(r"各区|各地|各县|各(?:个)?部门|分别|历年|各年|每年都|哪几个区|几个区|三个区|两个区|都(?:做了|有)|哪些区")
+LIST_RE = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(?:提案|建议|议案)|哪些(?:提案|建议|议案)")
+BROAD_RE = re.compile(r"做了(?:哪些|什么|啥)|哪些工作|什么工作|哪些措施|什么措施|哪些举措|怎么做|如何做|情况(?:怎么样|如何)?|怎么答复|如何答复|是怎么回复|怎么回复|怎么说")
+# words that carry no topic in a question (interrogatives, generic work nouns); BM25 still sees them
+FUNCTION_RE = re.compile(
+    r"请问|想问|问一下|了解一下|具体|目前|现在|已经|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|什么|啥|多少|"
+    r"几(?=[个家所项名人次条处座批户套辆台])|为什么|为何|原因|什么时候|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
+    r"工作|措施|举措|做法|方面|相关|关于|有关|答复|回复|办复|提案|建议|议案|的|了|吗|呢|啊|吧|呀|给|在|对|和|与|及|等|是|有|"
+    r"下一步|今后|打算|计划|进展|进度|成效|效果|这件|这份|该件|这个|那个|那|这|一下|说说|介绍|"
+    r"主办|协办|承办|部门|单位|负责|各区|各地|各县|各个|分别|答应|承诺|说要|说过"
+)
+
+
+@dataclass
+class Query:
+    text: str
+    tokens: list[str]  # BM25 query tokens (department aliases added)
+    content: list[str]  # the question's own words less departments, years, numbers, places and names
+    topic: list[str]  # content words less interrogatives and generic work words: what the question is about
+    topic_phrase: str  # the stretch of the question that names the topic (for messages)
+    aspect: str  # plan | reason | date | amount | who | progress | exists | work | field
+    narrow: bool  # asks one thing (an amount, a date, a reason, a unit, a field) rather than "what was done"
+    places: list[str] = field(default_factory=list)  # full names of known places named
+    unknown_places: list[str] = field(default_factory=list)  # place names the index has no letter from
+    years: list[int] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    proposers: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)  # record fields asked about (lead_unit, reply_date …)
+    multi: bool = False
+    listing: bool = False
+    dense_text: str = ""  # what the encoder sees: the question without the places and years it names
+
+    @property
+    def constrained(self) -> bool:
+        return bool(self.places or self.unknown_places or self.years)
+
+
+def _aspect(text: str) -> str:
+    for name, pat in ASPECTS:
+        if pat.search(text):
+            return name
+    return "work"
+
+
+def _fields(text: str, names_a_reply: bool) -> list[str]:
+    if not (names_a_reply or RECORD_WORDS.search(text)):
+        return []
+    out = [name for name, pat in FIELD_ASKS if pat.search(text)]
+    # "…的提案是什么时候答复的" and "主办" questions ask the record; a bare 什么时候 asks the content
+    return out
+
+
+def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int | None = None) -> Query:
+    tok = default_tokenizer()
+    table = department_table()
+    gaz = gazetteer or Gazetteer()
+    text = question.strip()
+    tokens = tok.tokens(text, query=True)
+
+    depts = table.find_in(text)
+    extra: list[str] = []
+    for d in depts:
+        for name in [d, *table.aliases.get(d, [])]:
+            extra.extend(tok.tokens(name))
+    merged = list(dict.fromkeys(tokens + extra))
+
+    years = [int(y) for y in YEAR_RE.findall(text)]
+    if current_year:
+        years += [current_year + off for w, off in RELATIVE_YEAR.items() if w in text]
+    known = gaz.find(text)
+    unknown = gaz.find_unknown(text, known)
+    places = list(dict.fromkeys(full for _, _, full in known))
+    numbers = [n.lstrip("0") or "0" for n in NUMBER_RE.findall(text)]
+    proposers = [p for p in gaz.proposers if p in text]
+
+    # mask what is not topic: places, departments, years, numbers, names, then interrogatives
+    mask = list(text)
+
+    def blank(s: int, e: int) -> None:
+        mask[s:e] = [" "] * (e - s)
+
+    for s, e, _ in known + unknown:
+        blank(s, e)
+    for name in table.all_names():
+        if len(name) >= 2:
+            for m in re.finditer(re.escape(name), text):
+                blank(m.start(), m.end())
+    for pat in (YEAR_RE, NUMBER_RE):
+        for m in pat.finditer(text):
+            blank(m.start(), m.end())
+    for p in proposers:
+        for m in re.finditer(re.escape(p) + r"(?:等\d*[位名]?)?(?:委员|代表)?", text):
+            blank(m.start(), m.end())
+    for w in RELATIVE_YEAR:
+        for m in re.finditer(w, text):
+            blank(m.start(), m.end())
+    for _, pat in FIELD_ASKS:
+        for m in pat.finditer(text):
+            blank(m.start(), m.end())
+    # the encoder sees the question without places and years: those are constraints checked on the
+    # record, and as words they pull a letter of that place toward any question naming it
+    keep = [True] * len(text)
+    for s, e, _ in known + unknown:
+        keep[s:e] = [False] * (e - s)
+    for m in YEAR_RE.finditer(text):
+        keep[m.start():m.end()] = [False] * (m.end() - m.start())
+    dense_text = re.sub(r"^[的在,，、\s]+", "", "".join(ch for ch, k in zip(text, keep) if k)).strip()
+    if len(re.sub(r"\W", "", dense_text)) < 2:
+        dense_text = text
+    residual = "".join(mask)
+    content_text = residual
+    residual = FUNCTION_RE.sub(" ", residual)
+    content = [t for t in tok.tokens(content_text, query=True) if not t.isdigit()]
+    # topic words in jieba's precise mode (家庭医生 / 签约, not 家庭 + 医生 + 家庭医生): one unit per idea
+    stop = tok.query_stopwords
+    topic = list(dict.fromkeys(
+        t for t in tok.cut(residual) if t.strip() and t not in stop and not t.isdigit()
+        and re.search(r"\w", t) and not (len(t) == 1 and "\u4e00" <= t <= "\u9fff")))
+    phrase = _phrase(residual)
+
+    names_a_reply = bool(numbers or proposers)
+    fields = _fields(text, names_a_reply)
+    aspect = "field" if fields else _aspect(text)
+    listing = bool(depts and LIST_RE.search(text))
+    multi = bool(MULTI_RE.search(text)) or len(places) + len(unknown) > 1 or len(set(years)) > 1
+    narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
+    return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],
+                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text)
+
+
+def _phrase(residual: str) -> str:
+    """The longest run of the question left after removing places, names and interrogatives."""
+    parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"\s+", residual)]
+    parts = [p for p in parts if len(p) >= 2]
+    return max(parts, key=len) if parts else ""

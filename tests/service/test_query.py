@@ -1,0 +1,84 @@
+"""Question analysis: topic, asked aspect, places (learned, and unknown ones), years, record fields."""
+from __future__ import annotations
+
+import pytest
+
+from service.gazetteer import Gazetteer, signer_places
+from service.query import analyse
+
+GAZ = Gazetteer(places={"通州区": "通州区", "通州": "通州区", "海门区": "海门区", "海门": "海门区",
+                        "崇川区": "崇川区", "崇川": "崇川区"}, proposers=frozenset({"戴红玲"}))
+
+
+@pytest.mark.parametrize("question, aspect, narrow", [
+    ("海门区给老人办的助餐点每餐补贴多少钱？", "amount", True),
+    ("通州区老旧小区改造什么时候完成？", "date", True),
+    ("为什么农村公路养护资金不足？", "reason", True),
+    ("哪个单位负责农贸市场快检？", "who", True),
+    ("通州区下一步在产教融合方面有什么打算？", "plan", False),
+    ("崇川区有没有关于家庭医生的答复？", "exists", False),
+    ("通州在产教融合方面做了哪些工作？", "work", False),
+    ("崇川区高标准农田建设情况如何？", "work", False),  # 高标准 is a topic word, not 标准 asked
+])
+def test_aspect(question, aspect, narrow):
+    q = analyse(question, GAZ)
+    assert (q.aspect, q.narrow) == (aspect, narrow)
+
+
+def test_topic_leaves_out_place_time_and_interrogatives():
+    q = analyse("2021年崇川区家庭医生签约服务情况怎么样？", GAZ)
+    assert q.topic == ["家庭医生", "签约", "服务"]
+    assert q.topic_phrase == "家庭医生签约服务"
+    assert q.places == ["崇川区"] and q.years == [2021]
+    assert q.dense_text == "家庭医生签约服务情况怎么样？"  # the encoder does not see the constraints
+
+
+def test_unknown_place_is_a_constraint():
+    q = analyse("如东县家庭医生签约做了什么？", GAZ)
+    assert q.places == [] and q.unknown_places == ["如东县"] and q.constrained
+    assert "如东" not in "".join(q.topic)
+
+
+def test_record_fields_and_number():
+    q = analyse("第28号提案是哪个部门主办的？什么时候答复的？", GAZ)
+    assert q.aspect == "field" and q.numbers == ["28"]
+    assert q.fields == ["lead_unit", "reply_date"]
+    q = analyse("戴红玲委员的提案是谁提的？协办单位有哪些？", GAZ)
+    assert "co_units" in q.fields and "proposer" in q.fields and q.proposers == ["戴红玲"]
+    # a content question with 什么时候 is not about the record
+    assert analyse("加装电梯什么时候能完成？", GAZ).fields == []
+
+
+def test_relative_years():
+    assert analyse("去年答应新增的助餐点建了没有？", GAZ, current_year=2024).years == [2023]
+
+
+def test_multi_and_listing():
+    assert analyse("各区在老旧小区改造方面分别做了什么？", GAZ).multi
+    assert analyse("通州和海门的家庭医生签约率分别是多少？", GAZ).multi
+    assert analyse("人社局答复了哪些提案？", GAZ).listing
+
+
+@pytest.mark.parametrize("signer, places", [
+    ("南通市通州区教育体育局", ["南通市", "通州区"]),
+    ("重庆市綦江区教育委员会", ["重庆市", "綦江区"]),
+    ("高平市人民政府办公室", ["高平市"]),
+    ("晋城市泽州县交通运输局", ["晋城市", "泽州县"]),
+    ("南通市海门区市场监督管理局", ["南通市", "海门区"]),  # 市场 is not a 市
+    ("海门区民政局", ["海门区"]),
+    ("教体局", []),
+])
+def test_places_from_signing_units(signer, places):
+    assert signer_places(signer) == places
+
+
+def test_gazetteer_learns_short_forms_and_labels():
+    from index.records import Reply
+
+    replies = [Reply(id="a", text="", signer="重庆市綦江区民政局"), Reply(id="b", text="", signer="山西省高平市民政局")]
+    g = Gazetteer.from_replies(replies)
+    assert g.places["綦江"] == "綦江区" and g.places["高平"] == "高平市"
+    assert g.label(replies[0]) == "綦江区" and g.reply_in(replies[1], "高平市")
+    assert [full for _, _, full in g.find("那高平呢？")] == ["高平市"]
+    assert g.find_unknown("那江津区呢？", g.find("那江津区呢？")) == [(1, 4, "江津区")]
+    assert g.find_unknown("全区新建社区食堂多少个") == []  # 全区/社区 are not places
