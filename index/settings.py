@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     rate_limit_feedback: str = Field("30/minute", description="per client: feedback posts")
     rate_limit_admin: str = Field("30/minute", description="per client: admin calls")
     rate_limit_auth_failures: str = Field("10/minute", description="per client: wrong or missing admin tokens before 429")
+    rate_limit_exempt: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="client addresses or networks (comma-separated) the rate limits do not apply to; default this "
+                    "machine (local tools, eval and benchmarks; behind a proxy the client is the forwarded address)")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -102,6 +106,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"DAFU_CORS_ORIGINS: {o!r} is not an origin; expected e.g. https://portal.example.gov")
             out.append(o)
         return out
+
+    @field_validator("rate_limit_exempt", mode="before")
+    @classmethod
+    def _exempt(cls, v):
+        import ipaddress
+
+        if isinstance(v, str):
+            v = [x for x in (y.strip() for y in v.split(",")) if x]
+        for x in v or []:
+            try:
+                ipaddress.ip_network(str(x), strict=False)
+            except ValueError:
+                raise ValueError(f"DAFU_RATE_LIMIT_EXEMPT: {x!r} is not an address or network; expected e.g. "
+                                 f"127.0.0.1,10.0.0.0/8") from None
+        return [str(x) for x in v or []]
 
     @field_validator("rate_limit_ask", "rate_limit_feedback", "rate_limit_admin", "rate_limit_auth_failures")
     @classmethod

@@ -10,10 +10,12 @@ Buckets and their settings (``N/second|minute|hour``; ``0`` turns one off):
   past it, every admin call from that client gets 429 until the window frees.
 
 The client is the connection's address (behind a reverse proxy, uvicorn's --forwarded-allow-ips makes it
-the X-Forwarded-For address). Limits are per process.
+the X-Forwarded-For address). Addresses in DAFU_RATE_LIMIT_EXEMPT (default: this machine, 127.0.0.1 and ::1 —
+local tools, `dafu eval`, bench/load.py) are not limited. Limits are per process.
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import time
@@ -37,6 +39,14 @@ class RateLimits:
             ("ask", settings.rate_limit_ask), ("feedback", settings.rate_limit_feedback),
             ("admin", settings.rate_limit_admin), ("auth_failures", settings.rate_limit_auth_failures))}
         self.refused: dict[str, int] = {name: 0 for name in self.rules}
+        self.exempt = [ipaddress.ip_network(x, strict=False) for x in getattr(settings, "rate_limit_exempt", [])]
+
+    def _exempt(self, client: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(client)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.exempt)
 
     def _retry_after(self, item, bucket: str, client: str) -> int:
         stats = self.limiter.get_window_stats(item, bucket, client)
@@ -44,6 +54,8 @@ class RateLimits:
 
     def hit(self, bucket: str, client: str) -> int | None:
         """Count one request; the seconds to wait when it is over a limit (then it is refused), else None."""
+        if self._exempt(client):
+            return None
         for item in self.rules.get(bucket, []):
             if not self.limiter.hit(item, bucket, client):
                 self.refused[bucket] += 1
@@ -52,6 +64,8 @@ class RateLimits:
 
     def blocked(self, bucket: str, client: str) -> int | None:
         """Like hit, without counting: the seconds to wait when the client is already over a limit."""
+        if self._exempt(client):
+            return None
         for item in self.rules.get(bucket, []):
             if not self.limiter.test(item, bucket, client):
                 self.refused[bucket] += 1

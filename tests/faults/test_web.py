@@ -126,3 +126,12 @@ def test_trace_and_unknown_methods_are_405_everywhere(web):
         r = web.request("TRACE", path)
         assert r.status_code == 405 and r.json()["error"] == "method_not_allowed", (path, r.text)
         assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_this_machine_is_exempt_by_default(settings, seed_index):
+    s = settings.model_copy(update={"rate_limit_ask": "3/minute"})
+    with TestClient(create_app(s, with_ui=False), client=("127.0.0.1", 5000)) as local:
+        assert {local.post("/api/search", json={"query": SEED_QUESTION}).status_code for _ in range(6)} == {200}
+    s = s.model_copy(update={"rate_limit_exempt": []})
+    with TestClient(create_app(s, with_ui=False), client=("127.0.0.1", 5000)) as local:
+        assert [local.post("/api/search", json={"query": SEED_QUESTION}).status_code for _ in range(4)] == [200] * 3 + [429]
