@@ -25,6 +25,8 @@ MAX_FILES = 50  # default of DAFU_MAX_UPLOAD_FILES (the setting is what counts)
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "missing or wrong bearer token"},
     403: {"model": ErrorPublic, "description": "admin endpoints are disabled: set DAFU_ADMIN_TOKEN"},
+    429: {"model": ErrorPublic, "description": "too many admin calls or wrong tokens from this client (Retry-After)"},
+    503: {"model": ErrorPublic, "description": "the index is damaged (writes are refused) or cannot be written (disk)"},
 }
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
@@ -80,7 +82,8 @@ async def delete(request: Request, reply_id: ReplyId) -> dict[str, Any]:
     return out
 
 
-@router.post("/api/index/rebuild", response_model=IndexWritePublic, responses=AUTH_ERRORS,
+@router.post("/api/index/rebuild", response_model=IndexWritePublic,
+             responses={**AUTH_ERRORS, 400: {"model": ErrorPublic, "description": "the index holds no reply to rebuild"}},
              summary="重建索引 (re-chunk and re-index what the index holds)")
 async def rebuild(request: Request) -> dict[str, Any]:
     out = await run_in_threadpool(core_of(request).rebuild)

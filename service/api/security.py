@@ -51,14 +51,16 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = CSP_DOCS if scope.get("path") in DOCS_PATHS else CSP_APP
-        if scope.get("method") not in ALLOWED_METHODS:
+        path, method = scope.get("path", ""), scope.get("method", "")
+        csp = CSP_DOCS if path in DOCS_PATHS else CSP_APP
+        app = self.app
+        if method not in ALLOWED_METHODS:
             from service.api.errors import error_response
 
-            app = error_response(405, f"method {scope.get('method')} is not allowed; see /docs",
+            app = error_response(405, f"method {method} is not allowed; see /docs",
                                  headers={"Allow": "GET, HEAD, POST, DELETE, OPTIONS"})
-        else:
-            app = self.app
+        elif method != "OPTIONS" and (path.startswith("/api/") or path in API_OPS):
+            app = _api_route_answer(scope, method, path) or self.app
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -69,6 +71,33 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await app(scope, receive, send_with_headers)
+
+
+API_OPS = ("/healthz", "/readyz", "/metrics")
+
+
+def _api_route_answer(scope: Scope, method: str, path: str):
+    """For an API path, 405 (with Allow) when only other methods are routed there, 404 when nothing is; None when
+    the request has a route. (The web chat is mounted at "/" and would answer both with its own 404.)"""
+    from starlette.routing import Match, Mount
+
+    from service.api.errors import error_response
+
+    app = scope.get("app")
+    routes = [r for r in getattr(app, "routes", []) if not isinstance(r, Mount)]
+    if not routes:
+        return None
+
+    def routed(m: str) -> bool:
+        return any(r.matches({**scope, "method": m})[0] == Match.FULL for r in routes)
+
+    if routed(method):
+        return None
+    allowed = [m for m in ("DELETE", "GET", "HEAD", "POST") if routed(m)]
+    if allowed:
+        return error_response(405, f"method {method} is not allowed on {path}; allowed: {', '.join(allowed)}; see /docs",
+                              headers={"Allow": ", ".join(allowed)})
+    return error_response(404, f"no such endpoint {method} {path}; see /docs")
 
 
 _LINK = re.compile(r"\]\(")

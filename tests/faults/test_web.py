@@ -135,3 +135,13 @@ def test_this_machine_is_exempt_by_default(settings, seed_index):
     s = s.model_copy(update={"rate_limit_exempt": []})
     with TestClient(create_app(s, with_ui=False), client=("127.0.0.1", 5000)) as local:
         assert [local.post("/api/search", json={"query": SEED_QUESTION}).status_code for _ in range(4)] == [200] * 3 + [429]
+
+
+def test_api_paths_answer_405_and_404_themselves_with_the_chat_mounted(web):
+    r = web.put("/api/ask", json={"question": SEED_QUESTION})
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["error"] == "method_not_allowed"
+    r = web.request("PATCH", "/api/replies/28_20230630")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET"
+    r = web.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    assert web.get("/api/stats").status_code == 200 and web.get("/").status_code == 200
