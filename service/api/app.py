@@ -126,7 +126,8 @@ def _document_question_limit(app: FastAPI, limit: int) -> None:
             prop = schemas.get(model, {}).get("properties", {}).get(fld)
             if prop is not None:
                 prop["maxLength"] = limit
-                prop["pattern"] = r"\S"
+                if model != "HistoryTurn":  # an earlier turn may be blank when its answer_id carries it
+                    prop["pattern"] = r"\S"
                 desc = prop.get("description", "").replace("DAFU_MAX_QUESTION_CHARS（默认 500）", str(limit))
                 prop["description"] = desc.replace("1–DAFU_MAX_QUESTION_CHARS", f"1–{limit}") + \
                     ("" if str(limit) in desc else f" (1–{limit} characters)")
