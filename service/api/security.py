@@ -62,27 +62,15 @@ class SecurityHeadersMiddleware:
         elif method != "OPTIONS" and (path.startswith("/api/") or path in API_OPS):
             app = _api_route_answer(scope, method, path) or self.app
 
-        req_headers = dict(scope.get("headers") or [])
-        length = req_headers.get(b"content-length", b"0")
-        body_left = [b"chunked" in req_headers.get(b"transfer-encoding", b"") or (length.isdigit() and int(length) > 0)]
-
-        async def receive_tracked() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                body_left[0] = False
-            return message
-
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for k, v in STATIC_HEADERS.items():
                     headers[k] = v
                 headers["content-security-policy"] = csp
-                if body_left[0]:  # answered before the body was read (413, 429, 401 on an upload): do not reuse
-                    headers["connection"] = "close"
             await send(message)
 
-        await app(scope, receive_tracked, send_with_headers)
+        await app(scope, receive, send_with_headers)
 
 
 API_OPS = ("/healthz", "/readyz", "/metrics")
