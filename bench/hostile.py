@@ -200,7 +200,8 @@ async def client_loop(cid: int, http: httpx.AsyncClient, share: float, t_end: fl
 async def run(url: str, clients: int, duration: float, warmup: float, share: float, timeout: float, seed: int) -> dict:
     res: dict = {"status": defaultdict(Counter), "unexpected": Counter(), "lat": [], "5xx": 0}
     bomb = docx_bomb()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us (a ReadError race)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0)
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, trust_env=False) as http:
         t_start = time.monotonic()
