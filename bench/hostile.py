@@ -4,9 +4,9 @@
     python bench/hostile.py --clients 50 --duration 60 --hostile 0.1 --json out.json
 
 Starts `dafu serve` (web chat included, default encoder unless DAFU_EMBED_MODEL is set) on a free loopback
-port with DAFU_HOME in a temp folder (the bundled sample is indexed on start-up), then runs the same closed-loop
-load twice against that one server: without hostile requests, and with each request hostile with probability
---hostile. Normal requests are bench/load.py's questions and follow-ups (POST /api/ask); each normal client has
+port with DAFU_HOME in a temp folder (the bundled sample is indexed on start-up), warms it with --prewarm seconds
+of normal load (not measured: the answer and query caches fill), then runs the same closed-loop load twice
+against that one server: without hostile requests, and with each request hostile with probability --hostile. Normal requests are bench/load.py's questions and follow-ups (POST /api/ask); each normal client has
 its own address (X-Forwarded-For, which uvicorn trusts from 127.0.0.1), hostile requests come from a few
 other addresses. Hostile kinds, in turn:
 
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--hostile", type=float, default=0.10, help="share of requests that are hostile")
+    ap.add_argument("--prewarm", type=float, default=30.0, help="seconds of unmeasured normal load before the runs")
     ap.add_argument("--ask-limit", default="600/minute", help="DAFU_RATE_LIMIT_ASK for the server")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--seed", type=int, default=12)
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {"DAFU_RATE_LIMIT_ASK": args.ask_limit, "DAFU_ADMIN_TOKEN": f"bench-{random.getrandbits(64):x}"}
     out = {}
     with served(env, ui=True) as (url, _home):
+        if args.prewarm > 0:  # fill the server's caches first, so that neither measured run pays for them
+            asyncio.run(run(url, args.clients, args.prewarm, 0.0, 0.0, args.timeout, args.seed + 1))
+            print(f"[prewarm] {args.prewarm:.0f}s of normal load, not measured", file=sys.stderr)
         for name, share in (("clean", 0.0), ("hostile", args.hostile)):
             r = asyncio.run(run(url, args.clients, args.duration, args.warmup, share, args.timeout, args.seed))
             out[name] = r
