@@ -166,7 +166,7 @@ KINDS = ["long-question", "long-webchat", "long-history", "bad-token", "feedback
 
 
 async def client_loop(cid: int, http: httpx.AsyncClient, share: float, t_end: float, t_measure: float, res: dict,
-                      counter: list[int], bomb: bytes, rng: random.Random) -> None:
+                      counter: list[int], bomb: bytes, rng: random.Random, unique: bool = False) -> None:
     i = cid
     me = _xff(f"10.1.{cid // 250}.{cid % 250 + 1}")
     while time.monotonic() < t_end:
@@ -178,7 +178,7 @@ async def client_loop(cid: int, http: httpx.AsyncClient, share: float, t_end: fl
             if hostile:
                 code, ok = await hostile_request(http, kind, bomb)
             else:
-                body = make_body(i, counter[0], "ask", False)
+                body = make_body(i, counter[0], "ask", unique)
                 i += 1
                 r = await http.post("/api/ask", json=body, headers=me)
                 code = r.status_code
@@ -197,7 +197,8 @@ async def client_loop(cid: int, http: httpx.AsyncClient, share: float, t_end: fl
             res["lat"].append(dt)
 
 
-async def run(url: str, clients: int, duration: float, warmup: float, share: float, timeout: float, seed: int) -> dict:
+async def run(url: str, clients: int, duration: float, warmup: float, share: float, timeout: float, seed: int,
+              unique: bool = False) -> dict:
     res: dict = {"status": defaultdict(Counter), "unexpected": Counter(), "lat": [], "5xx": 0}
     bomb = docx_bomb()
     # idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us (a ReadError race)
@@ -208,7 +209,7 @@ async def run(url: str, clients: int, duration: float, warmup: float, share: flo
         t_measure, t_end = t_start + warmup, t_start + warmup + duration
         counter = [0]
         await asyncio.gather(*(client_loop(c, http, share, t_end, t_measure, res, counter, bomb,
-                                           random.Random(rng.random())) for c in range(clients)))
+                                           random.Random(rng.random()), unique) for c in range(clients)))
         metrics = (await http.get("/metrics")).text
     lat = res["lat"]
     n = sum(sum(c.values()) for c in res["status"].values())
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--hostile", type=float, default=0.10, help="share of requests that are hostile")
+    ap.add_argument("--unique", action="store_true", help="every normal question differs (no answer/query cache hits)")
     ap.add_argument("--prewarm", type=float, default=30.0, help="seconds of unmeasured normal load before the runs")
     ap.add_argument("--ask-limit", default="600/minute", help="DAFU_RATE_LIMIT_ASK for the server")
     ap.add_argument("--timeout", type=float, default=120.0)
@@ -235,13 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args(argv)
     env = {"DAFU_RATE_LIMIT_ASK": args.ask_limit, "DAFU_ADMIN_TOKEN": f"bench-{random.getrandbits(64):x}"}
-    out = {}
+    out: dict = {"unique_questions": args.unique}
     with served(env, ui=True) as (url, _home):
         if args.prewarm > 0:  # fill the server's caches first, so that neither measured run pays for them
-            asyncio.run(run(url, args.clients, args.prewarm, 0.0, 0.0, args.timeout, args.seed + 1))
+            asyncio.run(run(url, args.clients, args.prewarm, 0.0, 0.0, args.timeout, args.seed + 1, args.unique))
             print(f"[prewarm] {args.prewarm:.0f}s of normal load, not measured", file=sys.stderr)
         for name, share in (("clean", 0.0), ("hostile", args.hostile)):
-            r = asyncio.run(run(url, args.clients, args.duration, args.warmup, share, args.timeout, args.seed))
+            r = asyncio.run(run(url, args.clients, args.duration, args.warmup, share, args.timeout, args.seed, args.unique))
             out[name] = r
             print(f"[{name}] {r['clients']} clients × {r['duration_s']:.0f}s  requests={r['requests']} "
                   f"(hostile {r['hostile_requests']})  5xx={r['client_5xx']}  normal ok={r['normal_ok']} "
