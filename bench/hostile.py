@@ -8,7 +8,7 @@ port with DAFU_HOME in a temp folder (the bundled sample is indexed on start-up)
 of normal load (not measured: the answer and query caches fill), then runs the same closed-loop load twice
 against that one server: without hostile requests, and with each request hostile with probability --hostile. Normal requests are bench/load.py's questions and follow-ups (POST /api/ask); each normal client has
 its own address (X-Forwarded-For, which uvicorn trusts from 127.0.0.1), hostile requests come from a few
-other addresses. Hostile kinds, in turn:
+other addresses. Hostile kinds (13), in turn:
 
   long-question    100,000 characters to POST /api/ask                               (expect 422 or 429)
   long-webchat     100,000 characters through the web chat's own endpoint             (expect 200 + refusal, or 429)
@@ -22,6 +22,7 @@ other addresses. Hostile kinds, in turn:
   traversal        GET /api/replies/..%2F..%2Fetc%2Fpasswd                            (expect 404)
   odd-chars        a question of control/surrogate-escape characters                  (expect 200/422/429)
   bomb-upload      POST /api/replies (no token) with a 40 MB-unpacking .docx          (expect 401)
+  unknown-event    POST /gradio_api/call/<no such event>                              (expect 404)
 
 Prints, per run: requests, status counts, 5xx, normal-request latency p50/p95/p99, and per hostile kind the
 statuses and the number of unexpected outcomes (a 5xx, or a CORS header for the evil origin). The pass line:
@@ -111,6 +112,19 @@ def _xff(ip: str) -> dict[str, str]:
     return {"X-Forwarded-For": ip}
 
 
+_CHAT_EVENT: list[str] = []
+
+
+async def chat_event(http: httpx.AsyncClient) -> str:
+    """The web chat's ask event (the send button's, with the question box as first input), read from /config."""
+    if not _CHAT_EVENT:
+        cfg = (await http.get("/config")).json()
+        qid = next(x["id"] for x in cfg["components"] if x.get("props", {}).get("elem_id") == "question")
+        _CHAT_EVENT.append(next(d["api_name"] for d in cfg["dependencies"] if d.get("inputs") and d["inputs"][0] == qid
+                                and d.get("api_name") and d["targets"][0][1] == "click"))
+    return _CHAT_EVENT[0]
+
+
 async def hostile_request(http: httpx.AsyncClient, kind: str, bomb: bytes) -> tuple[int, bool]:
     """One hostile request; (status, expected?)."""
     h = _xff(random.choice(HOSTILE_IPS))
@@ -118,11 +132,15 @@ async def hostile_request(http: httpx.AsyncClient, kind: str, bomb: bytes) -> tu
         r = await http.post("/api/ask", json={"question": LONG}, headers=h)
         return r.status_code, r.status_code in (422, 429)
     if kind == "long-webchat":
-        r = await http.post("/gradio_api/call/ask", json={"data": [LONG, "不限", "不限", [], ""]}, headers=h)
+        name = await chat_event(http)
+        r = await http.post(f"/gradio_api/call/{name}", json={"data": [LONG, "不限", "不限", [], ""]}, headers=h)
         if r.status_code != 200:
             return r.status_code, r.status_code == 429
-        s = await http.get(f"/gradio_api/call/ask/{r.json()['event_id']}", headers=h)
+        s = await http.get(f"/gradio_api/call/{name}/{r.json()['event_id']}", headers=h)
         return s.status_code, s.status_code == 200 and "at most" in s.text and "event: complete" in s.text
+    if kind == "unknown-event":
+        r = await http.post(f"/gradio_api/call/nope{random.getrandbits(16)}", json={"data": []}, headers=h)
+        return r.status_code, r.status_code in (404, 429)
     if kind == "long-history":
         r = await http.post("/api/ask", json={"question": "那人社局呢？",
                                               "history": [{"question": "问" * 5000}] * 20}, headers=h)
@@ -162,7 +180,7 @@ async def hostile_request(http: httpx.AsyncClient, kind: str, bomb: bytes) -> tu
 
 
 KINDS = ["long-question", "long-webchat", "long-history", "bad-token", "feedback-flood", "cors-probe", "gradio-upload",
-         "bad-json", "big-body", "traversal", "odd-chars", "bomb-upload"]
+         "bad-json", "big-body", "traversal", "odd-chars", "bomb-upload", "unknown-event"]
 
 
 async def client_loop(cid: int, http: httpx.AsyncClient, share: float, t_end: float, t_measure: float, res: dict,

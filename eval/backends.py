@@ -68,6 +68,9 @@ class InProcessBackend:
 
     def warm_up(self) -> None:
         """Load the encoder before timing anything (the first question would otherwise pay for it)."""
+        from service.gazetteer import warm_up
+
+        warm_up()
         if self.settings.retriever != "bm25":
             self.retriever.encoder.encode_queries(["预热"])
 
@@ -92,6 +95,13 @@ class InProcessBackend:
         ranked = [g.reply.id for g in rec.last.replies] if rec.last else []
         passages = _top_passages(rec.last) if rec.last else []
         return Response(ans.to_dict(), ranked, passages, total, None, ans.rewritten_question, notes)
+
+    def track_all(self, as_of: str) -> list[dict[str, Any]]:
+        """Every commitment of the index with its links and status as of `as_of` (service.track)."""
+        from service.track import tracker_for
+
+        tracker = tracker_for(self.index, self.retriever.encoder, self.settings.resolved_cache_dir)
+        return [t.to_dict() for t in tracker.all(as_of)]
 
     def describe(self) -> dict[str, Any]:
         m = self.index.manifest
@@ -141,6 +151,13 @@ class ApiBackend:
         keys += [ReplyKey(x.get("id", ""), str(x.get("number", "")), x.get("reply_date", ""), x.get("source", ""))
                  for x in data.get("related") or []]
         return Response(data, ranked, None, total, None, data.get("rewritten_question"), keys=[k for k in keys if k.id])
+
+    def track_all(self, as_of: str) -> list[dict[str, Any]]:
+        """GET URL/api/track?as_of=… (no topic: every commitment of the service's index)."""
+        r = self.client.get(f"{self.url}/api/track", params={"as_of": as_of, "limit": 100000})
+        if r.status_code >= 400:
+            raise DafuError(f"{self.url}/api/track answered HTTP {r.status_code}: {r.text[:300]}")
+        return r.json()
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"backend": self.kind, "url": self.url}

@@ -35,7 +35,7 @@ SUMMARY_METRICS = ("hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "mrr@10", "n
                    "citation_support", "groundedness", "refusal_accuracy", "answered_rate", "refused_rate",
                    "latency.total_ms.p50", "latency.total_ms.p95")
 CATEGORY_METRICS = ("hit@1", "recall@5", "key_fact_coverage", "direct_top2", "refusal_accuracy")
-SplitOpt = typer.Option(None, "--split", help="only the gold questions of this half: tune | report (their `split` field)")
+SplitOpt = typer.Option(None, "--split", help="only the gold questions (and commitments) of this half: tune | report | fresh")
 
 
 def _default_out(gold: Path, label: str = "") -> Path:
@@ -54,14 +54,15 @@ def _check_source(corpus, index, api) -> None:
 
 
 def print_metrics(data: dict[str, Any]) -> None:
-    t = Table(title=f"dafu eval: {data.get('label', '')} ({data['counts']['questions']} questions)")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
     m = data["metrics"]
-    for k in SUMMARY_METRICS:
-        if m.get(k) is not None:
-            t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
-    console.print(t)
+    if data["counts"]["questions"]:
+        t = Table(title=f"dafu eval: {data.get('label', '')} ({data['counts']['questions']} questions)")
+        t.add_column("metric")
+        t.add_column("value", justify="right")
+        for k in SUMMARY_METRICS:
+            if m.get(k) is not None:
+                t.add_row(k, f"{m[k]:.1f} ms" if k.startswith("latency.") else f"{m[k]:.3f}")
+        console.print(t)
     cats = data.get("by_category") or {}
     if len(cats) > 1:
         ct = Table(title="by category: mean [95% bootstrap interval]")
@@ -86,6 +87,8 @@ def print_metrics(data: dict[str, Any]) -> None:
         for kind, row in miss.items():
             mt.add_row(kind, str(row["n"]), "—" if row["refused_rate"] is None else f"{row['refused_rate']:.2f}")
         console.print(mt)
+    if data.get("tracking"):
+        print_tracking(data["tracking"], data.get("label", ""))
     for n in data.get("notes", []):
         err.print(f"[yellow]note[/] {n}")
     c = data["counts"]
@@ -93,6 +96,24 @@ def print_metrics(data: dict[str, Any]) -> None:
         err.print(f"[red]{c['errors']} question(s) failed with an error[/] (see per_question.csv)")
     if c.get("unresolved_references"):
         err.print(f"[yellow]{c['unresolved_references']} gold reference(s) matched no reply[/] (column 'unresolved' of per_question.csv)")
+
+
+def print_tracking(tracking: dict[str, Any], label: str = "") -> None:
+    """Link precision / recall and status accuracy, overall and per split (tune: thresholds were set on it)."""
+    from eval.track import table, table_splits
+
+    sp = tracking["by_split"]
+    splits = table_splits(tracking)
+    t = Table(title=f"commitment tracking: {label} ({tracking['overall']['n']} commitments; "
+                    + ", ".join(f"{s} {sp[s]['n']}" for s in splits) + ")")
+    for col in ("metric", "all", *splits):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for name, *vals in table(tracking):
+        t.add_row(name, *["—" if v is None else f"{v:.3f}" for v in vals])
+    links = tracking["overall"]["links"]
+    console.print(t)
+    console.print(f"links: {links['right']} right of {links['predicted']} predicted, {links['gold']} in the gold; "
+                  f"{len(tracking['unmatched_predicted'])} predicted commitment(s) matched no gold line", highlight=False)
 
 
 def gate(metrics: dict[str, Any], thresholds: Optional[Path]) -> None:

@@ -62,7 +62,8 @@ class GoldItem:
 @dataclass
 class GoldSet:
     path: Path
-    items: list[GoldItem]
+    items: list[GoldItem]  # questions
+    commitments: list = field(default_factory=list)  # eval.track.CommitmentGold: commitment-tracking lines
 
     @property
     def folder(self) -> Path:
@@ -93,6 +94,10 @@ def validate_line(obj: Any) -> list[str]:
         errs.append(_describe(e))
     if errs or not isinstance(obj, dict):
         return errs
+    if "commitment" in obj:  # a commitment-tracking line (eval/track.py)
+        from eval.track import consistency_problems
+
+        return consistency_problems(obj)
     answerable = obj.get("answerable", True)
     if answerable and not obj["relevant"]:
         errs.append("relevant: empty, but the question is answerable (set \"answerable\": false for questions no reply covers)")
@@ -130,7 +135,17 @@ def _ref(raw: Any) -> Ref:
 
 
 def parse_lines(lines: Iterable[str], name: str = "<gold>") -> list[GoldItem]:
+    """The questions of a gold file (commitment lines are validated too, and left out)."""
+    items, _ = parse_gold_lines(lines, name, need_questions=True)
+    return items
+
+
+def parse_gold_lines(lines: Iterable[str], name: str = "<gold>", need_questions: bool = False) -> tuple[list[GoldItem], list]:
+    """(questions, commitment-tracking lines) of a gold file; every problem is reported at once."""
+    from eval.track import parse_commitment
+
     items: list[GoldItem] = []
+    commitments: list = []
     problems: list[str] = []
     seen: dict[str, int] = {}
     for no, line in enumerate(lines, start=1):
@@ -149,6 +164,9 @@ def parse_lines(lines: Iterable[str], name: str = "<gold>") -> list[GoldItem]:
             problems.append(f"{name}:{no}: id: {obj['id']!r} already used on line {seen[obj['id']]}")
             continue
         seen[obj["id"]] = no
+        if "commitment" in obj:
+            commitments.append(parse_commitment(obj, no))
+            continue
         filters = dict(obj.get("filters") or {})
         if "number" in filters:
             filters["number"] = str(filters["number"])
@@ -161,9 +179,9 @@ def parse_lines(lines: Iterable[str], name: str = "<gold>") -> list[GoldItem]:
             aspect=obj.get("aspect") or "", miss_kind=obj.get("miss_kind") or "", split=obj.get("split") or ""))
     if problems:
         raise GoldError(f"{len(problems)} problem(s) in {name}:\n  " + "\n  ".join(problems))
-    if not items:
+    if not items and (need_questions or not commitments):
         raise GoldError(f"{name}: no questions (expected one JSON object per line)")
-    return items
+    return items, commitments
 
 
 def load_gold(path: str | Path) -> GoldSet:
@@ -171,7 +189,8 @@ def load_gold(path: str | Path) -> GoldSet:
     if not p.is_file():
         raise GoldError(f"gold file {p} not found")
     text = p.read_text(encoding="utf-8-sig")
-    return GoldSet(p, parse_lines(text.splitlines(), str(p)))
+    items, commitments = parse_gold_lines(text.splitlines(), str(p))
+    return GoldSet(p, items, commitments)
 
 
 # -- resolving references ----------------------------------------------------------------------

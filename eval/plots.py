@@ -1,12 +1,50 @@
 """The report's plots (matplotlib, Agg backend, PNG): Recall@k curve, per-category bars, latency histogram."""
 from __future__ import annotations
 
+import dataclasses
+import re
 import warnings
 from pathlib import Path
 from typing import Any
 
 KS = (1, 3, 5, 10)
 CATEGORY_METRICS = ("hit@1", "recall@5", "key_fact_coverage", "refusal_accuracy")
+
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei",
+                "Microsoft YaHei", "PingFang SC")
+_CJK_FILE = re.compile(r"(?i)wqy|notosanscjk|notosanssc|sourcehansans|simhei|msyh|pingfang")
+FALLBACK_FAMILY = "DejaVu Sans"  # ships with matplotlib: Latin, digits and symbols
+
+
+def cjk_family(font_manager) -> str | None:
+    """The first installed CJK family, registered at the regular weight (400) as well.
+
+    Fonts installed after matplotlib built its font cache are picked up by a scan of the system font files.
+    Single-weight CJK fonts (WenQuanYi Zen Hei is only 500) get a regular-weight entry pointing to the same
+    file, so text at the default weight uses them without 'findfont: Failed to find font weight' warnings.
+    """
+    fm = font_manager.fontManager
+    names = {f.name for f in fm.ttflist}
+    if not names & set(CJK_FAMILIES):
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(Path(path).name):
+                try:
+                    fm.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        names = {f.name for f in fm.ttflist}
+    name = next((n for n in CJK_FAMILIES if n in names), None)
+    if name is None:
+        return None
+    entries = [f for f in fm.ttflist if f.name == name and f.style == "normal"]
+    weight = font_manager.weight_dict.get
+    if entries and not any((weight(f.weight, f.weight) if isinstance(f.weight, str) else f.weight) == 400 for f in entries):
+        fm.ttflist.append(dataclasses.replace(entries[0], weight=400))
+        cache = getattr(fm, "_findfont_cached", None)
+        if cache is not None and hasattr(cache, "cache_clear"):
+            cache.cache_clear()
+    return name
 
 
 def _plt():
@@ -16,12 +54,10 @@ def _plt():
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    # category names may be Chinese: use a CJK font when one is installed (else glyphs show as boxes)
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    for name in ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC"):
-        if name in have:
-            plt.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
-            break
+    # category names may be Chinese: a CJK family first, DejaVu Sans (always there) for what it lacks
+    name = cjk_family(font_manager)
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["font.sans-serif"] = [name, FALLBACK_FAMILY] if name else [FALLBACK_FAMILY]
     plt.rcParams["axes.unicode_minus"] = False
     return plt
 

@@ -78,8 +78,9 @@ def header_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     src = c["source"]
     where = src.get("api") or src.get("corpus") or src.get("index") or "?"
     counts = data["counts"]
+    extra = f"; {counts['commitments']} commitments to track" if counts.get("commitments") else ""
     lines = [("gold", f"{c['gold']['path']} ({counts['questions']} questions: {counts['answerable']} answerable, "
-                      f"{counts['unanswerable']} unanswerable)"),
+                      f"{counts['unanswerable']} unanswerable{extra})"),
              ("source", f"{c['backend'].get('backend')}: {where}"),
              ("settings", ", ".join(f"{k}={s[k]}" for k in KEY_SETTINGS if k in s)),
              ("created", f"{data['created']} ({data['seconds']:.1f} s)")]
@@ -101,6 +102,7 @@ def render_markdown(data: dict[str, Any], plots: dict[str, Path]) -> str:
     out += [f"- note: {n}" for n in data.get("notes", [])]
     out += ["", "## Metrics", "", _md_table(["metric", "value", "n", "meaning"], metric_rows(data))]
     out += ["", "## By category", "", _md_table(["category", "n", *CATEGORY_COLUMNS], category_rows(data))]
+    out += tracking_markdown(data)
     if plots:
         out += ["", "## Plots", ""] + [f"![{name}]({p.name})" for name, p in plots.items()]
     fails = failure_rows(data)
@@ -108,6 +110,44 @@ def render_markdown(data: dict[str, Any], plots: dict[str, Path]) -> str:
     out += [_md_table(FAIL_HEAD, fails) if fails else "None."]
     out += ["", "Full table: per_question.csv / per_question.jsonl; all numbers: metrics.json.", ""]
     return "\n".join(out)
+
+
+def track_head(data: dict[str, Any]) -> list[str]:
+    from eval.track import table_splits
+
+    return ["metric", "all", *table_splits(data["tracking"])]
+TRACK_FAIL_HEAD = ["id", "split", "category", "commitment", "gold status", "predicted", "missed links", "wrong links"]
+
+
+def tracking_rows(data: dict[str, Any]) -> tuple[list[list[str]], list[list[str]]]:
+    """(metric × split rows, commitments with a wrong status or link) of a run with commitment lines."""
+    from eval.track import table
+
+    tr = data.get("tracking")
+    if not tr:
+        return [], []
+    rows = [[name, *map(fmt, vals)] for name, *vals in table(tr)]
+    fails = []
+    for r in tr["commitments"]:
+        if r["status_ok"] and not r["missed_links"] and not r["wrong_links"]:
+            continue
+        gs = r["gold_status"] + (f"/{r['gold_fulfilment']}" if r["gold_fulfilment"] else "")
+        ps = (r["status"] or "not extracted") + (f"/{r['fulfilment']}" if r["fulfilment"] else "")
+        fails.append([r["id"], r["split"], r["category"], r["commitment"], gs, ps, " ".join(r["missed_links"]) or "—",
+                      " ".join(r["wrong_links"]) or "—"])
+    return rows, fails
+
+
+def tracking_markdown(data: dict[str, Any]) -> list[str]:
+    rows, fails = tracking_rows(data)
+    if not rows:
+        return []
+    links = data["tracking"]["overall"]["links"]
+    return ["", "## Commitment tracking", "", _md_table(track_head(data), rows), "",
+            f"Links: {links['right']} right of {links['predicted']} predicted; {links['gold']} in the gold. "
+            "Thresholds were tuned on `tune`; `report` is the held-out half.", "",
+            f"### Commitments with a wrong status or link ({len(fails)})", "",
+            _md_table(TRACK_FAIL_HEAD, fails) if fails else "None."]
 
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
@@ -132,10 +172,20 @@ def render_html(data: dict[str, Any], plots: dict[str, Path]) -> str:
              f"<h1>{title}</h1><ul class=\"meta\">{meta}</ul>",
              "<h2>Metrics</h2>", _html_table(["metric", "value", "n", "meaning"], metric_rows(data)),
              "<h2>By category</h2>", _html_table(["category", "n", *CATEGORY_COLUMNS], category_rows(data)),
+             *_tracking_html(data),
              f"<h2>Plots</h2><div>{imgs}</div>" if imgs else "",
              f"<h2>Questions that failed ({len(fails)})</h2>", _html_table(FAIL_HEAD, fails) if fails else "<p>None.</p>",
              "<p>Full table: per_question.csv / per_question.jsonl; all numbers: metrics.json.</p></body></html>"]
     return "".join(parts)
+
+
+def _tracking_html(data: dict[str, Any]) -> list[str]:
+    rows, fails = tracking_rows(data)
+    if not rows:
+        return []
+    return ["<h2>Commitment tracking</h2>", _html_table(track_head(data), rows),
+            f"<h3>Commitments with a wrong status or link ({len(fails)})</h3>",
+            _html_table(TRACK_FAIL_HEAD, fails) if fails else "<p>None.</p>"]
 
 
 def write_report(out: Path, data: dict[str, Any]) -> dict[str, Path]:

@@ -125,15 +125,16 @@ def gold_paths(gold: GoldSet, corpus: Path | None) -> list[str]:
     """Existing files the gold references by path (for --api runs, read locally to learn their ids)."""
     bases = [gold.folder] + ([Path(corpus)] if corpus else [])
     out: list[str] = []
-    for item in gold.items:
-        for ref in item.relevant:
-            if ref.path:
-                path, _ = split_source(ref.path)
-                for b in bases:
-                    p = (b / path).resolve()
-                    if p.is_file() and str(p) not in out:
-                        out.append(str(p))
-                        break
+    refs = [r for item in gold.items for r in item.relevant]
+    refs += [r for c in gold.commitments for r in [c.ref, *(e.ref for e in c.evidence)]]
+    for ref in refs:
+        if ref.path:
+            path, _ = split_source(ref.path)
+            for b in bases:
+                p = (b / path).resolve()
+                if p.is_file() and str(p) not in out:
+                    out.append(str(p))
+                    break
     return out
 
 
@@ -172,12 +173,13 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
     if opts.split:
         from dataclasses import replace as _replace
 
-        if opts.split not in ("tune", "report"):
-            raise DafuError(f"--split {opts.split!r}: expected tune or report")
+        if opts.split not in ("tune", "report", "fresh"):
+            raise DafuError(f"--split {opts.split!r}: expected tune, report or fresh")
         items = [i for i in gold.items if i.split == opts.split]
-        if not items:
-            raise DafuError(f"{opts.gold}: no question has \"split\": \"{opts.split}\"")
-        gold = _replace(gold, items=items)
+        commitments = [c for c in gold.commitments if c.split == opts.split]  # eval/track.py
+        if not items and not commitments:
+            raise DafuError(f"{opts.gold}: no question or commitment has \"split\": \"{opts.split}\"")
+        gold = _replace(gold, items=items, commitments=commitments)
     opts.out.mkdir(parents=True, exist_ok=True)
     settings = make_settings(opts)
     notes: list[str] = []
@@ -188,10 +190,18 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         catalogue = catalogue + local_keys_for_paths(gold_paths(gold, opts.corpus))
     resolver = Resolver(catalogue, bases, trust_ids=bool(opts.api))
     t0 = time.perf_counter()
-    outcomes = ask_all(gold, backend, resolver, opts.progress)
+    outcomes = ask_all(gold, backend, resolver, opts.progress) if gold.items else []
     for o in outcomes:
         notes.extend(n for n in o["notes"] if n not in notes)
     agg = aggregate(outcomes)
+    tracking = None
+    if gold.commitments:  # commitment-tracking lines: link precision/recall, status accuracy (eval/track.py)
+        from eval.track import evaluate_tracking
+
+        tracking = evaluate_tracking(gold.commitments, backend, resolver)
+        agg["metrics"].update(tracking["metrics"])
+        agg["counts"]["commitments"] = len(gold.commitments)
+        agg["counts"]["unresolved_references"] += sum(len(r["unresolved"]) for r in tracking["commitments"])
     described = backend.describe()
     default_label = settings.retriever
     if opts.api:
@@ -203,7 +213,7 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         "seconds": round(time.perf_counter() - t0, 3),
         "config": {
             "gold": {"path": str(Path(opts.gold).resolve()), "sha256": _sha256(opts.gold), "questions": len(gold.items),
-                     "split": opts.split},
+                     "commitments": len(gold.commitments), "split": opts.split},
             "source": {"corpus": str(Path(opts.corpus).resolve()) if opts.corpus else None,
                        "index": str(settings.resolved_index_dir) if not opts.api else None, "api": opts.api},
             "settings": settings_record(settings) if not opts.api else {"top_k": getattr(backend, "top_k", None)},
@@ -214,6 +224,7 @@ def run(opts: RunOptions, encoder=None, gold: GoldSet | None = None) -> RunResul
         "notes": notes,
         **agg,
         "questions": outcomes,
+        **({"tracking": tracking} if tracking else {}),
     }
     write_outputs(opts.out, data)
     if opts.report:
@@ -257,6 +268,23 @@ def write_outputs(out: Path, data: dict[str, Any]) -> None:
                         _cell(p["hit@1"]), _cell(p["key_facts"]), _cell(p["refusal"]), _cell(p["grounded"]),
                         " | ".join(o["facts_missing"]), " | ".join(o["unresolved"]),
                         _cell(o["latency"].get("total_ms")), o["error"] or ""])
+    if data.get("tracking"):
+        write_commitment_table(out / "per_commitment.csv", data["tracking"]["commitments"])
+
+
+def write_commitment_table(path: Path, rows: list[dict[str, Any]]) -> None:
+    """One row per gold commitment: split, statuses, links right / missed / wrong (UTF-8 with BOM)."""
+    head = ["id", "split", "category", "commitment", "matched", "gold_status", "status", "status_ok",
+            "gold_replies", "predicted_replies", "missed_links", "wrong_links", "notes"]
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        for r in rows:
+            gs = r["gold_status"] + (f"/{r['gold_fulfilment']}" if r["gold_fulfilment"] else "")
+            ps = (r["status"] or "—") + (f"/{r['fulfilment']}" if r["fulfilment"] else "")
+            w.writerow([r["id"], r["split"], r["category"], r["commitment"], r["matched"] or "NOT EXTRACTED", gs, ps,
+                        _cell(r["status_ok"]), " ".join(r["gold_replies"]), " ".join(r["predicted_replies"]),
+                        " ".join(r["missed_links"]), " ".join(r["wrong_links"]), r["notes"]])
 
 
 def load_run(path: str | Path) -> dict[str, Any]:

@@ -173,7 +173,9 @@ def aggregate(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def is_metric(name: str) -> bool:
-    return name in METRIC_ORDER or name.startswith("latency.") or name == "points_narrow_p50"
+    from eval.track import is_track_metric
+
+    return name in METRIC_ORDER or name.startswith("latency.") or name == "points_narrow_p50" or is_track_metric(name)
 
 
 def higher_is_better(name: str) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 
 from index.bm25 import BM25Index
 from index.chunking import chunk_reply
+from index.commitments import extract_commitments
 from index.dense import DenseIndex
 from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder, model_identity
 from index.errors import DafuError, UnknownReplyError
@@ -154,6 +155,7 @@ class Indexer:
         tokens = [tok.tokens(t) for t in texts]
         dense = DenseIndex.build(vectors if len(vectors) else np.zeros((0, self.encoder.dim), np.float32), s.ann_threshold)
         bm25 = BM25Index.build(tokens)
+        commitments = extract_commitments(replies, chunks)  # the replies' promises, for `dafu track`
         manifest = {
             "model": self.encoder.name,
             "dim": int(self.encoder.dim),
@@ -164,8 +166,9 @@ class Indexer:
             "sentences": len(rows),
             "dense_kind": dense.kind,
             "chunking": {"target": s.chunk_target, "max": s.chunk_max, "overlap": s.chunk_overlap},
+            "commitments": len(commitments),
         }
-        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, sentences)
+        version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, sentences, commitments=commitments)
         return BuildResult(version.name, len(replies), len(chunks), embedded, len(texts) + len(sent_texts) - embedded, chars, secs,
                            time.perf_counter() - t0, report, sentences=len(rows))
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from index.builder import BuildResult, Indexer, open_index
 from index.settings import Settings
@@ -96,7 +97,8 @@ def info(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--
 
 
 @app.command("list")
-def list_(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--json", help="one JSON record per line")) -> None:
+def list_(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--json", help="one JSON record per line"),
+          plain: bool = typer.Option(False, "--plain", help="tab-separated, one reply per line, with a header (for scripts)")) -> None:
     """One record per reply with its fields and source path."""
     s = make_settings(index)
     idx = open_index(s)
@@ -105,7 +107,29 @@ def list_(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "-
         for r in replies:
             typer.echo(json.dumps({**r.summary(), "field_sources": r.field_sources}, ensure_ascii=False))
         return
-    t = Table("id", "号", "标题", "提出者", "主办", "协办", "答复日期", "来源")
+    if plain:
+        cols = ("id", "number", "kind", "title", "proposer", "lead_unit", "co_units", "reply_date", "source")
+        typer.echo("\t".join(cols))
+        for r in replies:
+            d = {**r.summary(), "co_units": "、".join(r.co_units)}
+            typer.echo("\t".join(str(d.get(c) or "").replace("\t", " ").replace("\n", " ") for c in cols))
+        return
+    Console().print(reply_table(replies))
+
+
+def reply_table(replies) -> Table:
+    """Replies as a table that wraps instead of cutting: the title gets the room, folded over lines; the
+    co-units and the source file go under it."""
+    t = Table(show_lines=True, expand=True, title=f"{len(replies)} 件答复")
+    t.add_column("号", no_wrap=True, max_width=14, overflow="fold")
+    t.add_column("标题 / 协办 / 来源", ratio=4, min_width=16, overflow="fold")
+    t.add_column("提出者", ratio=1, min_width=6, overflow="fold")
+    t.add_column("主办", ratio=1, min_width=6, overflow="fold")
+    t.add_column("答复日期", no_wrap=True, min_width=10)
     for r in replies:
-        t.add_row(r.id, r.number, r.title[:30], r.proposer, r.lead_unit, "、".join(r.co_units), r.reply_date, r.source)
-    Console().print(t)
+        cell = Text(r.title or "（无标题）")
+        if r.co_units:
+            cell.append("\n协办：" + "、".join(r.co_units), style="dim")
+        cell.append(f"\nid {r.id}" + (f"\n{Path(r.source).name}" if r.source else ""), style="dim")
+        t.add_row(f"{r.number or '—'} {r.kind}".strip(), cell, r.proposer or "—", r.lead_unit or "—", r.reply_date or "—")
+    return t

@@ -1,4 +1,10 @@
-"""Department names folded through the alias table kept in ``index/data/departments.json``."""
+"""Department names folded through the alias table kept in ``index/data/departments.json``.
+
+A name a user types is folded to canonical names by :meth:`DepartmentTable.expand`: exactly (an alias or a
+canonical name), else as a prefix of one (民政 → 民政局, 住建 → 住建局 → 住房和城乡建设局), else as a part of one
+(社会保障 → 人力资源和社会保障局). A place in front (海门区民政局, 海门民政) is split off by
+:func:`split_place` so that filters can keep to that place's units.
+"""
 from __future__ import annotations
 
 import json
@@ -10,9 +16,13 @@ from importlib import resources
 # Place-name prefixes in front of a department: 南通市通州区教育体育局 -> 教育体育局.
 _PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|州|盟))?(?:[\u4e00-\u9fff]{1,6}?(?:区|县|旗))?")
 _SIMPLE_PREFIX = re.compile(r"^(?:区|市|县)")
+# the same, with the levels named: 南通市海门区民政局 -> city 南通市, district 海门区
+_PLACE = re.compile(r"^(?P<city>[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|盟))?(?P<district>[\u4e00-\u9fff]{1,6}?(?:区|县|旗))?")
+MAX_BARE_PLACE = 3  # 海门民政, 通州教育: a place written without 区/县 in front of a department
+MIN_PART = 2  # shortest typed name folded by prefix or as a part (one character would match half the table)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity (expand() results are cached per table)
 class DepartmentTable:
     canonical_of: dict[str, str]  # alias or canonical -> canonical
     aliases: dict[str, list[str]]  # canonical -> aliases
@@ -34,6 +44,11 @@ class DepartmentTable:
 
     def known(self, name: str) -> bool:
         return self.canonical(name) in self.aliases
+
+    def expand(self, term: str, parts: bool = True) -> frozenset[str]:
+        """Canonical names `term` can mean: an exact alias or name; else every name or alias it begins
+        (民政 → 民政局; 卫健 → 卫健委 → 卫生健康委员会); else (with `parts`) every one it is part of (社会保障)."""
+        return _expand(self, re.sub(r"\s+", "", term or "").strip("，,;；、。"), parts)
 
     @cached_property
     def _names_longest_first(self) -> tuple[str, ...]:
@@ -60,6 +75,55 @@ class DepartmentTable:
             if c not in out:
                 out.append(c)
         return out
+
+
+@lru_cache(maxsize=8192)
+def _expand(table: DepartmentTable, t: str, parts: bool = True) -> frozenset[str]:
+    if not t:
+        return frozenset()
+    c = table.canonical(t)
+    if c in table.aliases:
+        return frozenset([c])
+    bare = _SIMPLE_PREFIX.sub("", t, count=1) if len(t) > MIN_PART else t
+    if len(bare) < MIN_PART:
+        return frozenset()
+    names = table.all_names()
+    found = frozenset(table.canonical_of[n] for n in names if n.startswith(bare))
+    if found or not parts:
+        return found
+    return frozenset(table.canonical_of[n] for n in names if bare in n)
+
+
+def split_place(term: str, table: "DepartmentTable | None" = None) -> tuple[str, str]:
+    """('海门区', '民政局') for 海门区民政局 / 南通市海门区民政局 (the lowest level named), ('海门', '民政') for
+    海门民政; ('', term) when no place is in front or the rest would not be a department."""
+    table = table or department_table()
+    t = re.sub(r"\s+", "", term or "")
+    if t in table.canonical_of:
+        return "", t  # the alias table knows the whole name (区教育体育局)
+    m = _PLACE.match(t)
+    if m and m.end() and m.end() < len(t) and table.expand(t[m.end():]):
+        return (m.group("district") or m.group("city")), t[m.end():]
+    for i in range(MIN_PART, min(MAX_BARE_PLACE, len(t) - MIN_PART) + 1):  # 海门民政: a place without 区/县
+        if table.expand(t[i:], parts=False) and not table.expand(t[:i]):
+            return t[:i], t[i:]
+    return "", t
+
+
+def place_of(unit: str) -> str:
+    """The lowest place level in an official unit name: 南通市海门区民政局 -> 海门区, 南通市民政局 -> 南通市."""
+    m = _PLACE.match(re.sub(r"\s+", "", unit or ""))
+    if not m or not m.end() or m.end() >= len(unit.strip()):
+        return ""
+    return m.group("district") or m.group("city") or ""
+
+
+def same_place(wanted: str, place: str) -> bool:
+    """海门 / 海门区 / 南通市海门区 name the same place as 海门区."""
+    if not wanted or not place:
+        return False
+    short = lambda p: re.sub(r"(?:省|自治区|市|自治州|盟|区|县|旗)$", "", p)  # noqa: E731
+    return short(wanted) == short(place) or place.endswith(wanted) or wanted.endswith(place)
 
 
 @lru_cache(maxsize=1)

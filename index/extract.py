@@ -18,6 +18,7 @@ from index.departments import department_table
 from index.errors import ParseError
 from index.parse import SIGNER_RE, find_signature, make_reply_id
 from index.records import Reply
+from index.salutation import kind_of_role, match_salutation
 
 META_KEYS = (
     "信息索引号", "索引号", "主题分类", "分类", "发布机构", "发文机关", "发文机构", "公开责任部门", "名称", "标题",
@@ -32,10 +33,7 @@ META_UNIT_KEYS = ("发布机构", "发文机关", "发文机构", "公开责任�
 META_TITLE_KEYS = ("名称", "标题")
 
 _CN_NUM = "一二三四五六七八九十两〇零"
-_NAME = r"[\u4e00-\u9fff·]{2,8}?"
-_NAMES = rf"{_NAME}(?:[、，,]{_NAME})*"
 _MANY = rf"(?:等[\d{_CN_NUM}]*[位名]?)?"
-SALUTATION = re.compile(rf"^[ \t\u3000]*(?:尊敬的)?(?P<names>{_NAMES}){_MANY}(?P<role>委员|代表)(?:同志|们)?[ \t\u3000]*[:：]")
 ORG_SALUTATION = re.compile(
     r"^[ \t\u3000]*(?:尊敬的)?(?P<names>[\u4e00-\u9fff（）()]{2,30}?(?:委员会|支部|总支|工委|联合会|工商联|界别|小组|代表团|代表组|"
     r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟))[ \t\u3000]*[:：]"
@@ -121,13 +119,15 @@ def _lines(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     return out
 
 
-def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, re.Match[str] | None, int]:
-    """(index of the salutation line, its match, its offset) within the first lines."""
+def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, tuple[str, str] | None, int]:
+    """(index of the salutation line, (names, role), its offset) within the first lines; role is 委员/代表,
+    or the organisation's name for an organisation's salutation."""
     for i, (s, a, _) in enumerate(lines[:12]):
-        for rx in (SALUTATION, ORG_SALUTATION):
-            m = rx.match(s)
-            if m and m.group("names") not in _NOT_NAMES:
-                return i, m, a
+        if found := match_salutation(s):
+            return i, found, a
+        m = ORG_SALUTATION.match(s)
+        if m and m.group("names") not in _NOT_NAMES:
+            return i, (m.group("names"), m.group("names")), a
     return -1, None, 0
 
 
@@ -239,7 +239,7 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
 def find_kind(role: str, role_source: str, number_kind: str, head: str, meta_text: str) -> tuple[str, str]:
     """提案 (CPPCC: 委员, 政协) vs 建议 (people's congress: 代表, 人大), with where it was decided."""
     if role:
-        return ("建议" if role == "代表" or role.endswith(("代表团", "代表组")) else "提案"), role_source
+        return kind_of_role(role), role_source
     if number_kind:
         return number_kind, "pattern:number"
     for blob, src in ((head, "pattern:body"), (meta_text, "meta")):
@@ -281,7 +281,7 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         sources["number"] = src
     proposer, role = "", ""
     if sal:
-        proposer, role = _clean_names(sal.group("names")), sal.groupdict().get("role") or sal.group("names")
+        proposer, role = _clean_names(sal[0]), sal[1]
         sources["proposer"] = "pattern:salutation"
     elif m := MENTION.search(head):
         proposer, role = _mention_names(m.group("names")), m.group("role")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from index.dates import parse_date
 from index.departments import department_table, split_units
+from index.salutation import kind_of_role, match_salutation
 from index.errors import ParseError
 from index.records import Reply
 
@@ -27,7 +28,6 @@ _LABEL_RE = re.compile(
 )
 _UNIT_SUFFIX = r"(?:局|委|办|委员会|政府|中心|院|室|公司|处|厅|部|会|所|馆|站|队|集团|分局|办公室)"
 SIGNER_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}" + _UNIT_SUFFIX + r"$")
-SALUTATION_RE = re.compile(r"^\s*([\u4e00-\u9fff·]{2,12}?)(?:等\d*[位名]?)?(委员|代表)(?:[:：,，])")
 
 
 @dataclass
@@ -128,9 +128,8 @@ def find_signature(text: str, start: int, end: int) -> tuple[str, str, int]:
 def detect_kind(text: str, reply_start: int) -> tuple[str, str]:
     """(kind, proposer-from-salutation) from the salutation 'XX委员:' / 'XX代表:'."""
     for line in text[reply_start: reply_start + 400].split("\n")[:6]:
-        m = SALUTATION_RE.match(line)
-        if m:
-            return ("提案" if m.group(2) == "委员" else "建议"), m.group(1)
+        if found := match_salutation(line):
+            return kind_of_role(found[1]), found[0]
     head = text[reply_start: reply_start + 300]
     if re.search(r"提案(?:收悉|已收悉)", head) or "政协" in text[:reply_start + 300]:
         return "提案", ""

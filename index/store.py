@@ -42,6 +42,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from index.bm25 import BM25Index
+from index.commitments import Commitment
 from index.dense import DenseIndex
 from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, IndexUnreadableError, IndexWriteError,
                           UnknownReplyError)
@@ -51,6 +52,7 @@ from index.sentences import SentenceTable
 FORMAT_VERSION = 1
 STALE_SECONDS = 3600  # leftovers of another process are removed only once this old (when we do not hold the lock)
 MANIFEST_FIELDS: dict[str, type] = {"model": str, "dim": int, "replies": int, "chunks": int}
+OPTIONAL_FILES = {"commitments.jsonl"}  # parts a version may lack (tracking is then unavailable, answering is not)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class LoadedIndex:
     dense: DenseIndex
     bm25: BM25Index
     sentences: SentenceTable | None = None  # None for indexes written before sentence vectors
+    commitments: list[Commitment] | None = None  # the replies' promises (index.commitments); None: written before them
     chunk_reply: np.ndarray = field(init=False)  # position of each chunk's reply in reply_ids
     reply_ids: list[str] = field(init=False)
     reply_chunks: dict[str, np.ndarray] = field(init=False)  # reply id -> positions of its chunks
@@ -225,6 +228,8 @@ class IndexStore:
         for rel, rec in sorted(files.items()):
             if not isinstance(rec, dict) or ".." in Path(rel).parts:
                 raise self._damaged(v, f"manifest.json has a bad entry for {rel!r}")
+            if rel in OPTIONAL_FILES and not (v / rel).exists():
+                continue  # an optional part taken away: the version loads as one written before it existed
             size = self._part(v, rel, lambda p: p.stat().st_size)
             if size != rec.get("bytes"):
                 raise self._damaged(v, f"{rel} has {size} bytes, the manifest records {rec.get('bytes')} "
@@ -257,6 +262,7 @@ class IndexStore:
         dense = self._part(v, "dense.faiss", DenseIndex.load)
         bm25 = self._part(v, "bm25", BM25Index.load)
         sentences = self._part(v, "sentences.npz", lambda p: SentenceTable.load(p.parent))
+        commitments = self._part(v, "commitments.jsonl", lambda p: _load_commitments(p.parent))
         n, dim = manifest["chunks"], manifest["dim"]
         problems = []
         if len(replies) != manifest["replies"]:
@@ -280,12 +286,15 @@ class IndexStore:
                 problems.append("sentences.npz points at replies or chunks the version does not have")
         elif manifest.get("sentences"):
             problems.append(f"sentences.npz is missing; the manifest records {manifest['sentences']} sentences")
+        if commitments is not None and "commitments" in manifest and len(commitments) != manifest["commitments"]:
+            problems.append(f"commitments.jsonl holds {len(commitments)} commitments, the manifest records "
+                            f"{manifest['commitments']}")
         orphans = {c.reply_id for c in chunks} - set(replies)
         if orphans:
             problems.append(f"{len(orphans)} chunk(s) name replies that are not in replies.jsonl (e.g. {sorted(orphans)[0]!r})")
         if problems:
             raise self._damaged(v, "; ".join(problems))
-        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences)
+        return LoadedIndex(v.name, manifest, replies, chunks, vectors, dense, bm25, sentences, commitments)
 
     # -- writing -----------------------------------------------------------
     def _write_error(self, e: OSError) -> IndexWriteError:
@@ -317,13 +326,15 @@ class IndexStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None) -> Path:
+              dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None = None,
+              commitments: list[Commitment] | None = None) -> Path:
         """Write a complete new version beside the live one, then swap CURRENT to it."""
         with self.write_lock():
-            return self._write(manifest, replies, chunks, vectors, dense, bm25, sentences)
+            return self._write(manifest, replies, chunks, vectors, dense, bm25, sentences, commitments)
 
     def _write(self, manifest: dict, replies: list[Reply], chunks: list[Chunk], vectors: np.ndarray,
-               dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None) -> Path:
+               dense: DenseIndex, bm25: BM25Index, sentences: SentenceTable | None,
+               commitments: list[Commitment] | None) -> Path:
         tmp = self.root / f".build-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
@@ -341,6 +352,8 @@ class IndexStore:
             bm25.save(tmp / "bm25")
             if sentences is not None:
                 sentences.save(tmp)
+            if commitments is not None:
+                _write_commitments(tmp, commitments)
             files: dict[str, dict] = {}
             for p in sorted(tmp.rglob("*")):
                 if p.is_file():
@@ -432,3 +445,18 @@ class IndexStore:
     def size_on_disk(self) -> int:
         v = self._require()
         return sum(p.stat().st_size for p in v.rglob("*") if p.is_file())
+
+
+def _load_commitments(v: Path) -> list[Commitment] | None:
+    """commitments.jsonl of a version; None for versions written before commitments were stored."""
+    path = v / "commitments.jsonl"
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as f:
+        return [Commitment.from_dict(json.loads(line)) for line in f if line.strip()]
+
+
+def _write_commitments(folder: Path, commitments: list[Commitment]) -> None:
+    with open(folder / "commitments.jsonl", "w", encoding="utf-8") as f:
+        for c in commitments:
+            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")

@@ -18,9 +18,8 @@ import numpy as np
 from index.labels import has_facts
 from index.records import Chunk, Reply
 from index.settings import Settings
-from index.tokenize import default_tokenizer
 from service import fields as record_fields
-from service.answerability import alternatives, asked_unit, holds_detail
+from service.answerability import alternatives, asked_unit, holds_detail, money_role, sentence_words as _words
 from service.filters import Filters
 from service.limits import check_question
 from service.query import Query
@@ -57,9 +56,6 @@ def _bigrams(s: str) -> frozenset[str]:
     return frozenset(s[i:i + 2] for i in range(len(s) - 1))
 
 
-@lru_cache(maxsize=65536)
-def _words(text: str) -> frozenset[str]:
-    return frozenset(default_tokenizer().tokens(text))
 
 
 def _similar(a: str, b: str) -> float:
@@ -104,7 +100,23 @@ def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
     return out
 
 
-def _score(cands: list[_Cand], q: Query, plan_first: bool) -> None:
+@dataclass(frozen=True)
+class ComposeWeights:
+    """How a sentence's score is made (set on the tuning half of eval/dev; docs/tuning.md)."""
+
+    sim: float = 0.5  # cosine with the question, z-scored over the candidate sentences
+    lex: float = 1.0  # share of the question's topic words in the sentence and its headings
+    chars: float = 0.0  # share of the question's character pairs in the sentence (colloquial wording, typos)
+    facts: float = 0.3  # holds figures, dates or completed measures
+    detail: float = 0.6  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
+    label: float = 0.2  # done for work questions, plan for 下一步 questions
+
+
+WEIGHTS = ComposeWeights()
+
+
+def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | None = None) -> None:
+    w = w or WEIGHTS
     if not cands:
         return
     sims = np.array([c.sim for c in cands])
@@ -112,16 +124,19 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool) -> None:
     z = (sims - sims.mean()) / sd if sd > 1e-9 else np.zeros(len(cands))
     topic = set(q.topic) or set(q.content)
     unit = asked_unit(q.text) if q.aspect == "amount" else None
+    role = money_role(q.text) if unit == "money" else None
+    qpairs = _bigrams("".join(q.topic) or q.dense_text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = len(words & topic) / max(1, len(topic))
-        v = 0.5 * zi + 1.0 * lex
+        pairs = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs)) if w.chars else 0.0
+        v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
-            v += 0.3
-        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit):
-            v += 0.6
+            v += w.facts
+        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role):
+            v += w.detail
         if (c.label == "plan") == plan_first:
-            v += 0.2
+            v += w.label
         c.score = float(v)
 
 
@@ -417,9 +432,10 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
     best = pool[0]
     out.append(best)
     unit = asked_unit(q.text) if q.aspect == "amount" else None
+    role = money_role(q.text) if unit == "money" else None
     for c in pool[1:3]:
         if c.score >= best.score - 0.25 and _similar(c.text, best.text) < 0.5 and (
-                not q.narrow or holds_detail(c.text, q.aspect, unit)):
+                not q.narrow or holds_detail(c.text, q.aspect, unit, role)):
             out.append(c)
     return out[: (2 if q.narrow else 2)]
 
@@ -428,6 +444,10 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
                     history: list[dict] | None = None) -> Answer:
     """The one answer function: optional follow-up rewriting, retrieval, answerability, composition."""
     question = check_question(question, retriever.settings)  # one limit for every entry point (service/limits.py)
+    from service.track_query import answer_commitment_question  # "去年答应的…建了没有？": from the tracker's links
+
+    if not history and (tracked := answer_commitment_question(retriever, question, filters)) is not None:
+        return tracked
     rewritten, filters = question, filters
     if history:
         from service.followup import rewrite

@@ -16,6 +16,7 @@ The search result is answerable when a reply among the first ones covers the que
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.departments import department_table
@@ -34,9 +35,10 @@ UNIT_CLASSES = {
     "length": r"(?:公里|千米|米|km)",
     "area": r"(?:平方米|平米|亩|公顷|万平方米)",
     "percent": r"(?:%|％|个百分点|成)",
-    "time": r"(?:年|个月|月|天|日|小时|分钟)",
+    "time": r"(?:年|个月|月|周|天|日|小时|分钟)",
 }
 ASKED_UNIT = (
+    ("time", re.compile(r"多久|多长时间|几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
     ("money", re.compile(r"多少钱|补贴多少|补助多少|多少补贴|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准")),
     ("length", re.compile(r"多少公里|几公里|多长|多少米")),
     ("area", re.compile(r"多少亩|多少平方|多大面积|面积")),
@@ -55,11 +57,35 @@ def asked_unit(text: str) -> str | None:
     return None
 
 
-def holds_detail(sentence: str, aspect: str, unit: str | None) -> bool:
-    """Does the sentence hold the kind of detail the aspect asks for?"""
+# which way money goes, for "how much" questions: a subsidy given, a fee or cost paid, money invested
+MONEY_ROLES = (
+    ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
+    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|花|费用|价格|价钱|单价|多少钱一")),
+    ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排")),
+)
+
+
+def money_role(text: str) -> str | None:
+    """The role of the money asked about: the role word nearest before 多少/几 (补多少 → subsidy, 掏多少 → charge)."""
+    m = re.search(r"多少|几", text)
+    head = text[: m.start()] if m else text
+    best, pos = None, -1
+    for name, pat in MONEY_ROLES:
+        for hit in pat.finditer(head):
+            if hit.start() > pos:
+                best, pos = name, hit.start()
+    return best
+
+
+def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None) -> bool:
+    """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?"""
     if aspect == "amount":
         unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
-        return bool(re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence))
+        if not re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence):
+            return False
+        if unit == "money" and role is not None:
+            return bool(dict(MONEY_ROLES)[role].search(sentence))
+        return True
     if aspect == "date":
         return bool(DATE_RE.search(sentence))
     if aspect == "reason":
@@ -79,7 +105,8 @@ def default_sentence_bar(model: str) -> float | None:
     return None
 
 
-def _words(text: str) -> frozenset[str]:
+@lru_cache(maxsize=65536)
+def sentence_words(text: str) -> frozenset[str]:
     return frozenset(default_tokenizer().tokens(text))
 
 
@@ -94,7 +121,7 @@ def best_sentences(retriever: "Retriever", g: ReplyHits, q: "Query", k: int = 4)
     scores = []
     for row, sim in zip(g.sentence_rows, g.sentence_sims):
         s = text[int(st.start[row]):int(st.end[row])]
-        lex = len(_words(s) & topic) / max(1, len(topic)) if topic else 0.0
+        lex = len(sentence_words(s) & topic) / max(1, len(topic)) if topic else 0.0
         scores.append((int(row), float(sim) + 0.1 * lex))
     scores.sort(key=lambda x: -x[1])
     return scores[:k]
@@ -108,7 +135,10 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         on = g.identified or bool(g.department_ok) or g.coverage >= s.min_relevance
     else:
         on = g.topic_coverage >= s.topic_min_coverage
-        if not on and bar is not None and sent is not None:
+        z = g.sentence_z
+        if not on and z is not None:  # how far the best sentence stands above this question's background
+            on = z >= s.sentence_z_min or (z >= s.sentence_z_min_words and g.topic_coverage >= s.topic_min_coverage_dense)
+        elif not on and bar is not None and sent is not None:
             on = sent >= bar + s.sentence_margin or (sent >= bar and g.topic_coverage >= s.topic_min_coverage_dense)
         if not on and sent is None and retriever.min_dense is not None and g.dense_best is not None:
             on = g.dense_best >= retriever.min_dense + s.dense_sure_margin or (
@@ -119,9 +149,10 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
     g.detail_ok = True
     if on and q.aspect in ("amount", "date", "reason", "who") and retriever.index.sentences is not None:
         unit = asked_unit(q.text) if q.aspect == "amount" else None
+        role = money_role(q.text) if unit == "money" else None
         text = g.reply.text
         st = retriever.index.sentences
-        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit)
+        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit, role)
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences))
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok
 

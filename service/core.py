@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -40,7 +41,9 @@ from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
 from service.answer import answer_question
 from service.feedback import FeedbackStore, feedback_path
-from service.filters import Filters
+from service.review import ReviewStore, export_gold
+from service.filters import Filters, dept_term, filter_report, term_hits
+from service.hints import annotate_answer
 from service.followup import retrieval_query, rewrite
 from service.health import FeedbackGuard, index_signature
 from service.limits import BoundedQueryEncoder, check_history, check_question
@@ -52,6 +55,14 @@ log = logging.getLogger("dafu.service")
 FILTER_KEYS = tuple(f.name for f in dataclasses.fields(Filters))
 ACCEPTED_SUFFIXES = tuple(sorted(s for s in READERS if s))
 ANSWER_CACHE_SIZE = 1024
+
+
+class AdminError(DafuError):
+    """The admin token is missing or wrong, or admin functions are off; `status` is the HTTP status."""
+
+    def __init__(self, message: str, status: int = 401):
+        self.status = status
+        super().__init__(message)
 
 
 class UploadRejectedError(DafuError):
@@ -153,6 +164,9 @@ class ServiceCore:
         nothing). Never raises: a missing, damaged or mismatched index leaves the service up but not
         ready (/readyz 503 with the reason) until a good version appears."""
         try:
+            from service.gazetteer import warm_up
+
+            warm_up()  # the place tagger: a second now, not inside the first question
             if self.settings.retriever != "bm25":
                 _ = self.encoder
             if self.settings.uses_default_index and self.store.is_absent():
@@ -345,6 +359,7 @@ class ServiceCore:
             d = a.to_dict()
             d["filters"] = eff.to_dict() if eff else {}
             d["index_version"] = st.index.version
+            annotate_answer(d, question, filter_report(eff, st.index.replies.values()))
             timings = dict(a.timings)
             with self._answers_lock:
                 self.answer_cache_misses += 1
@@ -353,7 +368,8 @@ class ServiceCore:
                     self._answers.popitem(last=False)
         d["question"], d["rewritten_question"] = question, rewritten
         d["timings"] = {k: round(v, 2) for k, v in {**timings, "total_ms": (time.perf_counter() - t0) * 1000}.items()}
-        self.feedback_guard.save_answer(d, d["filters"], st.index.version)  # a failure is logged and counted, never raised
+        self.feedback_guard.save_answer(d, d["filters"], st.index.version, context={  # a failure is logged, never raised
+            "history": [str(h.get("question") or "") for h in history or []], "request_filters": req.to_dict() if req else {}})
         return d
 
     @staticmethod
@@ -374,6 +390,19 @@ class ServiceCore:
         res = st.retriever.search(query, filters=self.make_filters(filters), top_k=top_k)
         return {**res.to_dict(), "index_version": st.index.version}
 
+    def track(self, topic: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Commitments on `topic` with their evidence and status (service.track_query; same as GET /api/track).
+        `filters`: district, departments, year_from, year_to, status, as_of."""
+        from service.track_query import track_dicts
+
+        f = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
+        return track_dicts(self.state().retriever, topic or "", **f)
+
+    def track_districts(self) -> list[str]:
+        from service.track_query import known_districts, tracker_of
+
+        return known_districts(tracker_of(self.state().retriever))
+
     # -- replies ----------------------------------------------------------------------------------
     def get_reply(self, reply_id: str) -> dict[str, Any]:
         st = self.state()
@@ -387,23 +416,22 @@ class ServiceCore:
         f = self.make_filters(filters)
         if page < 1 or not 1 <= page_size <= 200:
             raise DafuError(f"page must be ≥ 1 and page_size 1–200 (got page={page}, page_size={page_size})")
-        table = department_table()
         needle = (q or "").strip().casefold()
-        canon = table.canonical(q or "") if needle else ""
+        term = dept_term(q.strip()) if needle else None
         items = []
         for r in st.index.replies.values():
             if f is not None and not f.matches(r):
                 continue
             if needle:
                 hay = [r.id, r.number, r.title, r.lead_unit, r.signer, *r.co_units]
-                units = {table.canonical(u) for u in r.units}
-                if not any(needle in (h or "").casefold() for h in hay) and canon not in units:
+                if not any(needle in (h or "").casefold() for h in hay) and not term_hits(term, r):
                     continue
             items.append(r)
         items.sort(key=lambda r: (r.reply_date or r.signed_date, r.id), reverse=True)
         start = (page - 1) * page_size
         return {"items": [{**r.summary(), "year": r.year} for r in items[start:start + page_size]],
-                "total": len(items), "page": page, "page_size": page_size}
+                "total": len(items), "page": page, "page_size": page_size,
+                "filter_report": filter_report(f, st.index.replies.values())}
 
     def departments(self) -> list[dict[str, Any]]:
         st = self.state()
@@ -434,6 +462,37 @@ class ServiceCore:
 
     def feedback(self, answer_id: str, rating: str, comment: str | None = None) -> dict[str, Any]:
         return self.feedback_guard.add_feedback(answer_id, rating, comment)
+
+    # -- staff review (admin token) -----------------------------------------------------------------
+    @property
+    def reviews(self) -> ReviewStore:
+        return ReviewStore(self.feedback_store)
+
+    def check_admin(self, token: str | None) -> None:
+        """The web chat's review tab: the same DAFU_ADMIN_TOKEN the admin endpoints take."""
+        want = self.settings.admin_token.get_secret_value() if self.settings.admin_token else ""
+        if not want:
+            raise AdminError("staff review is disabled: set DAFU_ADMIN_TOKEN and restart the service", 403)
+        if not token or not secrets.compare_digest(token.encode("utf-8"), want.encode("utf-8")):
+            raise AdminError("admin token is wrong: enter the value of DAFU_ADMIN_TOKEN", 401)
+
+    def review_list(self, token: str | None, limit: int = 20, status: str = "unreviewed") -> list[dict[str, Any]]:
+        self.check_admin(token)
+        with self.feedback_guard.storage("reading answers for review"):
+            return self.reviews.recent(limit, status)
+
+    def review_save(self, token: str | None, answer_id: str, points: list[str], verdict: str, **extra: Any) -> dict[str, Any]:
+        self.check_admin(token)
+        with self.feedback_guard.storage("saving a review"):
+            return self.reviews.save(answer_id, points, verdict, **extra).to_dict()
+
+    def review_export(self, token: str | None, path: str | Path | None = None) -> dict[str, Any]:
+        """Write every reviewed answer as a gold case (default $DAFU_HOME/gold-reviewed.jsonl); the result has
+        the file's text under `jsonl`."""
+        self.check_admin(token)
+        with self.feedback_guard.storage("exporting reviews"):
+            out = export_gold(self.reviews, Path(path) if path else self.settings.home / "gold-reviewed.jsonl")
+        return {**out, "jsonl": Path(out["path"]).read_text("utf-8")}
 
     # -- admin ------------------------------------------------------------------------------------
     def check_upload(self, name: str, size: int) -> None:

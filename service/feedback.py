@@ -5,8 +5,11 @@ with its points and citations), so that feedback can name it by ``answer_id`` an
 as "第二条具体怎么做的？" can look up the points of the previous turn. A small in-memory LRU in
 front of the table serves those look-ups without a query.
 
-File: ``<index folder's parent>/feedback.sqlite`` (``<DAFU_HOME>/feedback.sqlite`` for the default
-index), so every index, and every test's tmp_path, has its own.
+File: ``$DAFU_HOME/feedback.sqlite`` (default ``~/.local/share/dafu/feedback.sqlite``), whichever index is
+served, so `dafu feedback export` and `dafu feedback review` find it without options. Each answer records the
+index version it was made with. Versions before this one kept the file beside the index folder
+(:func:`legacy_feedback_path`); the commands read that file when the new one does not exist yet.
+The same file holds the staff's reviews of answers (:mod:`service.review`).
 """
 from __future__ import annotations
 
@@ -46,6 +49,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     comment TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
+CREATE TABLE IF NOT EXISTS reviews (
+    answer_id TEXT PRIMARY KEY REFERENCES answers(answer_id),
+    created TEXT NOT NULL,
+    reviewer TEXT NOT NULL DEFAULT '',
+    review TEXT NOT NULL
+);
 """
 
 
@@ -56,7 +65,21 @@ class UnknownAnswerError(DafuError):
 
 
 def feedback_path(settings: Settings) -> Path:
-    return settings.resolved_index_dir.parent / "feedback.sqlite"
+    return Path(settings.home) / "feedback.sqlite"
+
+
+def legacy_feedback_path(settings: Settings) -> Path | None:
+    """Where earlier versions kept feedback (beside the index folder), when that file exists and differs."""
+    old = settings.resolved_index_dir.parent / "feedback.sqlite"
+    return old if old.exists() and old.resolve() != feedback_path(settings).resolve() else None
+
+
+def existing_feedback_path(settings: Settings) -> Path:
+    """The feedback file to read: $DAFU_HOME's, or the one beside the index when only that one exists."""
+    path = feedback_path(settings)
+    if not path.exists() and (old := legacy_feedback_path(settings)) is not None:
+        return old
+    return path
 
 
 def _now() -> str:
@@ -81,7 +104,12 @@ class FeedbackStore:
         self._inserts = 0
 
     # -- answers ----------------------------------------------------------------
-    def save_answer(self, answer: dict[str, Any], filters: dict[str, Any], index_version: str) -> None:
+    def save_answer(self, answer: dict[str, Any], filters: dict[str, Any], index_version: str,
+                    context: dict[str, Any] | None = None) -> None:
+        """`context`: how it was asked ({"history": [earlier questions], "request_filters": {…}}), kept with the
+        answer so that a reviewed answer becomes a gold case asked the same way."""
+        if context is not None:
+            answer = {**answer, "context": context}
         rec = {**answer, "filters": filters, "index_version": index_version}
         with self._lock:
             self._db.execute(
@@ -115,10 +143,11 @@ class FeedbackStore:
             self._lru.popitem(last=False)
 
     def _prune(self) -> None:
-        """Drop the oldest answers beyond `keep_answers`, never one that has feedback."""
+        """Drop the oldest answers beyond `keep_answers`, never one that has feedback or a review."""
         self._db.execute(
             "DELETE FROM answers WHERE answer_id IN (SELECT answer_id FROM answers "
-            "WHERE answer_id NOT IN (SELECT answer_id FROM feedback) ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+            "WHERE answer_id NOT IN (SELECT answer_id FROM feedback) AND answer_id NOT IN (SELECT answer_id FROM reviews) "
+            "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
             (self._keep,))
         self._db.commit()
 
@@ -156,6 +185,19 @@ class FeedbackStore:
                    "no_answer": bool(a.get("no_answer")), "answer_markdown": a.get("answer_markdown", ""),
                    "points": a.get("points", []), "citations": a.get("citations", []),
                    "index_version": ver, "answered": answered}
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read rows (used by service.review, which keeps its table in this file)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def write(self, sql: str, params: tuple = (), script: bool = False) -> None:
+        with self._lock:
+            if script:
+                self._db.executescript(sql)
+            else:
+                self._db.execute(sql, params)
+            self._db.commit()
 
     def close(self) -> None:
         with self._lock:

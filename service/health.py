@@ -15,8 +15,9 @@ import logging
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from index.errors import DafuError
 from service.feedback import FeedbackStore
@@ -62,9 +63,9 @@ class FeedbackGuard:
                     self._store = FeedbackStore(self._path_fn())
         return self._store
 
-    def save_answer(self, answer: dict[str, Any], filters: dict[str, Any], index_version: str) -> bool:
+    def save_answer(self, answer: dict[str, Any], filters: dict[str, Any], index_version: str, **kw: Any) -> bool:
         try:
-            self.open().save_answer(answer, filters, index_version)
+            self.open().save_answer(answer, filters, index_version, **kw)
         except STORAGE_ERRORS as e:
             self._failed("saving an answer", e)
             return False
@@ -99,6 +100,16 @@ class FeedbackGuard:
         except STORAGE_ERRORS as e:
             self._failed("counting answers", e)
             return None
+
+    @contextmanager
+    def storage(self, what: str) -> Iterator[None]:
+        """Other work on the store (staff review): a storage failure is counted and becomes a 503."""
+        try:
+            yield
+        except STORAGE_ERRORS as e:
+            self._failed(what, e)
+            raise FeedbackUnavailableError(f"the answer store cannot be used right now ({type(e).__name__}: {e}); "
+                                           f"try again later") from e
 
     def close(self) -> None:
         with self._lock:

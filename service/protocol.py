@@ -36,3 +36,10 @@ class DafuBackend(Protocol):
 
     def stats(self) -> dict[str, Any]:
         """Same body as GET /api/stats."""
+
+    def track(self, topic: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Same body as GET /api/track: commitments with `source`, `due`, `status`, `evidence`. `filters`: district,
+        departments, year_from, year_to, status, as_of."""
+
+    def track_districts(self) -> list[str]:
+        """Same body as GET /api/track/districts."""

@@ -68,6 +68,7 @@ class ReplyHits:
     bm25_best: float | None = None
     fused: float = 0.0  # first-stage fused score (z units)
     sentence_best: float | None = None  # best cosine of the question with one of its sentences
+    sentence_z: float | None = None  # that cosine in standard deviations above the question's cosine with any sentence
     sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # rows of the sentence table
     sentence_sims: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     topic_coverage: float = 0.0  # IDF-weighted share of the question's topic words in this reply's evidence

@@ -44,6 +44,7 @@ def default_min_dense(model: str) -> float | None:
     return None
 
 
+BACKGROUND_SENTENCES = 2000
 IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
 
 
@@ -70,6 +71,14 @@ class Retriever:
         self._evidence_mask = np.array([c.part != "reply" or c.label != "courtesy" for c in index.chunks], dtype=bool)
         self._numbers = [set(n.lstrip("0") for n in re.findall(r"\d+", r.number)[-1:]) for r in
                          (index.replies[rid] for rid in index.reply_ids)]
+        # a fixed sample of sentence vectors: the background against which a question's best sentence is
+        # judged (how far above what this question scores against any sentence of the corpus)
+        st = index.sentences
+        if st is not None and len(st):
+            pick = np.random.default_rng(0).choice(len(st), size=min(BACKGROUND_SENTENCES, len(st)), replace=False)
+            self._background = np.ascontiguousarray(st.vectors[np.sort(pick)])
+        else:
+            self._background = None
         self._by_number: dict[str, list[int]] = {}
         for i, nums in enumerate(self._numbers):
             for n in nums:
@@ -172,6 +181,12 @@ class Retriever:
         rows = np.arange(sl.start, sl.stop)
         return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
 
+    def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
+        if qv is None or self._background is None:
+            return 0.0, 0.0
+        sims = self._background @ qv
+        return float(sims.mean()), float(sims.std())
+
     # -- stage 4: constraints -----------------------------------------------------------------------
     def constraints(self, q: Query, ri: int) -> tuple[bool, int, bool | None, bool, bool, bool]:
         """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
@@ -200,6 +215,7 @@ class Retriever:
             return SearchResult(question, [], q.tokens, 0.0, timings, False, query=q)
         dense, bm25 = self._reply_scores(c)
         fused = self._fuse(c, dense, bm25, mode)
+        bg_mu, bg_sd = self._background_stats(c.qv)
 
         # re-score the best candidates at sentence level
         order = np.argsort(-fused, kind="stable")
@@ -257,6 +273,9 @@ class Retriever:
         self._coverage(q, groups + others)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         rel = groups[0].coverage if groups else 0.0
+        for g in groups + others:
+            if g.sentence_best is not None and bg_sd > 0:
+                g.sentence_z = (g.sentence_best - bg_mu) / bg_sd
         res = SearchResult(question, groups, q.tokens, rel, timings, False, query=q, others=others)
         from service.answerability import judge_groups
 

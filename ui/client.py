@@ -126,3 +126,25 @@ class HttpBackend:
 
     def stats(self) -> dict[str, Any]:
         return self._get("/api/stats")
+
+    def track(self, topic: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._get("/api/track", params=[("topic", topic or "")] + _params(filters))
+
+    def track_districts(self) -> list[str]:
+        return self._get("/api/track/districts")
+
+    # -- staff review (the admin token is sent as a bearer token) ------------------------------------
+    def _admin(self, method: str, path: str, token: str | None, **kw: Any) -> Any:
+        r = self.client.request(method, path, headers={"Authorization": f"Bearer {token or ''}"}, **kw)
+        _raise_for(r)
+        return r.json()
+
+    def review_list(self, token: str | None, limit: int = 20, status: str = "unreviewed") -> list[dict[str, Any]]:
+        return self._admin("GET", "/api/admin/answers", token, params={"limit": limit, "status": status})
+
+    def review_save(self, token: str | None, answer_id: str, points: list[str], verdict: str, **extra: Any) -> dict[str, Any]:
+        return self._admin("PUT", f"/api/admin/answers/{quote(str(answer_id), safe='')}/review", token,
+                           json={"points": points, "verdict": verdict, **extra})
+
+    def review_export(self, token: str | None) -> dict[str, Any]:
+        return self._admin("POST", "/api/admin/reviews/export", token)

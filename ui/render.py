@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
+from service.render_terminal import direct_label, not_found_line, point_groups
+
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_BADGE = {"done": "已办", "plan": "计划"}
 
@@ -132,21 +134,27 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
     if answer.get("error"):
         parts.append(f'<div class="error-box">出错了：{esc(answer["error"])}</div>')
     elif answer.get("no_answer"):
-        parts.append('<div class="notfound"><div class="notfound-h">未找到能直接回答这个问题的答复</div>'
-                     '<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
-                     f'{render_related(answer.get("related") or [])}</div>')
+        parts.append(f'<div class="notfound"><div class="notfound-h">{esc(not_found_line(answer))}</div>'
+                     f'{_hints(answer)}{_emptied_by(answer)}'
+                     + ('<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
+                        if answer.get("related") else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
+                     + f'{render_related(answer.get("related") or [])}</div>')
     else:
+        parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
-        groups: list[tuple[str, list[str]]] = []
-        for p in answer.get("points") or []:
-            kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
-            if not groups or groups[-1][0] != kind:
-                groups.append((kind, []))
-            groups[-1][1].append(f'<li class="point {kind}"><span class="badge {kind}">{KIND_BADGE[kind]}</span>'
-                                 f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
-        for kind, items in groups:
-            parts.append(f'<div class="group {kind}"><div class="group-h {kind}">{KIND_LABEL[kind]}</div>'
-                         f'<ul class="points">{"".join(items)}</ul></div>')
+        groups = point_groups(answer)  # the direct answer (回答) first; then by kind, or by reply when several
+        for key, head, items in groups:
+            lis = []
+            for _, p in items:
+                kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
+                badge = (f'<span class="src-tag">{esc(direct_label(answer, p).rstrip("："))}</span>'
+                         if key == "direct" and direct_label(answer, p) else
+                         "" if key == "direct" else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>')
+                lis.append(f'<li class="point {"direct" if key == "direct" else kind}">{badge}'
+                           f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
+            cls = key if key in ("direct", *KIND_LABEL) else "reply"
+            parts.append(f'<div class="group {cls}"><div class="group-h {cls}">{esc(head)}</div>'
+                         f'<ul class="points">{"".join(lis)}</ul></div>')
         if not groups and pending:
             parts.append('<div class="thinking">正在检索答复…</div>')
         if not pending and answer.get("related"):
@@ -159,6 +167,22 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
                      f'<textarea class="plain" readonly hidden>{esc(answer_plain_text(answer))}</textarea></div>')
     cls = "answer notfound-answer" if answer.get("no_answer") else "answer"
     return f'<div class="{cls}" data-answer="{esc(answer.get("answer_id"))}">{"".join(parts)}</div>'
+
+
+def _hints(answer: dict[str, Any]) -> str:
+    return "".join(f'<div class="hint">{esc(h)}</div>' for h in answer.get("hints") or [])
+
+
+def _emptied_by(answer: dict[str, Any]) -> str:
+    """Which filter emptied the result, and a button that asks again without it."""
+    rep = answer.get("filter_report") or {}
+    empty = rep.get("empty")
+    if not empty:
+        return ""
+    line = (rep.get("message") or "").splitlines()[-1]
+    label = "去掉全部筛选条件重新提问" if empty.get("filter") == "all" else f"去掉「{empty.get('label', '')}」重新提问"
+    return (f'<div class="emptied">{esc(line)}</div><button class="drop-filter" type="button" '
+            f'data-drop="{esc(",".join(empty.get("drop") or []))}" data-q="{esc(answer.get("question"))}">{esc(label)}</button>')
 
 
 WELCOME = ('<div class="welcome"><div class="welcome-h">您好，我是答复通。</div>'
@@ -205,18 +229,59 @@ def _snippet(s: Any, n: int = 28) -> str:
     return s if len(s) <= n else s[:n] + "…"
 
 
+REPLY_EMPTY = "点击回答中的 [n] 或出处，可在此查看答复全文。"
+BROWSE_EMPTY = "点击左侧列表中的一件答复，可在此阅读全文。"
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _span(reply: dict[str, Any], key: str, n: int) -> tuple[int, int] | None:
+    try:
+        s, e = (int(x) for x in (reply.get(key) or (0, 0)))
+    except (TypeError, ValueError):
+        return None
+    return (max(0, s), min(n, e)) if e > s else None
+
+
 def render_reply(reply: dict[str, Any] | None, start: Any = None, end: Any = None,
-                 context: tuple[Any, Any] | None = None) -> str:
-    """The full reply letter with ``text[start:end]`` in ``<mark>`` (escaped, by offsets)."""
+                 context: tuple[Any, Any] | None = None, *, empty: str = REPLY_EMPTY, back: str = "返回回答",
+                 auto: bool = False) -> str:
+    """A reply: the header fields, then the letter's body (``text[reply_span]``, not the labelled file around it)
+    with ``text[start:end]`` in ``<mark>`` (escaped, by offsets); the proposal text, when the file has one, folded
+    away under 建议/提案原文. `back`: the label of the button that closes the viewer where it covers the page
+    (phones); `auto`: opened by the chat itself (following the latest answer), not by a tap."""
     if not reply:
-        return '<div class="reply-view empty">点击回答中的 [n] 或出处，可在此查看答复全文。</div>'
+        return f'<div class="reply-view empty">{esc(empty)}</div>'
     if reply.get("error"):
         return f'<div class="reply-view"><div class="error-box">无法打开答复：{esc(reply["error"])}</div></div>'
-    body = highlight_by_offsets(reply.get("text") or "", start, end, context)
+    text = reply.get("text") or ""
+    body = _span(reply, "reply_span", len(text)) or (0, len(text))
+    s_, e_ = _clamp(text, start, end) or (None, None)
+    if s_ is not None and not (body[0] <= s_ and e_ <= body[1]):
+        body = (0, len(text))  # a mark outside the letter's body: show the whole file rather than lose it
+    raw = text[body[0]:body[1]]
+    letter = raw.strip()
+    base = body[0] + len(raw) - len(raw.lstrip())  # offset of letter[0] in text
+    cs, ce = (_int(x) for x in context) if context else (None, None)
+    hl = highlight_by_offsets(letter, None if s_ is None else s_ - base, None if e_ is None else e_ - base,
+                              (cs - base, ce - base) if cs is not None and ce is not None else None)
+    prop = _span(reply, "proposal_span", len(text))
+    proposal = ""
+    if prop and (prop[1] <= body[0] or prop[0] >= body[1]):
+        kind = reply.get("kind") or "提案/建议"
+        proposal = (f'<details class="proposal"><summary>{esc(kind)}原文</summary>'
+                    f'<div class="proposal-text">{esc(text[prop[0]:prop[1]].strip())}</div></details>')
     signer = f'<span class="m"><span class="k">签发</span>{esc(reply["signer"])}</span>' if reply.get("signer") else ""
-    return (f'<div class="reply-view" data-reply="{esc(reply.get("id"))}"><div class="panel-h">答复全文</div>'
+    return (f'<div class="reply-view" data-reply="{esc(reply.get("id"))}" data-auto="{int(bool(auto))}">'
+            f'<div class="reply-top"><button class="back-btn" type="button">‹ {esc(back)}</button>'
+            f'<div class="panel-h">答复全文</div></div>'
             f'<div class="reply-title"><span class="num">{esc(_num(reply))}</span>《{esc(reply.get("title") or "（无标题）")}》</div>'
-            f'<div class="reply-meta">{_meta_line(reply)}{signer}</div><div class="reply-text">{body}</div></div>')
+            f'<div class="reply-meta">{_meta_line(reply)}{signer}</div>{proposal}<div class="reply-text">{hl}</div></div>')
 
 
 def _meta_line(r: dict[str, Any]) -> str:
@@ -237,7 +302,7 @@ def render_reply_list(result: dict[str, Any]) -> str:
         return '<div class="reply-list empty">没有符合条件的答复。</div>'
     rows = "".join(
         f'<li><a class="open-reply" href="#" role="button" {_attrs(reply=r.get("id"))}><span class="num">{esc(_num(r))}</span>'
-        f'《{esc(r.get("title") or "（无标题）")}》</a><div class="meta">提出者：{esc(r.get("proposer") or "—")} · '
-        f'{esc(_units(r))} · 答复日期：{esc(r.get("reply_date") or "—")}</div></li>' for r in items)
+        f'《{esc(r.get("title") or "（无标题）")}》</a><div class="meta"><span class="nw">提出者：{esc(r.get("proposer") or "—")}</span> · '
+        f'{esc(_units(r))} · <span class="nw">答复日期：{esc(r.get("reply_date") or "—")}</span></div></li>' for r in items)
     return (f'<div class="reply-list"><div class="panel-h">共 {esc(total)} 件答复 · 第 {esc(page)}/{pages} 页</div>'
             f'<ul>{rows}</ul></div>')

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
@@ -24,6 +25,8 @@ from service.api.routes_ask import router as ask_router
 from service.api.routes_ops import router as ops_router
 from service.api.routes_replies import router as replies_router
 from service.api.security import SecurityHeadersMiddleware
+from service.api.routes_review import router as review_router
+from service.api.routes_track import router as track_router
 from service.core import ServiceCore
 
 log = logging.getLogger("dafu.api")
@@ -40,7 +43,9 @@ Errors are JSON `{"error": kind, "detail": message}`. Questions are limited to D
 (422 beyond); per-client rate limits answer 429 with `Retry-After`; `/readyz` says why the service is not ready.
 """
 
+DOCS_ASSETS = "/docs-assets"
 TAGS = [{"name": "问答 ask", "description": "questions, search and answers"},
+        {"name": "跟踪 track", "description": "commitments of the replies and what later replies reported"},
         {"name": "答复 replies", "description": "the replies in the index"},
         {"name": "反馈 feedback", "description": "ratings of answers"},
         {"name": "管理 admin", "description": "index updates (bearer token)"},
@@ -87,8 +92,10 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         finally:
             core.close()
 
-    app = FastAPI(title="答复通 dafu API", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
-                  lifespan=lifespan)
+    # /docs (Swagger UI) and /redoc load their scripts from the files fastapi-offline installs, served under
+    # DOCS_ASSETS: the pages work with no internet access
+    app = FastAPIOffline(title="答复通 dafu API", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS,
+                         lifespan=lifespan, static_url=DOCS_ASSETS)
     app.state.settings = settings
     app.state.core = core
     app.state.rate_limits = RateLimits(settings)
@@ -102,7 +109,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
                        allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"],
                        max_age=600)
     app.add_middleware(SecurityHeadersMiddleware)
-    for r in (ask_router, replies_router, admin_router, ops_router):
+    for r in (ask_router, replies_router, track_router, admin_router, review_router, ops_router):
         app.include_router(r)
     _document_question_limit(app, settings.max_question_chars)
     app.state.ui_mounted = with_ui and mount_web_chat(app, core)

@@ -1,4 +1,5 @@
-"""`dafu serve` (API + web chat with uvicorn) and `dafu feedback export` (CSV/JSONL)."""
+"""`dafu serve` (API + web chat with uvicorn), `dafu feedback export` (CSV/JSONL) and `dafu feedback review`
+(service.review_cli)."""
 from __future__ import annotations
 
 import sys
@@ -40,15 +41,15 @@ def export(format_: str = typer.Option("csv", "--format", help="csv | jsonl"),
            out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: standard output)"),
            index: Optional[Path] = IndexOpt) -> None:
     """Write every rating with its question, answer and citations (CSV opens in Excel: UTF-8 with BOM)."""
-    from service.feedback import EXPORT_FORMATS, FeedbackStore, export_feedback, feedback_path
+    from service.feedback import EXPORT_FORMATS, FeedbackStore, existing_feedback_path, export_feedback
 
     fmt = format_.lower().strip()
     if fmt not in EXPORT_FORMATS:
         raise DafuError(f"--format {format_!r} is not supported; use one of: {', '.join(EXPORT_FORMATS)}")
     settings = make_settings(index)
-    path = feedback_path(settings)
+    path = existing_feedback_path(settings)
     if not path.exists():
-        err.print(f"no feedback recorded yet ({path} does not exist)")
+        err.print(f"no feedback recorded yet ({path} does not exist; `dafu serve` writes it)")
     store = FeedbackStore(path)
     try:
         if out is None:
@@ -63,5 +64,8 @@ def export(format_: str = typer.Option("csv", "--format", help="csv | jsonl"),
 
 
 def register(app: typer.Typer) -> None:
+    from service.review_cli import review
+
+    feedback_app.command("review")(review)
     app.command("serve")(serve)
     app.add_typer(feedback_app, name="feedback")

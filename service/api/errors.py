@@ -24,7 +24,7 @@ from starlette.routing import Match
 from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelLoadError,
                           ModelMismatchError, UnknownReplyError)
 from service.api.security import scrub_paths, server_roots
-from service.core import UploadRejectedError
+from service.core import AdminError, UploadRejectedError
 from service.feedback import UnknownAnswerError
 from service.health import FeedbackUnavailableError
 from service.limits import EmptyQuestionError, QuestionTooLongError
@@ -50,7 +50,7 @@ def dafu_status(e: DafuError) -> int:
         return 503
     if isinstance(e, (QuestionTooLongError, EmptyQuestionError)):
         return 422
-    if isinstance(e, UploadRejectedError):
+    if isinstance(e, (UploadRejectedError, AdminError)):
         return e.status
     return 400
 

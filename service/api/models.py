@@ -132,6 +132,11 @@ class FeedbackCreate(Strict):
 
 
 # -- responses ------------------------------------------------------------------------------------
+FILTER_REPORT_DOC = ("what the filters matched (null without filters): `departments` [{term, matched (official names, e.g. "
+                     "民政 → 海门区民政局), replies}], `matched` (replies passing every filter), `empty` (when that is 0: the "
+                     "filter that emptied the result, `drop` = the request keys to remove, `without` = replies then, "
+                     "`options` for every filter), `message` (the same in words)")
+
 class PointPublic(BaseModel):
     text: str = Field(description="an exact sentence of the cited passage (list numbering such as （三） left out)")
     kind: Literal["done", "plan", "field"] = Field(description="done: what was done; plan: what is promised; field: a line of the reply's record")
@@ -206,6 +211,8 @@ class AnswerPublic(BaseModel):
     filters: dict[str, Any] = Field(default_factory=dict, description="filters applied (after follow-up rewriting)")
     index_version: str = ""
     timings: dict[str, float] = Field(default_factory=dict, description="retrieve_ms, embed_ms, answer_ms, total_ms")
+    filter_report: dict[str, Any] | None = Field(None, description=FILTER_REPORT_DOC)
+    hints: list[str] = Field(default_factory=list, description="hints on the question, e.g. to ask in Chinese")
     lead: str = Field("", description="the direct answer in plain text: the sentences that answer the asked aspect, "
                                       "or a sentence from the reply's record for questions about its fields")
     missing: str = Field("", description="when no_answer: what is missing — place, year, topic, detail, or not_found")
@@ -249,6 +256,7 @@ class ReplyList(BaseModel):
     total: int
     page: int
     page_size: int
+    filter_report: dict[str, Any] | None = Field(None, description=FILTER_REPORT_DOC)
 
 
 class ReplyDetail(ReplySummary):

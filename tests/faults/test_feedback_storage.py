@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from index.builder import Indexer
 from service.api.app import create_app
+from service.feedback import feedback_path
 from tests.conftest import SEED_DIR, SEED_QUESTION
 from tests.faults.conftest import fill, read_only, tmpfs
 
@@ -17,8 +18,11 @@ def _metric(text: str, name: str) -> float:
 
 
 def test_read_only_feedback_folder(settings, tmp_path):
-    s = settings.model_copy(update={"index_dir": tmp_path / "data" / "index", "cache_dir": tmp_path / "cache"})
-    Indexer(s).build([SEED_DIR])  # feedback.sqlite would live in tmp_path/data, beside the index
+    (tmp_path / "data").mkdir()
+    s = settings.model_copy(update={"home": tmp_path / "data", "index_dir": tmp_path / "idx" / "index",
+                                    "cache_dir": tmp_path / "cache"})
+    Indexer(s).build([SEED_DIR])
+    assert feedback_path(s).parent == tmp_path / "data"  # where feedback.sqlite would be created
     with read_only(tmp_path / "data"):
         with TestClient(create_app(s, with_ui=False)) as c:
             for q in QUESTIONS:
@@ -38,8 +42,9 @@ def test_read_only_feedback_folder(settings, tmp_path):
 
 def test_full_disk_under_the_feedback_database(settings, tmp_path):
     with tmpfs(tmp_path / "data", "3m") as mnt:
-        s = settings.model_copy(update={"index_dir": mnt / "index", "cache_dir": tmp_path / "cache"})
+        s = settings.model_copy(update={"home": mnt, "index_dir": tmp_path / "idx" / "index", "cache_dir": tmp_path / "cache"})
         Indexer(s).build([SEED_DIR])
+        assert feedback_path(s).parent == mnt
         with TestClient(create_app(s, with_ui=False)) as c:
             first = c.post("/api/ask", json={"question": SEED_QUESTION})
             assert first.status_code == 200  # the database now exists

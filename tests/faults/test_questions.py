@@ -37,11 +37,20 @@ def _stored_questions(settings) -> list[str]:
         return [q for (q,) in db.execute("SELECT question FROM answers")]
 
 
+def chat_endpoint(c: TestClient) -> str:
+    """The api name of the web chat's ask event: the one the send button triggers with the question box as input."""
+    cfg = c.get("/config").json()
+    qid = next(x["id"] for x in cfg["components"] if x.get("props", {}).get("elem_id") == "question")
+    return next(d["api_name"] for d in cfg["dependencies"]
+                if d.get("inputs") and d["inputs"][0] == qid and d.get("api_name") and d["targets"][0][1] == "click")
+
+
 def _web_chat_ask(c: TestClient, question: str) -> str:
     """The web chat's own endpoint (its Gradio event calls the core directly); returns the final chat HTML."""
-    r = c.post("/gradio_api/call/ask", json={"data": [question, "不限", "不限", [], ""]})
+    name = chat_endpoint(c)
+    r = c.post(f"/gradio_api/call/{name}", json={"data": [question, "不限", "不限", [], ""]})
     assert r.status_code == 200, r.text
-    with c.stream("GET", f"/gradio_api/call/ask/{r.json()['event_id']}") as st:
+    with c.stream("GET", f"/gradio_api/call/{name}/{r.json()['event_id']}") as st:
         body = "".join(st.iter_text())
     assert "event: complete" in body, body[-500:]
     return body.rsplit("event: complete", 1)[1]

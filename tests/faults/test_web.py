@@ -11,6 +11,7 @@ from index.builder import Indexer
 from service.api.app import create_app
 from service.api.security import safe_markdown
 from tests.conftest import SEED_FILE, SEED_QUESTION
+from tests.faults.test_questions import chat_endpoint
 
 EVIL = {"Host": "dafu.example.gov", "Origin": "https://evil.example"}
 
@@ -84,8 +85,10 @@ def test_feedback_ask_and_admin_floods_get_429_with_retry_after(settings, seed_i
         assert r.status_code == 429 and r.json()["error"] == "too_many_requests" and int(r.headers["retry-after"]) >= 1
         codes = [c.post("/api/ask", json={"question": SEED_QUESTION}).status_code for _ in range(25)]
         assert codes.count(200) == 19 and codes.count(429) == 6
-        r = c.post("/gradio_api/call/ask", json={"data": [SEED_QUESTION, "不限", "不限", [], ""]})
+        r = c.post(f"/gradio_api/call/{chat_endpoint(c)}", json={"data": [SEED_QUESTION, "不限", "不限", [], ""]})
         assert r.status_code == 429  # the web chat's questions count too
+        r = c.post("/gradio_api/call/no_such_event", json={"data": []}, headers={"X-Forwarded-For": "10.9.9.9"})
+        assert r.status_code in (404, 429) and r.status_code < 500
         auth = {"Authorization": "Bearer right"}
         codes = [c.delete("/api/replies/nope", headers=auth).status_code for _ in range(8)]
         assert codes == [404] * 5 + [429] * 3
@@ -145,3 +148,10 @@ def test_api_paths_answer_405_and_404_themselves_with_the_chat_mounted(web):
     r = web.get("/api/nothing-here")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     assert web.get("/api/stats").status_code == 200 and web.get("/").status_code == 200
+
+
+def test_unknown_web_chat_event_is_404_not_500(settings, seed_index):
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        for path in ("/gradio_api/call/no_such_event", "/gradio_api/run/no_such_event"):
+            r = c.post(path, json={"data": []})
+            assert r.status_code == 404, (path, r.status_code, r.text[:200])

@@ -31,7 +31,7 @@ def test_feedback_round_trip_survives_restart(settings, client):
     assert 'dafu_feedback_total{rating="down"} 1.0' in client.get("/metrics").text
 
     path = feedback_path(settings)
-    assert path == settings.resolved_index_dir.parent / "feedback.sqlite" and path.exists()
+    assert path == settings.home / "feedback.sqlite" and path.exists()
     # a new app on the same index (a restart) still knows the answer and its feedback
     with TestClient(create_app(settings, with_ui=False)) as c2:
         assert c2.post("/api/feedback", json={"answer_id": a["answer_id"], "rating": "up"}).status_code == 201
@@ -107,3 +107,22 @@ def test_old_answers_without_feedback_are_pruned(tmp_path):
             s.add_feedback("a3", "up")
     assert s.counts()["answers"] <= 6
     assert s.get_answer("a3") is not None and s.get_answer("a999") is not None
+
+
+def test_feedback_lives_in_dafu_home_and_export_finds_it_without_options(tmp_path, monkeypatch):
+    """`dafu serve --index ELSEWHERE` stores feedback in $DAFU_HOME, where `dafu feedback export` looks."""
+    from index.builder import Indexer
+    from index.settings import Settings
+    from service.cli import app
+    from tests.conftest import SEED_DIR
+
+    monkeypatch.setenv("DAFU_EMBED_MODEL", "fake")
+    elsewhere = Settings(index_dir=tmp_path / "srv" / "indexes" / "idx", embed_model="fake")
+    Indexer(elsewhere).build([SEED_DIR])
+    with TestClient(create_app(elsewhere, with_ui=False)) as c:
+        a = c.post("/api/ask", json={"question": SEED_QUESTION}).json()
+        assert c.post("/api/feedback", json={"answer_id": a["answer_id"], "rating": "up"}).status_code == 201
+    assert feedback_path(elsewhere) == elsewhere.home / "feedback.sqlite"
+    assert feedback_path(elsewhere).exists() and not (tmp_path / "srv" / "indexes" / "feedback.sqlite").exists()
+    res = CliRunner().invoke(app, ["feedback", "export", "--format", "jsonl"])
+    assert res.exit_code == 0 and a["answer_id"] in res.stdout and "no feedback recorded" not in res.output

@@ -164,7 +164,9 @@ def test_dafu_serve_answer_citation_highlight_and_screenshots(context, dafu_serv
     assert page.locator("#reply-view .ctx").text_content() == passage  # … inside the cited passage
     assert mark in passage
     view_text = page.locator("#reply-view .reply-text").text_content()
-    assert view_text == reply["text"] and len(view_text) > len(passage)  # the whole letter, readable around it
+    rs, re_ = reply["reply_span"]
+    assert view_text == reply["text"][rs:re_].strip() and len(view_text) > len(passage)  # the whole letter …
+    assert "建议/提案提出者" not in view_text and "答复内容" not in view_text  # … not the labelled file around it
     page.wait_for_function("() => { const m = document.querySelector('#reply-view mark'); "
                            "const b = document.querySelector('#reply-view .reply-text'); "
                            "return m && b && m.getBoundingClientRect().top >= b.getBoundingClientRect().top - 1; }")

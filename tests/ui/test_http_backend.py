@@ -67,3 +67,25 @@ def test_dafu_ui_command_is_registered_and_checks_the_service():
     assert r.exit_code == 0 and "--api" in r.output
     r = CliRunner().invoke(app, ["ui", "--api", "http://127.0.0.1:9"])
     assert r.exit_code == 2 and "dafu serve" in r.output  # the domain error, as the CLI shows it
+
+
+def test_http_backend_review_methods_and_in_process_core_agree(settings, seed_index, monkeypatch):
+    """The 审阅 tab's calls, over HTTP and in-process, with the admin token checked by both."""
+    from pydantic import SecretStr
+
+    from service.api.app import create_app
+
+    s = settings.model_copy(update={"admin_token": SecretStr("tok")})
+    app = create_app(s)
+    with TestClient(app) as client:
+        b, core = HttpBackend("http://testserver", client=client), app.state.core
+        a = b.ask(QUESTION)
+        for backend in (b, core):
+            with pytest.raises(Exception, match="token"):
+                backend.review_list("wrong")
+        items = b.review_list("tok", limit=5)
+        assert items[0]["answer_id"] == a["answer_id"] and core.review_list("tok", 5)[0]["answer_id"] == a["answer_id"]
+        saved = b.review_save("tok", a["answer_id"], ["correct"] * len(a["points"]), "complete", note="好")
+        assert saved["note"] == "好" and core.review_list("tok", 5, "reviewed")[0]["review"]["verdict"] == "complete"
+        out = b.review_export("tok")
+        assert out["cases"] == 1 and '"answerable": true' in out["jsonl"]

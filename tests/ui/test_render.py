@@ -156,3 +156,55 @@ def test_make_filters():
     assert make_filters("2023", "2021", ["人社局", " "], " 张三 ") == {
         "year_from": 2021, "year_to": 2023, "departments": ["人社局"], "proposer": "张三"}
     assert make_filters(None, "2022", "教育体育局") == {"year_to": 2022, "departments": ["教育体育局"]}
+
+
+def test_direct_answer_first_and_several_replies_grouped_per_reply():
+    a = fake_answer("q")
+    other = dict(a["citations"][1], n=3, reply_id="r2", number="30", title="关于另一件的建议")
+    a["citations"].append(other)
+    a["points"] = [dict(a["points"][1], role="direct"),
+                   a["points"][0], dict(a["points"][1], reply_id="r2", citations=[3])]
+    out = render.render_answer_html(a)
+    assert out.index('class="group direct"') < out.index('class="group reply"')
+    assert out.count('class="group reply"') == 2 and "第30号建议《关于另一件的建议》" in out
+    assert '<span class="src-tag">第12号建议</span>' in out  # which reply the direct answer comes from
+
+
+def test_not_found_says_what_is_missing_which_filter_emptied_it_and_offers_to_drop_it():
+    a = not_found_answer("火星？")
+    a["answer_markdown"] = "崇川区的答复中没有火星方面的内容。"
+    a["hints"] = ["请用中文提问"]
+    a["filter_report"] = {"empty": {"filter": "year", "label": "年份 2020", "drop": ["year_from", "year_to"], "without": 3},
+                          "message": "筛选后没有答复：「年份 2020」没有匹配的答复，去掉这个条件有 3 件答复。"}
+    out = render.render_answer_html(a)
+    assert "崇川区的答复中没有火星方面的内容。" in out and "请用中文提问" in out
+    assert "去掉这个条件有 3 件答复" in out
+    assert 'class="drop-filter"' in out and 'data-drop="year_from,year_to"' in out and 'data-q="火星？"' in out
+
+
+def test_reply_viewer_shows_the_letter_body_not_the_labelled_file():
+    head = "建议/提案提出者: 张三\n标题: 关于X的建议\n建议/提案内容:\n请加强培训。\n答复内容:\n"
+    text = head + "张三代表：\n我局已开展培训1.2万人次。\n"
+    s = text.index("我局")
+    reply = {"id": "r", "text": text, "title": "关于X的建议", "kind": "建议", "number": "3",
+             "reply_span": [len(head), len(text)], "proposal_span": [text.index("请加强"), text.index("请加强") + 6]}
+    out = render.render_reply(reply, s, s + 8)
+    body = re.search(r'<div class="reply-text">(.*?)</div>', out, re.S).group(1)
+    assert "建议/提案提出者" not in body and "答复内容" not in body and body.startswith("张三代表")
+    assert "<mark" in body and re.search(r"<mark[^>]*>我局已开展培训1", body)
+    assert '<details class="proposal"><summary>建议原文</summary>' in out and "请加强培训" in out
+    assert "返回回答" in out and 'data-auto="0"' in out
+    assert "返回列表" in render.render_reply(reply, back="返回列表")
+
+
+def test_browse_viewer_has_its_own_empty_text():
+    assert "[n]" in render.render_reply(None) and "[n]" not in render.render_reply(None, empty=render.BROWSE_EMPTY)
+
+
+def test_filter_summary_line():
+    from ui.app import filter_summary
+
+    rep = {"departments": [{"term": "民政", "matched": ["海门区民政局", "通州区民政局"]}, {"term": "水X", "matched": []}]}
+    assert filter_summary({}) == "不限"
+    line = filter_summary({"year_from": 2021, "year_to": 2023, "departments": ["民政", "水X"], "proposer": "张三"}, rep)
+    assert line == "2021–2023年 · 民政 → 海门区民政局、通州区民政局 · 水X（无此部门） · 提出者 张三"

@@ -1,0 +1,126 @@
+"""The CLI's answers: rich rendering from the answer's fields, --plain, empty and non-Chinese questions,
+the first-run announcement, the wrapping `index list` table."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from service.render_terminal import QUOTE_INDENT, answer_plain, by_reply, render_answer
+from tests.conftest import SEED_QUESTION
+
+
+def _cit(n, rid, start, end, passage, number="12", title="关于加强社区养老服务的建议"):
+    return {"n": n, "reply_id": rid, "number": number, "kind": "建议", "title": title, "proposer": "王建华",
+            "lead_unit": "民政局", "co_units": ["财政局"], "reply_date": "2023-06-15", "passage": passage,
+            "start": start, "end": end, "heading_path": ["一、主要做法"], "score": 1.0}
+
+
+PASSAGE = "一、主要做法\n　　全区建成社区养老服务站45个，覆盖率达到92%。\n　　开展助餐服务12万人次。"
+ANSWER = {  # fictional (虚构示例)
+    "question": "社区养老做了哪些工作？", "rewritten_question": "社区养老做了哪些工作？", "no_answer": False,
+    "points": [{"text": "全区建成社区养老服务站45个，覆盖率达到92%。", "kind": "done", "citations": [1], "reply_id": "a",
+                "start": 109, "end": 131},
+               {"text": "开展助餐服务12万人次。", "kind": "done", "citations": [2], "reply_id": "a", "start": 300, "end": 312},
+               {"text": "下一步将推进嵌入式养老机构建设。", "kind": "plan", "citations": [3], "reply_id": "b", "start": 50, "end": 66}],
+    "citations": [_cit(1, "a", 100, 100 + len(PASSAGE), PASSAGE), _cit(2, "a", 290, 320, "开展助餐服务12万人次。"),
+                  _cit(3, "b", 40, 70, "下一步将推进嵌入式养老机构建设。", number="30", title="关于发展嵌入式养老的建议")],
+    "related": [], "filter_report": None, "hints": [],
+}
+
+
+ONE_REPLY = {**ANSWER, "points": ANSWER["points"][:2], "citations": ANSWER["citations"][:2]}
+
+
+def _rich(answer, width=60) -> str:
+    c = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
+    c.print(render_answer(answer))
+    return c.export_text()
+
+
+def test_sources_grouped_per_reply_with_one_detail_line():
+    for out in (_rich(ANSWER), answer_plain(ANSWER)):
+        assert out.count("提出者：王建华") == 2  # two replies, not three citations
+        assert out.count("第12号建议《关于加强社区养老服务的建议》\n") == 1
+        assert "**" not in out
+        src = out[out.index("来源"):]
+        assert src.index("[1] 一、主要做法") < src.index("[2] 一、主要做法") < src.index("第30号建议")
+    for out in (_rich(ONE_REPLY), answer_plain(ONE_REPLY)):
+        assert "已开展的工作" in out and out.count("提出者：王建华") == 1
+
+
+def test_direct_answer_comes_first_under_its_own_heading():
+    direct = dict(ANSWER["points"][1], role="direct")
+    a = {**ONE_REPLY, "points": [ANSWER["points"][0], direct]}
+    plain = answer_plain(a)
+    assert plain.index("回答\n 1. 开展助餐服务12万人次。 [2]") < plain.index("已开展的工作\n 2. 全区建成")
+
+
+def test_every_passage_line_has_the_same_quote_indent():
+    plain = answer_plain(ANSWER)
+    block = plain[plain.index("  [1] 一"):plain.index("  [2] 一")].splitlines()[1:]
+    assert block == [" " * QUOTE_INDENT + "一、主要做法", " " * QUOTE_INDENT + "全区建成社区养老服务站45个，覆盖率达到92%。",
+                     " " * QUOTE_INDENT + "开展助餐服务12万人次。"]
+    long = {**ANSWER, "citations": [dict(ANSWER["citations"][0], passage="甲" * 40 + "\n" + "乙" * 130)] + ANSWER["citations"][1:]}
+    out = _rich(long, width=50)
+    lines = [ln for ln in out.splitlines() if set(ln.strip()) <= {"甲", "乙"} and ln.strip()]
+    assert len(lines) >= 4  # wrapped …
+    assert all(ln.startswith(" " * QUOTE_INDENT) and not ln.startswith(" " * (QUOTE_INDENT + 1)) for ln in lines)  # … same indent
+
+
+def test_points_wrap_under_their_text_not_their_number():
+    long = {**ONE_REPLY, "points": [dict(ANSWER["points"][0], text="很" * 120)] + ONE_REPLY["points"][1:]}
+    lines = _rich(long, width=50).splitlines()
+    first = next(i for i, ln in enumerate(lines) if "1. 很" in ln)
+    block = [ln for ln in lines[first:first + 6] if "很" in ln]
+    assert len(block) >= 4 and len({ln.index("很") for ln in block}) == 1
+
+
+def test_several_replies_group_under_each_reply():
+    assert by_reply(ANSWER) and not by_reply(ONE_REPLY)
+    plain = answer_plain(ANSWER)
+    assert "第12号建议《关于加强社区养老服务的建议》（民政局，2023-06-15）\n 1. （已办）全区建成" in plain
+    assert "第30号建议《关于发展嵌入式养老的建议》（民政局，2023-06-15）\n 3. （计划）下一步将推进" in plain
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    from service.cli import app
+
+    monkeypatch.setenv("DAFU_EMBED_MODEL", "fake")
+    return lambda *args: CliRunner().invoke(app, list(args))
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\t\n"])
+def test_empty_question_is_refused_with_status_2(cli, q):
+    res = cli("ask", q)
+    assert res.exit_code == 2 and "question is empty" in res.output and "dafu ask" in res.output
+
+
+def test_first_run_is_announced_in_one_line_then_answers(cli):
+    res = cli("ask", SEED_QUESTION)
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("首次使用") == 1 and len([ln for ln in res.stderr.splitlines() if ln.strip()]) == 1
+    assert "已开展的工作" in res.stdout and "**" not in res.stdout
+    again = cli("ask", SEED_QUESTION, "--plain")
+    assert "首次使用" not in again.stderr and again.stdout.count("提出者：戴红玲") == 1
+
+
+def test_english_question_gets_a_hint_to_ask_in_chinese(cli):
+    res = cli("ask", "What did Tongzhou do for vocational education?", "--plain")
+    assert res.exit_code == 0 and "请用中文提问" in res.stdout
+    assert "请用中文提问" not in cli("ask", SEED_QUESTION, "--plain").stdout
+
+
+def test_index_list_wraps_titles_instead_of_cutting_them(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    res = cli("index", "list")
+    assert res.exit_code == 0, res.output
+    rows = [ln.split("│") for ln in res.stdout.splitlines() if ln.count("│") == 6]
+    title_column = "".join(r[2].strip() for r in rows)  # the title cell, read down its wrapped lines
+    assert "关于积极推进产教融合,助力通州产业创新高地打造的建议" in title_column and "…" not in res.stdout
+    assert max(len(ln) for ln in res.stdout.splitlines()) <= 80
+    plain = cli("index", "list", "--plain").stdout.splitlines()
+    assert plain[0].split("\t")[:4] == ["id", "number", "kind", "title"] and plain[1].split("\t")[1] == "28"
