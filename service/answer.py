@@ -105,7 +105,7 @@ class ComposeWeights:
     """How a sentence's score is made (set on the tuning half of eval/dev; docs/tuning.md)."""
 
     sim: float = 0.5  # cosine with the question, z-scored over the candidate sentences
-    lex: float = 1.0  # share of the question's topic words in the sentence and its headings
+    lex: float = 1.0  # IDF-weighted share of the question's words in the sentence and its headings
     chars: float = 0.0  # share of the question's character pairs in the sentence (colloquial wording, typos)
     facts: float = 0.3  # holds figures, dates or completed measures
     detail: float = 0.6  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
@@ -115,7 +115,16 @@ class ComposeWeights:
 WEIGHTS = ComposeWeights()
 
 
-def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | None = None) -> None:
+def _idf(retriever: Retriever | None, words: set[str]) -> dict[str, float]:
+    """IDF of each word over the index's chunks (rare words such as 危桥 weigh more than 工作)."""
+    if retriever is None:
+        return {t: 1.0 for t in words}
+    n = len(retriever.index.chunks) or 1
+    return {t: float(np.log((n + 1) / (len(retriever.index.bm25.postings(t)) + 0.5))) for t in words}
+
+
+def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | None = None,
+           retriever: Retriever | None = None) -> None:
     w = w or WEIGHTS
     if not cands:
         return
@@ -123,17 +132,20 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     sd = sims.std()
     z = (sims - sims.mean()) / sd if sd > 1e-9 else np.zeros(len(cands))
     topic = set(q.topic) or set(q.content)
+    idf = _idf(retriever, topic)
+    total = sum(idf.values()) or 1.0
     unit = asked_unit(q.text) if q.aspect == "amount" else None
     role = money_role(q.text) if unit == "money" else None
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
-        lex = len(words & topic) / max(1, len(topic))
+        lex = sum(idf[t] for t in words & topic) / total
         pairs = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs)) if w.chars else 0.0
         v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
             v += w.facts
-        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role):
+        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role,
+                                                                            " ".join(c.chunk.heading_path)):
             v += w.detail
         if (c.label == "plan") == plan_first:
             v += w.label
@@ -243,7 +255,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
     """What is missing and what exists: '崇川区的答复中没有家庭医生签约方面的内容；通州区第51号…谈到了…'."""
     q = result.query
     groups = result.replies
-    alts = alternatives(result)
+    alts = alternatives(result, settings=retriever.settings)
     if q is None:
         return "未找到能直接回答这个问题的答复。", alts
     topic = _topic_words(q)
@@ -357,7 +369,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         support = [g for g in support if g.department_ok]
     plan_first = q.aspect == "plan"
     cands = [c for g in support for c in _sentences(retriever, g)]
-    _score(cands, q, plan_first)
+    _score(cands, q, plan_first, retriever=retriever)
     several = len(support) > 1
     if listing:
         chosen = _pick(cands, 2 * len(support), 2, None, settings.mmr_lambda)
@@ -382,7 +394,9 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     rest = [c for c in chosen if c not in direct]
     if several or listing:
         rest.sort(key=lambda c: (order[c.reply.id], c.label != first, c.start))
-    else:
+    elif q.narrow:  # a narrow question's supporting points closest to what was asked first
+        rest.sort(key=lambda c: (c.label != first, -c.score))
+    else:  # a broad one reads in the letter's order
         rest.sort(key=lambda c: (c.label != first, c.start))
     cites: dict[str, Citation] = {}
     points: list[Point] = []

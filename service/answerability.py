@@ -39,10 +39,10 @@ UNIT_CLASSES = {
 }
 ASKED_UNIT = (
     ("time", re.compile(r"多久|多长时间|几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
-    ("money", re.compile(r"多少钱|补贴多少|补助多少|多少补贴|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准")),
+    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费)(?:是|有|能|大概|一般)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准")),
     ("length", re.compile(r"多少公里|几公里|多长|多少米")),
     ("area", re.compile(r"多少亩|多少平方|多大面积|面积")),
-    ("percent", re.compile(r"比例|百分之|占比|覆盖率|率(?:是|有|达到)?多少|几成")),
+    ("percent", re.compile(r"比例|比重|百分之|占比|占(?:了)?多少|覆盖率|率(?:是|有|达到|到了)?多少|几成")),
     ("count", re.compile(r"多少(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)|几(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)")),
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
@@ -59,16 +59,20 @@ def asked_unit(text: str) -> str | None:
 
 # which way money goes, for "how much" questions: a subsidy given, a fee or cost paid, money invested
 MONEY_ROLES = (
+    ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
     ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|花|费用|价格|价钱|单价|多少钱一")),
-    ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排")),
+    ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助")),
 )
 
 
 def money_role(text: str) -> str | None:
-    """The role of the money asked about: the role word nearest before 多少/几 (补多少 → subsidy, 掏多少 → charge)."""
+    """The role of the money asked about: the role word nearest before 多少/几 (补多少 → subsidy, 掏多少 → charge);
+    money the government or treasury spends (政府花了多少) is investment."""
     m = re.search(r"多少|几", text)
     head = text[: m.start()] if m else text
+    if re.search(r"(?:政府|财政|区里|市里|县里)[^，,。？?]{0,12}(?:花|出|拿|投)", head):
+        return "invest"
     best, pos = None, -1
     for name, pat in MONEY_ROLES:
         for hit in pat.finditer(head):
@@ -77,8 +81,12 @@ def money_role(text: str) -> str | None:
     return best
 
 
-def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None) -> bool:
-    """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?"""
+PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
+
+
+def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "") -> bool:
+    """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?
+    A sentence under a 存在的问题/困难 heading states a reason."""
     if aspect == "amount":
         unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
         if not re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence):
@@ -89,7 +97,7 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
     if aspect == "date":
         return bool(DATE_RE.search(sentence))
     if aspect == "reason":
-        return bool(REASON_RE.search(sentence))
+        return bool(REASON_RE.search(sentence) or PROBLEM_HEAD_RE.search(heading))
     if aspect == "who":
         return bool(WHO_RE.search(sentence) or department_table().find_in(sentence))
     return True
@@ -152,7 +160,9 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         role = money_role(q.text) if unit == "money" else None
         text = g.reply.text
         st = retriever.index.sentences
-        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit, role)
+        chunks = retriever.index.chunks
+        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit, role,
+                                       " ".join(chunks[int(st.chunk[r])].heading_path))
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences))
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok
 
@@ -186,9 +196,10 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         res.missing = ""
         return
     pool = res.replies + [o for o in res.others if o not in res.replies]
-    if any(g.on_topic and g.detail_ok and not g.place_ok for g in pool):
+    s = retriever.settings
+    if any(squarely_on_topic(g, s) and g.detail_ok and not g.place_ok for g in pool):
         res.missing = "place"
-    elif any(g.on_topic and g.detail_ok and not g.year_ok for g in pool):
+    elif any(squarely_on_topic(g, s) and g.detail_ok and not g.year_ok for g in pool):
         res.missing = "year"
     elif any(g.on_topic and g.constraints_ok and not g.detail_ok for g in pool):
         res.missing = "detail"
@@ -198,10 +209,17 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         res.missing = ""
 
 
-def alternatives(res: SearchResult, limit: int = 3) -> list[ReplyHits]:
-    """Replies on the topic that fail only the named place or year (what exists instead)."""
+def squarely_on_topic(g: ReplyHits, s) -> bool:
+    """On topic by both measures, not by one alone: what a "what exists elsewhere" line may cite."""
+    return g.on_topic and (g.topic_coverage >= s.topic_min_coverage_dense or not g.sentence_z
+                           or g.sentence_z >= s.sentence_z_min + 0.5)
+
+
+def alternatives(res: SearchResult, limit: int = 3, settings=None) -> list[ReplyHits]:
+    """Replies squarely on the topic that fail only the named place or year (what exists instead)."""
     pool = res.replies + [o for o in res.others if o not in res.replies]
-    out = [g for g in pool if g.on_topic and g.detail_ok and not g.constraints_ok]
+    out = [g for g in pool if g.detail_ok and not g.constraints_ok
+           and (squarely_on_topic(g, settings) if settings is not None else g.on_topic)]
     out.sort(key=lambda g: -(g.sentence_best if g.sentence_best is not None else g.score))
     return out[:limit]
 

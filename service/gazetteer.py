@@ -24,6 +24,7 @@ _UNIT_RE = re.compile(r"([\u4e00-\u9fff]{1,5}?(?:" + ADMIN_SUFFIX + r"))")
 _CHAIN_RE = re.compile(r"(?:[\u4e00-\u9fff]{1,5}?(?:" + ADMIN_SUFFIX + r")){1,3}")
 # words ending in 区/县/市 that are not places (the letters' own deixis and common nouns)
 _GENERIC_HEADS = set("全我本该各此城社园辖景市片小郊老山街校新库")
+_GENERIC_BEFORE_SUFFIX = set("城园景社小郊片辖街校库矿灾牧发新")  # 老城区 主城区 产业园区 景区 开发区 高新区
 _UNKNOWN_RE = re.compile(r"([\u4e00-\u9fff]{2,3}(?:区|县|市|镇|乡|省))")
 
 
@@ -114,8 +115,8 @@ class Gazetteer:
                     break
             else:
                 continue
-            if name[0] in _GENERIC_HEADS and len(name) <= 2:
-                continue
+            if (name[0] in _GENERIC_HEADS and len(name) <= 2) or name[-2] in _GENERIC_BEFORE_SUFFIX:
+                continue  # 全区, 社区; 老城区, 开发区, 风景区: common nouns, not places
             if any(a < e and s < b for a, b, _ in taken) or name in self.places:
                 continue
             out.append((s, e, name))

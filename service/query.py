@@ -30,7 +30,7 @@ ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
 )
 # questions about the reply record itself (主办、协办、答复日期、提出者、编号、办复类别)
 FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
-    ("co_units", re.compile(r"协办(?:单位|部门)?(?:是|有|为)?(?:哪|谁|什么)|(?:哪些|哪个|什么)(?:部门|单位)(?:协办|会办|配合)|会办单位")),
+    ("co_units", re.compile(r"协办(?:单位|部门)?(?:是|有|为)?(?:哪|谁|什么)|(?:哪些|哪个|什么)(?:部门|单位)?(?:协办|会办|配合)|会办单位")),
     ("lead_unit", re.compile(r"(?:哪个|哪些|哪家|什么|谁)(?:部门|单位)?(?:主办|负责|答复|办理|承办|回复|牵头|办)的?|"
                              r"(?:主办|承办|牵头)(?:单位|部门)?(?:是|为)(?:哪|谁|什么)|由(?:哪个|哪家|谁)")),
     ("reply_date", re.compile(r"(?:什么时候|何时|哪天|哪一?年|几月几[日号]|什么时间|啥时候)(?:作出|做出|给出|进行)?(?:的)?(?:答复|回复|办复|答的|回的)|"
@@ -175,4 +175,7 @@ def _phrase(residual: str) -> str:
     """The longest run of the question left after removing places, names and interrogatives."""
     parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"\s+", residual)]
     parts = [p for p in parts if len(p) >= 2]
-    return max(parts, key=len) if parts else ""
+    if not parts:
+        return ""
+    best = max(parts, key=len)
+    return best if len(best) <= 16 else best[:16].rstrip("，,、的") + "…"

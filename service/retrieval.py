@@ -29,6 +29,7 @@ from service.filters import Filters, involved_departments
 from service.fusion import convex, rrf, zscores
 from service.gazetteer import Gazetteer
 from service.query import Query, analyse
+from index.sentences import LABEL_CODES
 from service.records import Hit, ReplyHits, SearchResult
 
 # dense cosine above which a reply counts as covering the question even with few shared words,
@@ -181,6 +182,19 @@ class Retriever:
         rows = np.arange(sl.start, sl.stop)
         return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
 
+    def _reports_year(self, ri: int, year: int) -> bool:
+        """Does the reply report on `year` (a done-type sentence names it)? A plan for that year does not count."""
+        r = self.index.replies[self.index.reply_ids[ri]]
+        mark = f"{year}年"
+        if mark not in r.reply_text:
+            return False
+        st = self.index.sentences
+        if st is None:
+            return True
+        sl = st.rows_of(ri)
+        done = LABEL_CODES["done"]
+        return any(st.label[j] == done and mark in r.text[int(st.start[j]):int(st.end[j])] for j in range(sl.start, sl.stop))
+
     def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
         if qv is None or self._background is None:
             return 0.0, 0.0
@@ -191,7 +205,7 @@ class Retriever:
     def constraints(self, q: Query, ri: int) -> tuple[bool, int, bool | None, bool, bool, bool]:
         """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
         r = self.index.replies[self.index.reply_ids[ri]]
-        year_ok = [y == r.year or f"{y}年" in r.reply_text for y in q.years]
+        year_ok = [y == r.year or self._reports_year(ri, y) for y in q.years]
         rplaces = self.gazetteer.of_reply(r)
         place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply

@@ -1,0 +1,64 @@
+"""Nothing tied to one city: places, follow-ups and place constraints on letters from other provinces
+(tests/fixtures/other_province: 綦江, 江津, 高平, 泽州, 丹棱 — fictional letters), fake encoder."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+
+CORPUS = ROOT / "tests" / "fixtures" / "other_province" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def op_retriever(tmp_path_factory):
+    from index.builder import Indexer, open_index
+    from index.settings import Settings
+    from service.retrieval import Retriever
+
+    s = Settings(home=tmp_path_factory.mktemp("op"), embed_model="fake")
+    Indexer(s).build([CORPUS])
+    return Retriever(open_index(s), s)
+
+
+def test_places_are_learned_from_the_signing_units(op_retriever):
+    places = op_retriever.gazetteer.places
+    for short, full in (("綦江", "綦江区"), ("江津", "江津区"), ("高平", "高平市"), ("泽州", "泽州县"), ("丹棱", "丹棱县")):
+        assert places[short] == full and places[full] == full
+    assert "南通" not in "".join(places)  # nothing of the dev corpus's city
+
+
+def test_place_follow_up_moves_to_the_named_place(op_retriever):
+    from service.answer import answer_question
+
+    a = answer_question(op_retriever, "泽州县呢？", history=[{"question": "綦江区老旧小区改造了多少个？"}])
+    assert "泽州县" in a.rewritten_question and "綦江" not in a.rewritten_question
+    assert not a.no_answer
+    assert {c.number for c in a.citations} == {"35"}  # 泽州县's 2021 letter
+
+
+def test_follow_up_to_a_place_with_no_reply_on_the_topic_says_so(op_retriever):
+    from service.answer import answer_question
+
+    a = answer_question(op_retriever, "那綦江区呢？", history=[{"question": "江津区农村公路提档升级修了多少公里？"}])
+    assert "綦江区" in a.rewritten_question
+    assert a.no_answer and a.missing == "place"
+    assert a.answer_markdown.startswith("綦江区的答复中没有")
+    assert "江津区" in a.answer_markdown  # what exists instead, labelled with its place
+
+
+def test_a_place_the_index_has_no_letter_from(op_retriever):
+    from service.answer import answer_question
+
+    a = answer_question(op_retriever, "如东县老年助餐每餐补贴多少？")
+    assert a.no_answer
+    assert "如东县" in a.answer_markdown and "没有" in a.answer_markdown
+
+
+def test_place_constraint_picks_the_named_place(op_retriever):
+    from service.answer import answer_question
+
+    for q, number in (("高平家庭医生重点人群签约率多少？", "104"), ("江津区家庭医生重点人群签约率多少？", "88")):
+        a = answer_question(op_retriever, q)
+        assert not a.no_answer
+        nums = {c.number for c in a.citations}
+        assert nums == {number}, (q, nums)
