@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                "-H", f"Authorization: Bearer {token}", "--max-time", str(args.max_time), "--workers", args.workers,
                "--request-timeout", "60", "--no-color"]
         print("$ " + " ".join(cmd).replace(token, "<token>"), file=sys.stderr)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
+                              cwd=str(home))  # its .schemathesis/ cache goes to the temp folder, not the checkout
         metrics = httpx.get(f"{url}/metrics", timeout=30).text
         log = (home / "serve.log").read_text(errors="replace")
     out = proc.stdout + proc.stderr
