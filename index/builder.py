@@ -11,9 +11,10 @@ from index.bm25 import BM25Index
 from index.chunking import chunk_reply
 from index.commitments import extract_commitments
 from index.dense import DenseIndex
-from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder
+from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder, model_identity
 from index.errors import DafuError, UnknownReplyError
-from index.loader import LoadReport, load_paths
+from index.ingest_limits import IngestLimits
+from index.loader import LoadReport, Skipped, load_paths
 from index.records import Chunk, Reply
 from index.sentences import build_table, sentence_embed_text, sentence_rows
 from index.settings import Settings
@@ -70,9 +71,12 @@ class Indexer:
         return self._encoder
 
     # -- public operations ----------------------------------------------------
+    def _options(self, options: dict | None) -> dict:
+        return {**(options or {}), "limits": IngestLimits.from_settings(self.settings)}
+
     def build(self, paths: list[str | Path], options: dict | None = None) -> BuildResult:
-        """A new index from `paths` only (replaces what the index held)."""
-        report = load_paths(paths, options)
+        """A new index from `paths` only (replaces what the index held, even a damaged one)."""
+        report = load_paths(paths, self._options(options))
         if not report.replies:
             raise DafuError(
                 f"no reply could be read from {', '.join(map(str, paths))} "
@@ -83,8 +87,9 @@ class Indexer:
             return self._write(report.replies, report)
 
     def add(self, paths: list[str | Path], options: dict | None = None) -> BuildResult:
-        """Add or replace replies (same id → the new one wins); unchanged chunks reuse their vectors."""
-        report = load_paths(paths, options)
+        """Add or replace replies (same id → the new one wins); unchanged chunks reuse their vectors.
+        Refuses (IndexCorruptError) when the live version is damaged: it is never taken for an empty one."""
+        report = load_paths(paths, self._options(options))
         with self.store.write_lock():
             current = self._current_replies()
             for r in report.replies:
@@ -115,7 +120,8 @@ class Indexer:
 
     # -- internals ------------------------------------------------------------
     def _current_replies(self) -> dict[str, Reply]:
-        if not self.store.exists():
+        """The live version's replies; {} only when the index is absent (a damaged one raises)."""
+        if self.store.is_absent():
             return {}
         return dict(self.store.load().replies)
 
@@ -123,10 +129,22 @@ class Indexer:
         t0 = time.perf_counter()
         s = self.settings
         replies = sorted(replies, key=lambda r: (r.reply_date, r.id))
-        by_id = {r.id: r for r in replies}
         chunks: list[Chunk] = []
+        kept: list[Reply] = []
         for r in replies:
-            chunks.extend(chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap))
+            rc = chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap)
+            if len(rc) > s.max_chunks_per_reply:
+                report.skipped.append(Skipped(r.source or r.id, f"reply {r.id} makes {len(rc)} chunks, over the limit of "
+                                              f"{s.max_chunks_per_reply} per reply (DAFU_MAX_CHUNKS_PER_REPLY); not indexed"))
+                report.replies = [x for x in report.replies if x.id != r.id]
+                continue
+            kept.append(r)
+            chunks.extend(rc)
+        replies = kept
+        if not replies and not allow_empty:
+            raise DafuError("no reply left to index; the index is unchanged"
+                            + "".join(f"\n  {x.path}: {x.reason}" for x in report.skipped[:20]))
+        by_id = {r.id: r for r in replies}
         texts = [embed_text(c, by_id[c.reply_id]) for c in chunks]
         rows = sentence_rows(replies, chunks)
         sent_texts = [sentence_embed_text(r, by_id[r.reply_id], chunks[r.chunk]) for r in rows]
@@ -141,6 +159,7 @@ class Indexer:
         manifest = {
             "model": self.encoder.name,
             "dim": int(self.encoder.dim),
+            "model_fingerprint": getattr(self.encoder, "fingerprint", None) or "unknown",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "replies": len(replies),
             "chunks": len(chunks),
@@ -149,15 +168,14 @@ class Indexer:
             "chunking": {"target": s.chunk_target, "max": s.chunk_max, "overlap": s.chunk_overlap},
             "commitments": len(commitments),
         }
-        if not replies and not allow_empty:
-            raise DafuError("refusing to write an empty index")
         version = self.store.write(manifest, replies, chunks, vectors, dense, bm25, sentences, commitments=commitments)
         return BuildResult(version.name, len(replies), len(chunks), embedded, len(texts) + len(sent_texts) - embedded, chars, secs,
                            time.perf_counter() - t0, report, sentences=len(rows))
 
     def _embed(self, texts: list[str]) -> tuple[np.ndarray, int, int, float]:
         enc = self.encoder
-        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name), enc.name)
+        identity = model_identity(enc)
+        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name, identity), identity, int(enc.dim))
         try:
             keys = [cache.key(t) for t in texts]
             found = cache.get_many(keys)
@@ -192,9 +210,10 @@ class Indexer:
 
 
 def open_index(settings: Settings, build_default: bool = True, progress: bool = False) -> LoadedIndex:
-    """Load the configured index; with no index configured, build the bundled sample on first use."""
+    """Load the configured index; with no index configured, build the bundled sample on first use —
+    only when the folder holds no index at all (a damaged one raises, it is never built over)."""
     store = IndexStore(settings.resolved_index_dir)
-    if not store.exists() and settings.uses_default_index and build_default:
+    if settings.uses_default_index and build_default and store.is_absent():
         from importlib import resources
 
         sample = Path(str(resources.files("index").joinpath("data/sample")))

@@ -38,7 +38,7 @@ def _retriever(index: Optional[Path], **overrides):
     s = make_settings(index)
     if overrides:
         s = s.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    first_run = s.uses_default_index and not IndexStore(s.resolved_index_dir).exists()
+    first_run = s.uses_default_index and IndexStore(s.resolved_index_dir).is_absent()  # a damaged index is not a first run
     if first_run:
         err.print(f"首次使用：正在用内置样例建立默认索引 {s.resolved_index_dir}（模型 {s.embed_model}，约需数秒到一分钟）；"
                   "自己的答复请用 dafu index build 文件夹 建立。", markup=False, highlight=False, soft_wrap=True)
