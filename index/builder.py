@@ -21,11 +21,12 @@ import numpy as np
 
 from index.chunking import chunk_reply
 from index.commitments import reply_commitments
-from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder
+from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder, model_identity
 from index.errors import DafuError, UnknownReplyError
-from index.loader import LoadReport, load_paths
+from index.ingest_limits import IngestLimits
+from index.loader import LoadReport, Skipped, load_paths
 from index.records import Chunk, Reply
-from index.segment import Segment, SegmentWriter, merge_into
+from index.segment import Segment, merge_into
 from index.sentences import LABEL_CODES, sentence_embed_text, sentence_rows
 from index.settings import Settings
 from index.store import IndexStore, LoadedIndex
@@ -110,9 +111,12 @@ class Indexer:
         return self._encoder
 
     # -- public operations ----------------------------------------------------
+    def _options(self, options: dict | None) -> dict:
+        return {**(options or {}), "limits": IngestLimits.from_settings(self.settings)}
+
     def build(self, paths: list[str | Path], options: dict | None = None) -> BuildResult:
-        """A new index from `paths` only (replaces what the index held)."""
-        report = load_paths(paths, options)
+        """A new index from `paths` only (replaces what the index held, even a damaged one)."""
+        report = load_paths(paths, self._options(options))
         if not report.replies:
             raise DafuError(
                 f"no reply could be read from {', '.join(map(str, paths))} "
@@ -123,8 +127,9 @@ class Indexer:
             return self._rewrite(report.replies, report)
 
     def add(self, paths: list[str | Path], options: dict | None = None) -> BuildResult:
-        """Add or replace replies (same id → the new one wins); only the new replies are chunked and embedded."""
-        report = load_paths(paths, options)
+        """Add or replace replies (same id → the new one wins); only the new replies are chunked and embedded.
+        Refuses (IndexCorruptError) when the live version is damaged: it is never taken for an empty one."""
+        report = load_paths(paths, self._options(options))
         with self.store.write_lock():
             if not report.replies:
                 raise DafuError("no reply could be read from the given files; the index is unchanged"
@@ -144,7 +149,8 @@ class Indexer:
                     report.duplicates_merged += 1
                     self._mark_dead(current, pos, dead)
             t0 = time.perf_counter()
-            name, stats = self._write_segment(sorted(report.replies, key=lambda r: (r.reply_date, r.id)))
+            name, stats = self._write_segment(sorted(report.replies, key=lambda r: (r.reply_date, r.id)), report,
+                                              allow_empty=False)
             segs = [s.name for s in current.segments] + [name]
             return self._publish(segs, dead, report, stats, t0, fresh=len(report.replies))
 
@@ -183,7 +189,8 @@ class Indexer:
 
     # -- internals ------------------------------------------------------------
     def _current(self) -> LoadedIndex | None:
-        if not self.store.exists():
+        """The live version; None only when the index is absent (a damaged one raises)."""
+        if self.store.is_absent():
             return None
         cur = self.store.load(lazy=True)
         self._open = {seg.name: seg for seg in cur.segments}  # reused while publishing
@@ -195,8 +202,9 @@ class Indexer:
 
     def _compatible(self, current: LoadedIndex) -> bool:
         m = current.manifest
+        fp = getattr(self.encoder, "fingerprint", None) or "unknown"
         return (m.get("model") == self.encoder.name and int(m.get("dim", -1)) == int(self.encoder.dim)
-                and m.get("chunking") == self._chunking())
+                and m.get("model_fingerprint", fp) == fp and m.get("chunking") == self._chunking())
 
     @staticmethod
     def _mark_dead(current: LoadedIndex, pos: int, dead: dict[str, set[int]]) -> None:
@@ -207,15 +215,16 @@ class Indexer:
         if not replies and not allow_empty:
             raise DafuError("refusing to write an empty index")
         t0 = time.perf_counter()
-        name, stats = self._write_segment(sorted(replies, key=lambda r: (r.reply_date, r.id)))
+        name, stats = self._write_segment(sorted(replies, key=lambda r: (r.reply_date, r.id)), report, allow_empty)
         return self._finish_version(None, [name], {}, report, stats, t0)
 
     def _batches(self, replies: list[Reply]) -> Iterator[list[Reply]]:
         for i in range(0, len(replies), BATCH_REPLIES):
             yield replies[i: i + BATCH_REPLIES]
 
-    def prepared(self, replies: list[Reply], stats: EmbedStats) -> Iterator[Prepared]:
-        """Replies chunked, embedded (cache first) and tokenized, in batches; one Prepared per reply."""
+    def prepared(self, replies: list[Reply], stats: EmbedStats, report: LoadReport | None = None) -> Iterator[Prepared]:
+        """Replies chunked, embedded (cache first) and tokenized, in batches; one Prepared per reply. A reply
+        making more chunks than DAFU_MAX_CHUNKS_PER_REPLY is skipped (and reported in `report`)."""
         s = self.settings
         tok = default_tokenizer()
         bar = None
@@ -226,6 +235,15 @@ class Indexer:
                 bar = tqdm(total=len(replies), unit="reply", desc="indexing", dynamic_ncols=True)
             for batch in self._batches(replies):
                 per_reply = [chunk_reply(r, s.chunk_target, s.chunk_max, s.chunk_overlap) for r in batch]
+                if any(len(cs) > s.max_chunks_per_reply for cs in per_reply):
+                    keep = [len(cs) <= s.max_chunks_per_reply for cs in per_reply]
+                    for r, cs, ok in zip(batch, per_reply, keep):
+                        if not ok and report is not None:
+                            report.skipped.append(Skipped(r.source or r.id, f"reply {r.id} makes {len(cs)} chunks, over the limit "
+                                                          f"of {s.max_chunks_per_reply} per reply (DAFU_MAX_CHUNKS_PER_REPLY); not indexed"))
+                            report.replies = [x for x in report.replies if x.id != r.id]
+                    batch = [r for r, ok in zip(batch, keep) if ok]
+                    per_reply = [cs for cs, ok in zip(per_reply, keep) if ok]
                 texts = [embed_text(c, r) for r, cs in zip(batch, per_reply) for c in cs]
                 rows = [sentence_rows([r], cs) for r, cs in zip(batch, per_reply)]
                 sent_texts = [sentence_embed_text(row, r, cs[row.chunk]) for r, cs, rs in zip(batch, per_reply, rows) for row in rs]
@@ -247,14 +265,21 @@ class Indexer:
             if bar is not None:
                 bar.close()
 
-    def _write_segment(self, replies: list[Reply]) -> tuple[str, EmbedStats]:
+    def _write_segment(self, replies: list[Reply], report: LoadReport | None = None,
+                       allow_empty: bool = True) -> tuple[str, EmbedStats]:
         s = self.settings
-        writer = SegmentWriter(self.store.segments_dir, int(self.encoder.dim))
+        writer = self.store.segment_writer(int(self.encoder.dim))
         stats = EmbedStats()
         try:
-            for p in self.prepared(replies, stats):
+            for p in self.prepared(replies, stats, report):
                 writer.add(p.reply, p.chunks, p.vectors, p.tokens, p.sentences, p.sentence_vectors, p.commitments)
+            if not writer.reply_ids and replies and not allow_empty:
+                raise DafuError("no reply left to index; the index is unchanged"
+                                + "".join(f"\n  {x.path}: {x.reason}" for x in (report.skipped if report else [])[:20]))
             name = writer.finish(s.dense_index, s.ann_threshold, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
+        except OSError as e:  # disk full, read-only: nothing is left behind, the live version is unchanged
+            writer.abort()
+            raise self.store._write_error(e) from e
         except BaseException:
             writer.abort()
             raise
@@ -262,7 +287,8 @@ class Indexer:
 
     def _embed(self, texts: list[str], stats: EmbedStats) -> np.ndarray:
         enc = self.encoder
-        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name), enc.name)
+        identity = model_identity(enc)  # name, dim and the weights' fingerprint: other weights never reuse a vector
+        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, enc.name, identity), identity, int(enc.dim))
         try:
             keys = [cache.key(t) for t in texts]
             found = cache.get_many(keys)
@@ -294,10 +320,13 @@ class Indexer:
 
     def _merge(self, segments: list[Segment], dead: dict[str, set[int]]) -> str:
         s = self.settings
-        writer = SegmentWriter(self.store.segments_dir, segments[0].dim if segments else int(self.encoder.dim))
+        writer = self.store.segment_writer(segments[0].dim if segments else int(self.encoder.dim))
         try:
             postings = merge_into(writer, segments, dead)
             return writer.finish(s.dense_index, s.ann_threshold, postings=postings, nlist=s.ivf_nlist, nprobe=s.ivf_nprobe)
+        except OSError as e:
+            writer.abort()
+            raise self.store._write_error(e) from e
         except BaseException:
             writer.abort()
             raise
@@ -358,6 +387,7 @@ class Indexer:
         manifest = {
             "model": self.encoder.name,
             "dim": int(self.encoder.dim),
+            "model_fingerprint": getattr(self.encoder, "fingerprint", None) or "unknown",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "replies": n_replies,
             "chunks": n_chunks,
@@ -379,7 +409,7 @@ def open_index(settings: Settings, build_default: bool = True, progress: bool = 
 
     store = open_store(settings)
     default = settings.uses_default_index if settings.backend == "faiss" else not settings.milvus_uri
-    if not store.exists() and default and build_default:
+    if default and build_default and store.is_absent():  # a damaged index is never built over
         from importlib import resources
 
         sample = Path(str(resources.files("index").joinpath("data/sample")))

@@ -109,6 +109,19 @@ def import_faiss(source: Path = typer.Argument(..., help="folder of a FAISS-back
 
 
 @app.command()
+def verify(index: Optional[Path] = IndexOpt) -> None:
+    """Read every file of the live version and check it against its recorded size and checksum, and
+    every count (a load checks sizes and counts always, checksums of segments up to 64 MB)."""
+    s = make_settings(index)
+    store = open_store(s)
+    if not hasattr(store, "verify"):
+        raise DafuError("verify checks index files; with DAFU_BACKEND=milvus, Milvus keeps its own data")
+    idx = store.verify()
+    console.print(f"index {describe(s)}, version {idx.version}: {len(idx.segments)} segment(s), {len(idx.replies)} replies, "
+                  f"{idx.chunk_count} chunks — every file matches its checksum", markup=False, highlight=False)
+
+
+@app.command()
 def info(index: Optional[Path] = IndexOpt, json_: bool = typer.Option(False, "--json")) -> None:
     """Show the index's model, size and counts."""
     s = make_settings(index)

@@ -25,7 +25,15 @@ class IndexNotFoundError(DafuError):
 
 
 class IndexCorruptError(DafuError):
-    pass
+    """The index folder holds something, but not a version that can be served (damaged, mismatched)."""
+
+
+class IndexUnreadableError(IndexCorruptError):
+    """The index exists but cannot be read (permissions, I/O error)."""
+
+
+class IndexWriteError(DafuError):
+    """A new version could not be written (disk full, read-only); the live version is unchanged."""
 
 
 class ModelMismatchError(DafuError):

@@ -21,6 +21,7 @@ from index.formats import ColumnMapError as ColumnMapError  # re-exported for th
 from index.formats import parse_column_map as parse_column_map  # re-exported for the CLI: --map 提案号=number,…
 from index.formats import read_text_reply as read_text_reply  # re-exported for callers of the old name
 from index.formats.text import TEXT_SUFFIXES as TEXT_SUFFIXES
+from index.ingest_limits import limits_of
 from index.records import Reply
 
 
@@ -87,6 +88,15 @@ def load_paths(paths: list[str | Path], options: dict | None = None) -> LoadRepo
             report.skipped.append(Skipped(str(f), f"unsupported file type {f.suffix or '(none)'}; accepted: {', '.join(sorted(s for s in READERS if s))}"))
             continue
         report.files_read += 1
+        cap = limits_of(options).max_file_bytes
+        try:
+            size = f.stat().st_size
+        except OSError as e:
+            report.skipped.append(Skipped(str(f), f"cannot be read: {e.strerror or e}"))
+            continue
+        if size > cap:
+            report.skipped.append(Skipped(str(f), f"{size:,} bytes, over the limit of {cap:,} per file (DAFU_MAX_FILE_BYTES); not read"))
+            continue
         try:
             replies = reader(f, f.read_bytes(), options)
         except (DafuError, UnsupportedFormatError) as e:

@@ -228,7 +228,8 @@ class MilvusStore:
         return f"{self.prefix}_meta"
 
     # -- state -----------------------------------------------------------------------------------------
-    def state(self) -> dict | None:
+    def read_state(self) -> dict | None:
+        """The meta row: live generation, model, counters (None when no index was ever built here)."""
         c = self.client
         if not c.has_collection(self.meta_name):
             return None
@@ -250,23 +251,31 @@ class MilvusStore:
         c.upsert(self.meta_name, [{"pk": 0, "value": json.dumps(state, ensure_ascii=False), "dummy": [0.0, 0.0]}])
         c.load_collection(self.meta_name)
 
-    def exists(self) -> bool:
+    def state(self) -> tuple[str, str]:
+        """("absent" | "ok" | "unreadable", detail), like IndexStore.state (a Milvus that does not answer
+        is "unreadable": the index is not taken for an empty one)."""
         try:
-            st = self.state()
-        except DafuError:
-            raise
-        except Exception:
-            return False
-        return bool(st and st.get("generation"))
+            st = self.read_state()
+        except Exception as e:  # noqa: BLE001 - connection refused, lite file locked …
+            return "unreadable", f"Milvus at {self.uri} cannot be read: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+        if not st or not st.get("generation"):
+            return "absent", ""
+        return "ok", f"milvus-g{st['generation']}-w{st.get('writes', 0)}"
+
+    def is_absent(self) -> bool:
+        return self.state()[0] == "absent"
+
+    def exists(self) -> bool:
+        return self.state()[0] == "ok"
 
     def current_version(self) -> _Version | None:
-        st = self.state()
+        st = self.read_state()
         if not st or not st.get("generation"):
             return None
         return _Version(f"milvus-g{st['generation']}-w{st.get('writes', 0)}")
 
     def manifest(self) -> dict:
-        st = self.state()
+        st = self.read_state()
         if not st:
             raise IndexNotFoundError(f"no index in Milvus at {self.uri} (prefix {self.prefix}); build one with "
                                      f"`DAFU_BACKEND=milvus dafu index build PATH…`")
@@ -274,7 +283,7 @@ class MilvusStore:
             "backend": "milvus", "uri": self.uri}
 
     def load(self, nprobe: int | None = None, lazy: bool = False) -> "MilvusIndex":
-        st = self.state()
+        st = self.read_state()
         if not st or not st.get("generation"):
             raise IndexNotFoundError(f"no index in Milvus at {self.uri} (prefix {self.prefix}); build one with "
                                      f"`DAFU_BACKEND=milvus dafu index build PATH…`")

@@ -48,7 +48,7 @@ class MilvusIndexer(Indexer):
 
     def rebuild(self) -> BuildResult:
         with self.store.write_lock():
-            st = self.store.state()
+            st = self.store.read_state()
             replies = list(self.store.load().replies.values()) if st and st.get("generation") else []
             return self._rewrite(replies, LoadReport(), allow_empty=True)
 
@@ -72,7 +72,7 @@ class MilvusIndexer(Indexer):
             if not report.replies:
                 raise DafuError("no reply could be read from the given files; the index is unchanged"
                                 + "".join(f"\n  {s.path}: {s.reason}" for s in report.skipped[:20]))
-            st = self.store.state()
+            st = self.store.read_state()
             if not st or not st.get("generation") or not self._compatible_state(st):
                 current = {}
                 if st and st.get("generation"):
@@ -111,7 +111,7 @@ class MilvusIndexer(Indexer):
     def import_faiss(self, index_dir: Path) -> BuildResult:
         """Move an index from the FAISS backend: its replies, with the vectors it stored (written to the
         embedding cache first, so nothing is encoded again), become a new Milvus generation."""
-        from index.embed import EmbeddingCache, cache_path
+        from index.embed import EmbeddingCache, cache_path, model_identity
         from index.sentences import LABEL_NAMES, SentenceRow, sentence_embed_text
         from index.store import IndexStore
 
@@ -124,7 +124,9 @@ class MilvusIndexer(Indexer):
                             f"{self.encoder.name!r}; set DAFU_EMBED_MODEL={idx.manifest.get('model')} to move it as it is")
         from index.builder import embed_text
 
-        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, self.encoder.name), self.encoder.name)
+        identity = model_identity(self.encoder)
+        cache = EmbeddingCache(cache_path(self.settings.resolved_cache_dir, self.encoder.name, identity), identity,
+                               int(self.encoder.dim))
         replies = []
         try:
             st = idx.sentences
@@ -152,7 +154,7 @@ class MilvusIndexer(Indexer):
 
     # -- internals ---------------------------------------------------------------------------------------
     def _state_or_fail(self) -> dict:
-        st = self.store.state()
+        st = self.store.read_state()
         if not st or not st.get("generation"):
             raise DafuError(f"no index in Milvus at {self.store.uri}; build one with `dafu index build PATH…`")
         return st
@@ -165,7 +167,7 @@ class MilvusIndexer(Indexer):
         if not replies and not allow_empty:
             raise DafuError("refusing to write an empty index")
         t0 = time.perf_counter()
-        old = self.store.state() or {}
+        old = self.store.read_state() or {}
         gen = int(old.get("generation") or 0) + 1
         names = self.store.create_generation(gen, int(self.encoder.dim))
         st = {"generation": gen, "writes": int(old.get("writes", 0)) + 1, "model": self.encoder.name,

@@ -50,6 +50,29 @@ PARTS = ("title", "proposal", "reply")
 LABELS = ("done", "plan", "courtesy", "heading", "proposal", "title")
 
 
+class SegmentFileError(Exception):
+    """A file of a segment could not be read or parsed (`rel` names it; the store reports it)."""
+
+    def __init__(self, rel: str, cause: BaseException) -> None:
+        self.rel, self.cause = rel, cause
+        super().__init__(f"{rel}: {type(cause).__name__}: {cause}")
+
+
+def _read(rel: str, fn):
+    try:
+        return fn()
+    except SegmentFileError:
+        raise
+    except (FileNotFoundError, PermissionError):
+        raise
+    except OSError as e:
+        if e.errno in (5, 13, 6):  # EIO, EACCES, ENXIO: the disk, not the file's content
+            raise
+        raise SegmentFileError(rel, e) from e
+    except Exception as e:  # truncated / foreign content: json, numpy, faiss errors
+        raise SegmentFileError(rel, e) from e
+
+
 def _code(values: tuple[str, ...], v: str) -> int:
     try:
         return values.index(v)
@@ -169,13 +192,23 @@ class SegmentWriter:
             t0 = time.perf_counter()
             dense = DenseIndex.build(vectors, ann_threshold=ann_threshold, kind=dense_kind, nlist=nlist, nprobe=nprobe)
             dense.save(t / "dense.faiss")
+            files = {}
+            for f in sorted(t.rglob("*")):
+                if f.is_file():
+                    with open(f, "rb") as fh:
+                        os.fsync(fh.fileno())
+                    files[f.relative_to(t).as_posix()] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
             meta = {"format": SEGMENT_FORMAT, "replies": len(self.reply_ids), "chunks": self.n_chunks, "dim": self.dim,
                     "sentences": len(self._s_reply), "commitments": self.n_commitments,
                     "dense": dense.describe(), "dense_build_s": round(time.perf_counter() - t0, 3),
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "files": files}
             del dense, vectors
-            (t / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
-            _fsync_tree(t)
+            with open(t / "meta.json", "w", encoding="utf-8") as f:
+                f.write(json.dumps(meta, ensure_ascii=False, indent=1))
+                f.flush()
+                os.fsync(f.fileno())
+            for d in sorted({f.parent for f in t.rglob("*")} | {t}):
+                _fsync_dir(d)
             name = f"s-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
             os.rename(t, self.segments_dir / name)
             return name
@@ -192,11 +225,22 @@ class SegmentWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _fsync_tree(root: Path) -> None:
-    for p in root.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as fh:
-                os.fsync(fh.fileno())
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _map_vectors(path: Path, n: int, dim: int) -> np.ndarray:
@@ -227,27 +271,86 @@ class Segment:
         self.path = Path(path)
         self.name = self.path.name
         p = self.path
-        self.meta = json.loads((p / "meta.json").read_text("utf-8"))
-        if self.meta.get("format") != SEGMENT_FORMAT:
-            raise ValueError(f"segment {p} has format {self.meta.get('format')}, expected {SEGMENT_FORMAT}")
-        self.dim = int(self.meta["dim"])
-        self.reply_ids: list[str] = json.loads((p / "reply_ids.json").read_text("utf-8"))
-        self.reply_meta = [ReplyMeta.from_list(v) for v in json.loads((p / "reply_meta.json").read_text("utf-8"))]
-        self.reply_ptr = np.load(p / "reply_ptr.npy")
-        self.chunk_reply = np.load(p / "chunk_reply.npy").astype(np.int64)
-        self.chunk_part = np.load(p / "chunk_part.npy")
-        self.chunk_label = np.load(p / "chunk_label.npy")
-        self._replies = _Lines(p / "replies.jsonl", np.load(p / "replies.off.npy"))
-        self._chunks = _Lines(p / "chunks.jsonl", np.load(p / "chunks.off.npy"))
-        self.vectors = _map_vectors(p / "vectors.f16", self.n_chunks, self.dim)
-        z = np.load(p / "sentences.npz")
-        self.sent_reply, self.sent_start, self.sent_end = z["reply"], z["start"], z["end"]
-        self.sent_label, self.sent_chunk, self.sent_ptr = z["label"], z["chunk"], z["sent_ptr"]
-        self.sentence_vectors = _map_vectors(p / "sentence_vectors.f16", len(self.sent_reply), self.dim)
+        self.meta = _read("meta.json", lambda: json.loads((p / "meta.json").read_text("utf-8")))
+        if not isinstance(self.meta, dict) or self.meta.get("format") != SEGMENT_FORMAT:
+            raise SegmentFileError("meta.json", ValueError(f"format {self.meta.get('format') if isinstance(self.meta, dict) else '?'}, "
+                                                           f"expected {SEGMENT_FORMAT}"))
+        try:
+            self.dim = int(self.meta["dim"])
+            n_chunks, n_sent = int(self.meta["chunks"]), int(self.meta.get("sentences", 0))
+        except (KeyError, TypeError, ValueError) as e:
+            raise SegmentFileError("meta.json", e) from e
+        self.reply_ids: list[str] = _read("reply_ids.json", lambda: json.loads((p / "reply_ids.json").read_text("utf-8")))
+        self.reply_meta = _read("reply_meta.json", lambda: [ReplyMeta.from_list(v) for v in
+                                                            json.loads((p / "reply_meta.json").read_text("utf-8"))])
+        npy = lambda rel, mmap=None: _read(rel, lambda: np.load(p / rel, mmap_mode=mmap, allow_pickle=False))  # noqa: E731
+        self.reply_ptr = npy("reply_ptr.npy")
+        self.chunk_reply = npy("chunk_reply.npy").astype(np.int64)
+        self.chunk_part = npy("chunk_part.npy")
+        self.chunk_label = npy("chunk_label.npy")
+        self._replies = _read("replies.jsonl", lambda: _Lines(p / "replies.jsonl", npy("replies.off.npy")))
+        self._chunks = _read("chunks.jsonl", lambda: _Lines(p / "chunks.jsonl", npy("chunks.off.npy")))
+        self.vectors = _read("vectors.f16", lambda: _map_vectors(p / "vectors.f16", n_chunks, self.dim))
+        z = _read("sentences.npz", lambda: dict(np.load(p / "sentences.npz", allow_pickle=False)))
+        try:
+            self.sent_reply, self.sent_start, self.sent_end = z["reply"], z["start"], z["end"]
+            self.sent_label, self.sent_chunk, self.sent_ptr = z["label"], z["chunk"], z["sent_ptr"]
+        except KeyError as e:
+            raise SegmentFileError("sentences.npz", e) from e
+        self.sentence_vectors = _read("sentence_vectors.f16", lambda: _map_vectors(p / "sentence_vectors.f16",
+                                                                                    len(self.sent_reply), self.dim))
+        self._n_sent = n_sent
         self._nprobe = nprobe
         self._dense: DenseIndex | None = None
         self._postings: Postings | None = None
         self._lock = threading.Lock()
+
+    def problems(self, dim: int) -> list[str]:
+        """What disagrees between the segment's parts (counts, dim); [] for a sound segment."""
+        out = []
+        n_r, n_c = len(self.reply_ids), self.n_chunks
+        if self.dim != dim:
+            out.append(f"vectors have dim {self.dim}, the index records {dim}")
+        if n_r != int(self.meta.get("replies", -1)) or len(self.reply_meta) != n_r or len(self._replies) != n_r:
+            out.append(f"replies disagree: {n_r} ids, {len(self.reply_meta)} field records, {len(self._replies)} records, "
+                       f"meta.json {self.meta.get('replies')}")
+        if len(self._chunks) != n_c or len(self.chunk_reply) != n_c or len(self.chunk_part) != n_c or len(self.chunk_label) != n_c:
+            out.append(f"chunks disagree: {len(self._chunks)} records, {len(self.chunk_reply)} reply links, meta.json {n_c}")
+        if len(self.reply_ptr) != n_r + 1 or (n_r and int(self.reply_ptr[-1]) != n_c):
+            out.append("reply_ptr.npy does not cover the chunks")
+        if n_c and (int(self.chunk_reply.min()) < 0 or int(self.chunk_reply.max()) >= max(n_r, 1)):
+            out.append("chunk_reply.npy points at replies the segment does not have")
+        for rel, lines in (("replies.jsonl", self._replies), ("chunks.jsonl", self._chunks)):
+            size = (self.path / rel).stat().st_size
+            if size != int(lines.off[-1]):
+                out.append(f"{rel} has {size} bytes, its offsets end at {int(lines.off[-1])}")
+        expect = n_c * self.dim * 2
+        size = (self.path / "vectors.f16").stat().st_size
+        if size != expect:
+            out.append(f"vectors.f16 has {size} bytes, {n_c} vectors of dim {self.dim} need {expect}")
+        ns = len(self.sent_reply)
+        if ns != self._n_sent or not (len(self.sent_start) == len(self.sent_end) == len(self.sent_label) == len(self.sent_chunk) == ns):
+            out.append(f"sentences.npz holds {ns} sentences, meta.json records {self._n_sent}")
+        if len(self.sent_ptr) != n_r + 1 or (n_r and int(self.sent_ptr[-1]) != ns):
+            out.append("sentences.npz's reply pointers do not cover its sentences")
+        if ns and (int(self.sent_reply.max()) >= n_r or int(self.sent_chunk.max()) >= n_c
+                   or min(int(self.sent_reply.min()), int(self.sent_chunk.min())) < 0):
+            out.append("sentences.npz points at replies or chunks the segment does not have")
+        ssize = (self.path / "sentence_vectors.f16").stat().st_size
+        if ssize != ns * self.dim * 2:
+            out.append(f"sentence_vectors.f16 has {ssize} bytes, {ns} sentences of dim {self.dim} need {ns * self.dim * 2}")
+        return out
+
+    def postings_problems(self, post: Postings) -> list[str]:
+        out = []
+        if post.n_docs != self.n_chunks:
+            out.append(f"bm25/ covers {post.n_docs} chunks, expected {self.n_chunks}")
+        if len(post.indptr) != len(post.terms) + 1 or (len(post.indptr) and int(post.indptr[-1]) != len(post.docs)) \
+                or len(post.tf) != len(post.docs):
+            out.append("bm25/ postings do not match their vocabulary")
+        elif len(post.docs) and (int(np.max(post.docs)) >= post.n_docs or int(np.min(post.docs)) < 0):
+            out.append("bm25/ postings point at chunks the segment does not have")
+        return out
 
     @property
     def dense(self) -> DenseIndex:
@@ -256,8 +359,8 @@ class Segment:
             with self._lock:
                 if self._dense is None:
                     d = self.meta["dense"]
-                    self._dense = DenseIndex.load(self.path / "dense.faiss", d["kind"], self.vectors,
-                                                  nprobe=self._nprobe or d.get("nprobe"))
+                    self._dense = _read("dense.faiss", lambda: DenseIndex.load(
+                        self.path / "dense.faiss", d["kind"], self.vectors, nprobe=self._nprobe or d.get("nprobe")))
         return self._dense
 
     @property
@@ -269,7 +372,7 @@ class Segment:
         if self._postings is None:
             with self._lock:
                 if self._postings is None:
-                    self._postings = Postings.load(self.path / "bm25")
+                    self._postings = _read("bm25/", lambda: Postings.load(self.path / "bm25"))
         return self._postings
 
     @property

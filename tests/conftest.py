@@ -20,6 +20,9 @@ def _isolated_home(tmp_path, monkeypatch):
     for var in ("DAFU_INDEX_DIR", "DAFU_CACHE_DIR", "DAFU_EMBED_MODEL", "DAFU_ADMIN_TOKEN", "DAFU_RETRIEVER"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # every TestClient request comes from one client: per-client rate limits are off unless a test sets them
+    for var in ("DAFU_RATE_LIMIT_ASK", "DAFU_RATE_LIMIT_FEEDBACK", "DAFU_RATE_LIMIT_ADMIN", "DAFU_RATE_LIMIT_AUTH_FAILURES"):
+        monkeypatch.setenv(var, "0")
     yield
 
 

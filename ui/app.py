@@ -13,6 +13,7 @@ import datetime as _dt
 from typing import Any, Callable, Iterator
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ui import render
 from ui.assets import CHAT_JS, CLICK_JS, CSS, HEAD, REPLY_JS, theme
@@ -23,7 +24,50 @@ EXAMPLES = ["通州在产教融合方面做了哪些工作？", "人社局对职
 ANY_YEAR = "不限"
 HISTORY_TURNS = 4
 CONCURRENCY = 16  # questions answered at once per process (the backends are thread-safe)
-LAUNCH_KW: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "run_history": False, "ssr_mode": False}
+
+
+class FileUploadOff:
+    """Gradio's file upload routes answer 404: the chat takes no files, so nobody may store any through it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if path.endswith("/gradio_api/upload") or path.endswith("/gradio_api/upload_progress"):
+            from starlette.responses import JSONResponse
+
+            await JSONResponse({"error": "not_found", "detail": "file upload is off: the web chat takes no files"},
+                               status_code=404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _no_such_event(request: Any, exc: Exception) -> Any:
+    """Gradio raises FnIndexInferError for an event name it does not have (/gradio_api/call/<name>): 404, not 500."""
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": "not_found", "detail": f"no such web chat endpoint {request.url.path}"}, status_code=404)
+
+
+def _app_kwargs() -> dict[str, Any]:
+    from gradio.route_utils import FnIndexInferError
+
+    return {"middleware": [Middleware(FileUploadOff)], "exception_handlers": {FnIndexInferError: _no_such_event}}
+
+
+LAUNCH_KW: dict[str, Any] = {"css": CSS, "head": HEAD, "footer_links": [], "run_history": False, "ssr_mode": False,
+                             "app_kwargs": _app_kwargs()}
+
+
+def question_limit(backend: Any) -> int:
+    """The backend's question limit (DAFU_MAX_QUESTION_CHARS), else the setting's default."""
+    lim = getattr(backend, "question_limit", None)
+    if isinstance(lim, int) and lim > 0:
+        return lim
+    from index.settings import Settings
+
+    return int(Settings.model_fields["max_question_chars"].default)
 Loader = Callable[[dict], tuple]  # page-load step of a tab: stats -> updates for its `load_outputs`
 
 
@@ -191,6 +235,7 @@ def _event_data(evt: gr.EventData) -> dict:
 def chat_tab(backend: Any) -> tuple[list, Loader]:
     """问答: filters (collapsed to a one-line summary), the conversation, the sources and the reply viewer."""
     turns, redo = gr.State([]), gr.State("")
+    limit = question_limit(backend)
     with gr.Accordion("筛选条件：不限", open=True, elem_id="filters") as acc:
         with gr.Row(equal_height=True):
             y_from = gr.Dropdown([ANY_YEAR], value=ANY_YEAR, label="起始年份", min_width=110, scale=1, elem_id="f-year-from")
@@ -204,8 +249,9 @@ def chat_tab(backend: Any) -> tuple[list, Loader]:
             chat = gr.HTML(render.render_conversation([]), js_on_load=CHAT_JS, elem_id="chat-log",
                            max_height="max(360px, calc(100vh - 360px))")
             with gr.Row(equal_height=True, elem_id="ask-row"):
-                question = gr.Textbox(show_label=False, placeholder="请输入问题，可以接着追问", lines=1, max_lines=4,
-                                      scale=6, min_width=180, container=False, elem_id="question")
+                question = gr.Textbox(show_label=False, placeholder=f"请输入问题（最多 {limit} 字），可以接着追问", lines=1,
+                                      max_lines=4, max_length=limit, scale=6, min_width=180, container=False,
+                                      elem_id="question")
                 send = gr.Button("提问", variant="primary", scale=1, min_width=72, elem_id="send")
             with gr.Row(elem_id="examples-row"):
                 ex_btns = [gr.Button(q, size="sm", variant="secondary", min_width=120) for q in EXAMPLES]
@@ -406,4 +452,5 @@ def build_ui(backend: Any) -> gr.Blocks:
 
 def mount_ui(fastapi_app: Any, backend: Any, path: str = "/") -> Any:
     """Mount the web chat on `fastapi_app` at `path` (call it after the /api routes are added)."""
-    return gr.mount_gradio_app(fastapi_app, build_ui(backend), path=path, theme=theme(), **LAUNCH_KW)
+    kw = {**LAUNCH_KW, "app_kwargs": _app_kwargs()}  # Gradio writes into app_kwargs: one per app
+    return gr.mount_gradio_app(fastapi_app, build_ui(backend), path=path, theme=theme(), **kw)

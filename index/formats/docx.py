@@ -6,13 +6,14 @@ import zipfile
 from pathlib import Path
 
 from index.errors import UnsupportedFormatError
+from index.ingest_limits import check_package, check_reply_chars
 from index.records import Reply
 from index.textio import normalize_newlines
 
 _HOW = "expected a Word .docx file (Office Open XML); if it is an old .doc, a WPS file or damaged, open it in Word/WPS and save as .docx"
 
 
-def docx_text(data: bytes, source: str = "<docx>") -> str:
+def docx_text(data: bytes, source: str = "<docx>", options: dict | None = None) -> str:
     """The text of a .docx: one line per paragraph, one line per table row (cells separated by two spaces)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -22,6 +23,7 @@ def docx_text(data: bytes, source: str = "<docx>") -> str:
 
     if not data.startswith(b"PK"):
         raise UnsupportedFormatError(f"{source}: not a .docx (the file does not start like a zip package; got {data[:8]!r}); {_HOW}")
+    check_package(data, source, "docx", options)  # before any XML is unpacked
     try:
         doc = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
@@ -62,9 +64,10 @@ def docx_text(data: bytes, source: str = "<docx>") -> str:
 def read_docx(path: Path, data: bytes, options: dict) -> list[Reply]:
     from index.formats.text import reply_from_text
 
-    text = docx_text(data, str(path))
+    text = docx_text(data, str(path), options)
     if not text.strip():
         raise UnsupportedFormatError(f"{path}: the .docx has no text (only images or empty); expected a reply letter as text")
+    check_reply_chars(text, str(path), options)
     reply, warns = reply_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
     return [reply]

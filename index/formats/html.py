@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from index.errors import UnsupportedFormatError
+from index.ingest_limits import check_reply_chars
 from index.extract import META_KEYS
 from index.records import Reply
 from index.textio import decode_bytes, normalize_newlines
@@ -166,6 +167,7 @@ def read_html(path: Path, data: bytes, options: dict) -> list[Reply]:
     pairs = [(k, meta[k]) for k in META_KEYS if meta.get(k)]
     header = "".join(f"{k}：{v}\n" for k, v in pairs) if len(pairs) >= 2 else ""  # read back by read_meta_header
     text = f"{header}\n{letter}\n" if header else f"{letter}\n"
+    check_reply_chars(text, str(path), options)
     reply, warns = reply_from_text(text, str(path), meta)
     options.setdefault("_warnings", []).extend(warns)
     return [reply]

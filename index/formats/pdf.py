@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from index.errors import UnsupportedFormatError
+from index.ingest_limits import check_reply_chars
 from index.records import Reply
 from index.textio import normalize_newlines
 
@@ -79,6 +80,8 @@ def pdf_text(data: bytes, source: str = "<pdf>") -> str:
 def read_pdf(path: Path, data: bytes, options: dict) -> list[Reply]:
     from index.formats.text import reply_from_text
 
-    reply, warns = reply_from_text(pdf_text(data, str(path)), str(path))
+    text = pdf_text(data, str(path))
+    check_reply_chars(text, str(path), options)
+    reply, warns = reply_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
     return [reply]

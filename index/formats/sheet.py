@@ -19,6 +19,7 @@ from typing import Iterator
 from index.dates import parse_date
 from index.errors import DafuError, ParseError, UnsupportedFormatError
 from index.extract import complete_reply, normalize_number
+from index.ingest_limits import check_package, limits_of
 from index.parse import parse_labelled
 from index.records import Reply
 from index.textio import decode_bytes
@@ -99,9 +100,10 @@ def _cell(v: object) -> str:
     return str(v).replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").strip()
 
 
-def _rows_xlsx(data: bytes, source: str) -> Iterator[tuple[str, int, list[str]]]:
+def _rows_xlsx(data: bytes, source: str, options: dict | None = None) -> Iterator[tuple[str, int, list[str]]]:
     import openpyxl
 
+    check_package(data, source, "xlsx", options)  # before any XML is unpacked
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:
@@ -169,7 +171,7 @@ def read_sheet(path: Path, data: bytes, options: dict) -> list[Reply]:
     source = str(path)
     cmap = resolve_column_map(options.get("column_map"))
     suffix = path.suffix.lower()
-    rows = (_rows_xlsx(data, source) if suffix in (".xlsx", ".xlsm") else _rows_jsonl(data, source) if suffix == ".jsonl"
+    rows = (_rows_xlsx(data, source, options) if suffix in (".xlsx", ".xlsm") else _rows_jsonl(data, source) if suffix == ".jsonl"
             else _rows_csv(data, source, "\t" if suffix == ".tsv" else None))
     replies: list[Reply] = []
     header: dict[int, str] | None = None
@@ -197,6 +199,11 @@ def read_sheet(path: Path, data: bytes, options: dict) -> list[Reply]:
             )
         if not f.get("reply_text"):
             options.setdefault("_skipped", []).append((where, "the row has no reply text (答复内容 is empty)"))
+            continue
+        cap = limits_of(options).max_reply_chars
+        if len(f["reply_text"]) > cap:
+            options.setdefault("_skipped", []).append((where, f"{len(f['reply_text']):,} characters of reply text, over the "
+                                                              f"limit of {cap:,} per reply (DAFU_MAX_REPLY_CHARS); not indexed"))
             continue
         if f.get("number"):
             f["number"] = normalize_number(f["number"])

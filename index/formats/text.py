@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from index.errors import ParseError
+from index.ingest_limits import check_reply_chars
 from index.extract import complete_reply, extract_reply, read_meta_header
 from index.parse import LABELS, has_labels, parse_labelled
 from index.records import Reply
@@ -45,6 +46,7 @@ def read_text_reply(path: Path, data: bytes, options: dict) -> list[Reply]:
     if path.suffix.lower() in (".md", ".markdown"):
         # markup blanked with spaces of the same length: '## 标题' -> '   标题', '**戴红玲委员：**' -> '  戴红玲委员：  '
         text = _MD.sub(lambda m: " " * len(m.group(0)), text)
+    check_reply_chars(text, str(path), options)
     reply, warns = reply_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
     return [reply]

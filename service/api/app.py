@@ -12,16 +12,19 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
 
 from index.embed import Encoder
 from index.settings import Settings
 from service.api import errors
 from service.api.limits import BodyLimitMiddleware
 from service.api.metrics import Metrics, MetricsMiddleware
-from service.api.routes_admin import MAX_FILES, router as admin_router
+from service.api.ratelimit import RateLimitMiddleware, RateLimits
+from service.api.routes_admin import router as admin_router
 from service.api.routes_ask import router as ask_router
 from service.api.routes_ops import router as ops_router
 from service.api.routes_replies import router as replies_router
+from service.api.security import SecurityHeadersMiddleware
 from service.api.routes_review import router as review_router
 from service.api.routes_track import router as track_router
 from service.core import ServiceCore
@@ -36,7 +39,8 @@ DESCRIPTION = """\
 - `GET /api/replies/{id}` — the full text; a citation's `start`/`end` slice its passage out of `text`
 - Admin endpoints need `Authorization: Bearer <DAFU_ADMIN_TOKEN>`; without that setting they are disabled (403).
 
-Errors are JSON `{"error": kind, "detail": message}`.
+Errors are JSON `{"error": kind, "detail": message}`. Questions are limited to DAFU_MAX_QUESTION_CHARS characters
+(422 beyond); per-client rate limits answer 429 with `Retry-After`; `/readyz` says why the service is not ready.
 """
 
 DOCS_ASSETS = "/docs-assets"
@@ -94,15 +98,47 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
                          lifespan=lifespan, static_url=DOCS_ASSETS)
     app.state.settings = settings
     app.state.core = core
-    app.state.metrics = Metrics(core)
+    app.state.rate_limits = RateLimits(settings)
+    app.state.metrics = Metrics(core, app.state.rate_limits)
     errors.install(app)
-    app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes * MAX_FILES + (1 << 20))
+    # innermost first: body limits, rate limits, metrics (counts 429/413 too), CORS, security headers (on everything)
+    app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_total_bytes + (1 << 20))
+    app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+                       allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"],
+                       max_age=600)
+    app.add_middleware(SecurityHeadersMiddleware)
     for r in (ask_router, replies_router, track_router, admin_router, review_router, ops_router):
         app.include_router(r)
+    _document_question_limit(app, settings.max_question_chars)
     app.state.ui_mounted = with_ui and mount_web_chat(app, core)
     if not app.state.ui_mounted:
         @app.get("/", include_in_schema=False)
         async def root() -> dict[str, str]:
             return {"service": "dafu", "docs": "/docs", "openapi": "/openapi.json"}
     return app
+
+
+def _document_question_limit(app: FastAPI, limit: int) -> None:
+    """Write the configured question limit (and "not only spaces") into the OpenAPI schema."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.get("components", {}).get("schemas", {})
+        for model, fld in (("AskRequest", "question"), ("HistoryTurn", "question"), ("SearchRequest", "query")):
+            prop = schemas.get(model, {}).get("properties", {}).get(fld)
+            if prop is not None:
+                prop["maxLength"] = limit
+                if model != "HistoryTurn":  # an earlier turn may be blank when its answer_id carries it
+                    prop["pattern"] = r"\S"
+                desc = prop.get("description", "").replace("DAFU_MAX_QUESTION_CHARS（默认 500）", str(limit))
+                prop["description"] = desc.replace("1–DAFU_MAX_QUESTION_CHARS", f"1–{limit}") + \
+                    ("" if str(limit) in desc else f" (1–{limit} characters)")
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,9 +1,11 @@
 """Every error as JSON {"error", "detail"}: 4xx saying what was wrong and what is accepted; never a trace.
 
 DafuError subclasses: UnknownReplyError/UnknownAnswerError → 404, ModelMismatchError → 409,
-IndexNotFoundError/IndexCorruptError → 503, UploadRejectedError → its status (413/415), others → 400.
+IndexNotFoundError/IndexCorruptError/IndexWriteError/FeedbackUnavailableError → 503, a question over the
+limit or empty → 422, UploadRejectedError → its status (413/415), others → 400.
 Request validation → 422 with one line per problem (unknown keys list the accepted ones).
 Anything else → 500 with a short message (the trace goes to the log only).
+Details never show the server's folders (service/api/security.py scrub_paths).
 """
 from __future__ import annotations
 
@@ -19,10 +21,13 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, ModelLoadError, ModelMismatchError,
-                          UnknownReplyError)
+from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, IndexWriteError, ModelLoadError,
+                          ModelMismatchError, UnknownReplyError)
+from service.api.security import scrub_paths, server_roots
 from service.core import AdminError, UploadRejectedError
 from service.feedback import UnknownAnswerError
+from service.health import FeedbackUnavailableError
+from service.limits import EmptyQuestionError, QuestionTooLongError
 
 log = logging.getLogger("dafu.api")
 
@@ -41,8 +46,10 @@ def dafu_status(e: DafuError) -> int:
         return 404
     if isinstance(e, ModelMismatchError):
         return 409
-    if isinstance(e, (IndexNotFoundError, IndexCorruptError, ModelLoadError)):
+    if isinstance(e, (IndexNotFoundError, IndexCorruptError, ModelLoadError, IndexWriteError, FeedbackUnavailableError)):
         return 503
+    if isinstance(e, (QuestionTooLongError, EmptyQuestionError)):
+        return 422
     if isinstance(e, (UploadRejectedError, AdminError)):
         return e.status
     return 400
@@ -126,9 +133,13 @@ def install(app: FastAPI) -> None:
         lines = [_describe(request, e) for e in errs[:10]]
         return error_response(422, "; ".join(lines) or "invalid request", errors=_jsonable_errors(errs[:50]))
 
+    def public(request: Request, detail: str) -> str:
+        settings = getattr(request.app.state, "settings", None)
+        return scrub_paths(detail, server_roots(settings)) if settings is not None else detail
+
     @app.exception_handler(DafuError)
     async def _dafu(request: Request, exc: DafuError) -> JSONResponse:
-        return error_response(dafu_status(exc), str(exc))
+        return error_response(dafu_status(exc), public(request, str(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -144,7 +155,7 @@ def install(app: FastAPI) -> None:
                 f"; allowed: {', '.join(allowed)}" if allowed else "") + "; see /docs"
         if exc.status_code == 400 and detail == "There was an error parsing the body":
             detail = "the request body could not be parsed; send a JSON object encoded as UTF-8"
-        return error_response(exc.status_code, detail, headers=headers or None)
+        return error_response(exc.status_code, public(request, detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _any(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,9 @@
 - dafu_answer_stage_seconds{stage=embed|retrieve|answer|total}, dafu_answers_total{outcome}
 - dafu_feedback_total{rating}, dafu_index_writes_total{op}
 - read at scrape time: dafu_index_ready, dafu_index_replies, dafu_index_chunks, dafu_index_size_bytes,
-  dafu_model_info{model,index_version,retriever}, dafu_{answer,query}_cache_{hits,misses}_total
+  dafu_model_info{model,index_version,retriever}, dafu_{answer,query}_cache_{hits,misses}_total,
+  dafu_feedback_write_failures_total (answers/feedback that could not be stored), dafu_feedback_degraded,
+  dafu_rate_limited_total{bucket} (requests answered 429), dafu_query_cuts_total (queries cut to the encoder's input)
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class _IndexCollector(Collector):
-    def __init__(self, core: ServiceCore) -> None:
+    def __init__(self, core: ServiceCore, limits=None) -> None:
         self.core = core
+        self.limits = limits
 
     def collect(self) -> Iterable[Any]:
         st = self.core._state  # one read, like a request
@@ -50,14 +53,28 @@ class _IndexCollector(Collector):
         if enc is not None:
             counts += [("dafu_query_cache_hits", "query embeddings served from the LRU", enc.hits),
                        ("dafu_query_cache_misses", "query embeddings computed", enc.misses)]
+        guard = self.core.feedback_guard
+        counts.append(("dafu_feedback_write_failures", "answers or feedback that could not be stored", guard.failures))
+        inner = getattr(enc, "inner", None)
+        if inner is not None and hasattr(inner, "cuts"):
+            counts.append(("dafu_query_cuts", "queries cut to the encoder's maximum input", inner.cuts))
         for name, doc, value in counts:
             c = CounterMetricFamily(name, doc)
             c.add_metric([], float(value))
             yield c
+        deg = GaugeMetricFamily("dafu_feedback_degraded", "1 while the last attempt to store an answer or feedback failed")
+        deg.add_metric([], 1.0 if guard.degraded else 0.0)
+        yield deg
+        limits = self.limits
+        if limits is not None:
+            c = CounterMetricFamily("dafu_rate_limited", "requests refused with 429, by bucket", labels=["bucket"])
+            for bucket, n in sorted(limits.refused.items()):
+                c.add_metric([bucket], float(n))
+            yield c
 
 
 class Metrics:
-    def __init__(self, core: ServiceCore) -> None:
+    def __init__(self, core: ServiceCore, limits=None) -> None:
         r = self.registry = CollectorRegistry()
         self.requests = Counter("dafu_http_requests", "HTTP requests", ["method", "route", "status"], registry=r)
         self.latency = Histogram("dafu_http_request_duration_seconds", "HTTP request latency (to the last byte)",
@@ -69,7 +86,7 @@ class Metrics:
         self.feedback = Counter("dafu_feedback", "feedback received", ["rating"], registry=r)
         self.index_writes = Counter("dafu_index_writes", "admin index updates (each swaps in a new version)", ["op"],
                                     registry=r)
-        r.register(_IndexCollector(core))
+        r.register(_IndexCollector(core, limits))
 
     def observe_answer(self, answer: dict[str, Any]) -> None:
         t = answer.get("timings") or {}

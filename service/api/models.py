@@ -8,13 +8,16 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Question = Field(min_length=1, max_length=500, description="问题，1–500 个字符")
+# The question limit is DAFU_MAX_QUESTION_CHARS, enforced by the core (service/limits.py) for every entry point;
+# the models only cap what the setting itself may be. create_app writes the configured limit into the OpenAPI schema.
+QUESTION_CEILING = 20_000
+Question = Field(min_length=1, max_length=QUESTION_CEILING, description="问题，1–DAFU_MAX_QUESTION_CHARS（默认 500）个字符")
 
 
 def _strip_nonempty(v: str, what: str) -> str:
     v = v.strip()
     if not v:
-        raise ValueError(f"{what} is empty (only spaces); send 1–500 characters")
+        raise ValueError(f"{what} is empty (only spaces); send 1–DAFU_MAX_QUESTION_CHARS (default 500) characters")
     return v
 
 
@@ -58,7 +61,7 @@ class FiltersIn(Strict):
 
 
 class HistoryTurn(Strict):
-    question: str = Field(min_length=1, max_length=500, description="earlier question, as asked")
+    question: str = Field(min_length=1, max_length=QUESTION_CEILING, description="earlier question, as asked")
     answer_id: str | None = Field(None, max_length=64, description="answer_id of the answer to that question")
 
 
@@ -84,8 +87,8 @@ class SearchRequest(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"query": "产教融合 校企合作", "filters": {"departments": ["教育局"]}, "top_k": 5}]})
 
-    query: str = Field(min_length=1, max_length=500, validation_alias=AliasChoices("query", "question"),
-                       description="search text, 1–500 characters (`question` is accepted as well)")
+    query: str = Field(min_length=1, max_length=QUESTION_CEILING, validation_alias=AliasChoices("query", "question"),
+                       description="search text, 1–DAFU_MAX_QUESTION_CHARS characters (`question` is accepted as well)")
     filters: FiltersIn | None = None
     top_k: int | None = Field(None, ge=1, le=50)
 
@@ -341,4 +344,8 @@ class ErrorPublic(BaseModel):
 class HealthPublic(BaseModel):
     status: str
     index_version: str | None = None
-    detail: str | None = None
+    detail: str | None = Field(None, description="why not ready; or, while ready, what is degraded")
+
+
+class ReadyPublic(HealthPublic):
+    degraded: list[str] | None = Field(None, description="parts not working while the index is served (e.g. feedback storage)")

@@ -21,10 +21,12 @@ from service.core import ACCEPTED_SUFFIXES
 router = APIRouter(tags=["管理 admin"], dependencies=[Depends(require_admin)],
                    responses={422: {"model": ErrorPublic, "description": "invalid request"}})
 
-MAX_FILES = 50
+MAX_FILES = 50  # default of DAFU_MAX_UPLOAD_FILES (the setting is what counts)
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "missing or wrong bearer token"},
     403: {"model": ErrorPublic, "description": "admin endpoints are disabled: set DAFU_ADMIN_TOKEN"},
+    429: {"model": ErrorPublic, "description": "too many admin calls or wrong tokens from this client (Retry-After)"},
+    503: {"model": ErrorPublic, "description": "the index is damaged (writes are refused) or cannot be written (disk)"},
 }
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"],
@@ -43,18 +45,22 @@ async def upload(request: Request) -> dict[str, Any]:
     that cannot be read are listed under `skipped` (if none can be read: 400 and the index is unchanged)."""
     core = core_of(request)
     limit = core.settings.max_upload_bytes
+    core.check_writable()  # 503 before the body is read
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise HTTPException(415, "send multipart/form-data with the files in the field 'files' "
                                  f"(accepted types: {', '.join(ACCEPTED_SUFFIXES)})")
-    form = await request.form(max_files=MAX_FILES, max_fields=20)
+    form = await request.form(max_files=core.settings.max_upload_files + 1, max_fields=20)
     try:
         uploads = [v for k, v in form.multi_items() if isinstance(v, UploadFile)]
         if not uploads:
             raise HTTPException(400, f"no file in the upload; send one or more files in the multipart field 'files' "
                                      f"(accepted types: {', '.join(ACCEPTED_SUFFIXES)})")
+        sizes = []
         for f in uploads:
             size = f.size if f.size is not None else len(await f.read())
             core.check_upload(f.filename or "", size)
+            sizes.append(size)
+        core.check_upload_batch(len(uploads), sum(sizes))
         files = []
         for f in uploads:
             await f.seek(0)
@@ -76,7 +82,8 @@ async def delete(request: Request, reply_id: ReplyId) -> dict[str, Any]:
     return out
 
 
-@router.post("/api/index/rebuild", response_model=IndexWritePublic, responses=AUTH_ERRORS,
+@router.post("/api/index/rebuild", response_model=IndexWritePublic,
+             responses={**AUTH_ERRORS, 400: {"model": ErrorPublic, "description": "the index holds no reply to rebuild"}},
              summary="重建索引 (re-chunk and re-index what the index holds)")
 async def rebuild(request: Request) -> dict[str, Any]:
     out = await run_in_threadpool(core_of(request).rebuild)

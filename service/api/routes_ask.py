@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.models import (AnswerPublic, AskRequest, ErrorPublic, FeedbackCreate, FeedbackPublic, SearchPublic,
                                 SearchRequest)
+from service.api.security import safe_markdown
 from service.core import ServiceCore
 
 router = APIRouter(tags=["问答 ask"],
@@ -20,6 +21,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorPublic, "description": "body not parseable, or a filter the core cannot use (the message says which)"},
     409: {"model": ErrorPublic, "description": "the index was built with another embedding model"},
     422: {"model": ErrorPublic, "description": "request body invalid (length, unknown keys, types)"},
+    429: {"model": ErrorPublic, "description": "too many questions from this client (Retry-After)"},
     503: {"model": ErrorPublic, "description": "no index loaded"},
 }
 
@@ -47,6 +49,7 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     answer = await run_in_threadpool(core.ask, body.question, body.filters.to_core() if body.filters else None,
                                      body.top_k, _history(body))
     request.app.state.metrics.observe_answer(answer)
+    answer["answer_markdown"] = safe_markdown(answer["answer_markdown"])
     return answer
 
 
@@ -59,6 +62,7 @@ async def ask_stream(body: AskRequest, request: Request) -> EventSourceResponse:
     answer = await run_in_threadpool(core.ask, body.question, body.filters.to_core() if body.filters else None,
                                      body.top_k, _history(body))
     request.app.state.metrics.observe_answer(answer)
+    answer["answer_markdown"] = safe_markdown(answer["answer_markdown"])
     answer = AnswerPublic.model_validate(answer).model_dump(mode="json")
 
     async def events() -> AsyncIterator[dict[str, str]]:
@@ -78,6 +82,8 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
 @router.post("/api/feedback", response_model=FeedbackPublic, status_code=201, tags=["反馈 feedback"],
              responses={400: {"model": ErrorPublic, "description": "body is not parseable JSON"},
                         404: {"model": ErrorPublic, "description": "unknown answer_id"},
+                        429: {"model": ErrorPublic, "description": "too many feedback posts from this client (Retry-After)"},
+                        503: {"model": ErrorPublic, "description": "feedback cannot be stored right now"},
                         422: {"model": ErrorPublic, "description": "invalid body"}},
              summary="对回答点赞或点踩 (rate an answer)")
 async def feedback(body: FeedbackCreate, request: Request) -> dict[str, Any]:
