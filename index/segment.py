@@ -11,7 +11,9 @@ Files of a segment folder::
     reply_ids.json           reply ids by position; reply_meta.json: the fields filters read (ReplyMeta)
     reply_ptr.npy            chunks of reply i are positions reply_ptr[i]:reply_ptr[i+1]
     chunk_reply.npy          reply position of each chunk; chunk_part.npy, chunk_label.npy: codes
-    vectors.f16              float16 vectors, row per chunk (memory-mapped when read)
+    vectors.f16              vectors, row per chunk (memory-mapped when read): float32 as encoded, or
+                             float16 in a segment above the ANN threshold (half the disk and page cache;
+                             meta.json's vector_dtype says which; the name is kept either way)
     sentences.npz            the sentence table (index/sentences.py): reply, start, end, label, chunk of each
                              row (rows grouped by reply; sent_ptr: rows of reply i) — sentence_vectors.f16
     dense.faiss              the approximate index (absent for exact search: rebuilt from vectors)
@@ -113,7 +115,7 @@ class SegmentWriter:
         self._s_ptr = array("q", [0])
 
     def _write_vectors(self, vectors: np.ndarray, n: int) -> None:
-        v = np.asarray(vectors, dtype=np.float16).reshape(n, self.dim) if n else np.zeros((0, self.dim), np.float16)
+        v = np.asarray(vectors, dtype=np.float32).reshape(n, self.dim) if n else np.zeros((0, self.dim), np.float32)
         self._vectors.write(np.ascontiguousarray(v).tobytes())
 
     def add(self, reply: Reply, chunks: list[Chunk], vectors: np.ndarray, tokens: list[list[str]],
@@ -146,7 +148,7 @@ class SegmentWriter:
         base = self.n_chunks
         if sentences is not None and len(sentences):
             sentences = np.asarray(sentences, np.int64).reshape(-1, 4)
-            sv = np.asarray(sentence_vectors, np.float16).reshape(len(sentences), self.dim)
+            sv = np.asarray(sentence_vectors, np.float32).reshape(len(sentences), self.dim)
             self._s_reply.extend([r] * len(sentences))
             self._s_start.extend(sentences[:, 0].tolist())
             self._s_end.extend(sentences[:, 1].tolist())
@@ -188,7 +190,11 @@ class SegmentWriter:
             (t / "reply_ids.json").write_text(json.dumps(self.reply_ids, ensure_ascii=False), "utf-8")
             (t / "reply_meta.json").write_text(json.dumps(self._meta, ensure_ascii=False), "utf-8")
             (postings if postings is not None else self._postings.finish()).save(t / "bm25")
-            vectors = _map_vectors(t / "vectors.f16", self.n_chunks, self.dim)
+            dtype = "float16" if self.n_chunks > ann_threshold else "float32"
+            if dtype == "float16":  # a large segment: half the bytes (bench/ann.py: recall unchanged)
+                _narrow(t / "vectors.f16", self.n_chunks, self.dim)
+                _narrow(t / "sentence_vectors.f16", len(self._s_reply), self.dim)
+            vectors = _map_vectors(t / "vectors.f16", self.n_chunks, self.dim, dtype)
             t0 = time.perf_counter()
             dense = DenseIndex.build(vectors, ann_threshold=ann_threshold, kind=dense_kind, nlist=nlist, nprobe=nprobe)
             dense.save(t / "dense.faiss")
@@ -199,6 +205,7 @@ class SegmentWriter:
                         os.fsync(fh.fileno())
                     files[f.relative_to(t).as_posix()] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
             meta = {"format": SEGMENT_FORMAT, "replies": len(self.reply_ids), "chunks": self.n_chunks, "dim": self.dim,
+                    "vector_dtype": dtype,
                     "sentences": len(self._s_reply), "commitments": self.n_commitments,
                     "dense": dense.describe(), "dense_build_s": round(time.perf_counter() - t0, 3),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "files": files}
@@ -243,10 +250,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _map_vectors(path: Path, n: int, dim: int) -> np.ndarray:
+def _map_vectors(path: Path, n: int, dim: int, dtype: str = "float16") -> np.ndarray:
     if n == 0:
-        return np.zeros((0, dim), np.float16)
-    return np.memmap(path, dtype=np.float16, mode="r", shape=(n, dim))
+        return np.zeros((0, dim), dtype)
+    return np.memmap(path, dtype=dtype, mode="r", shape=(n, dim))
+
+
+def _narrow(path: Path, n: int, dim: int, block: int = 65536) -> None:
+    """Rewrite a float32 vector file as float16, in blocks."""
+    if not n:
+        return
+    src = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
+    tmp = path.with_suffix(".narrow")
+    with open(tmp, "wb") as f:
+        for s in range(0, n, block):
+            f.write(np.ascontiguousarray(src[s:s + block], dtype=np.float16).tobytes())
+    del src
+    os.replace(tmp, path)
 
 
 class _Lines:
@@ -290,7 +310,10 @@ class Segment:
         self.chunk_label = npy("chunk_label.npy")
         self._replies = _read("replies.jsonl", lambda: _Lines(p / "replies.jsonl", npy("replies.off.npy")))
         self._chunks = _read("chunks.jsonl", lambda: _Lines(p / "chunks.jsonl", npy("chunks.off.npy")))
-        self.vectors = _read("vectors.f16", lambda: _map_vectors(p / "vectors.f16", n_chunks, self.dim))
+        self.vector_dtype = str(self.meta.get("vector_dtype", "float16"))  # segments before the flag: float16
+        if self.vector_dtype not in ("float16", "float32"):
+            raise SegmentFileError("meta.json", ValueError(f"vector_dtype {self.vector_dtype!r}"))
+        self.vectors = _read("vectors.f16", lambda: _map_vectors(p / "vectors.f16", n_chunks, self.dim, self.vector_dtype))
         z = _read("sentences.npz", lambda: dict(np.load(p / "sentences.npz", allow_pickle=False)))
         try:
             self.sent_reply, self.sent_start, self.sent_end = z["reply"], z["start"], z["end"]
@@ -298,7 +321,7 @@ class Segment:
         except KeyError as e:
             raise SegmentFileError("sentences.npz", e) from e
         self.sentence_vectors = _read("sentence_vectors.f16", lambda: _map_vectors(p / "sentence_vectors.f16",
-                                                                                    len(self.sent_reply), self.dim))
+                                                                                    len(self.sent_reply), self.dim, self.vector_dtype))
         self._n_sent = n_sent
         self._nprobe = nprobe
         self._dense: DenseIndex | None = None
@@ -324,7 +347,8 @@ class Segment:
             size = (self.path / rel).stat().st_size
             if size != int(lines.off[-1]):
                 out.append(f"{rel} has {size} bytes, its offsets end at {int(lines.off[-1])}")
-        expect = n_c * self.dim * 2
+        width = np.dtype(self.vector_dtype).itemsize
+        expect = n_c * self.dim * width
         size = (self.path / "vectors.f16").stat().st_size
         if size != expect:
             out.append(f"vectors.f16 has {size} bytes, {n_c} vectors of dim {self.dim} need {expect}")
@@ -337,8 +361,8 @@ class Segment:
                    or min(int(self.sent_reply.min()), int(self.sent_chunk.min())) < 0):
             out.append("sentences.npz points at replies or chunks the segment does not have")
         ssize = (self.path / "sentence_vectors.f16").stat().st_size
-        if ssize != ns * self.dim * 2:
-            out.append(f"sentence_vectors.f16 has {ssize} bytes, {ns} sentences of dim {self.dim} need {ns * self.dim * 2}")
+        if ssize != ns * self.dim * width:
+            out.append(f"sentence_vectors.f16 has {ssize} bytes, {ns} sentences of dim {self.dim} need {ns * self.dim * width}")
         return out
 
     def postings_problems(self, post: Postings) -> list[str]:
