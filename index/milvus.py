@@ -30,7 +30,6 @@ import fcntl
 import hashlib
 import json
 import re
-import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -55,11 +54,10 @@ _DIGITS = re.compile(r"\d+")
 
 def _require_pymilvus():
     try:
-        import pymilvus  # noqa: F401
+        import pymilvus
     except ImportError as e:
         raise DafuError("DAFU_BACKEND=milvus needs the extra [milvus]: pip install 'dafu[milvus]' "
                         "(pymilvus, and milvus-lite for a file DAFU_MILVUS_URI)") from e
-    import pymilvus
 
     for name in ("pymilvus", "pymilvus.client.iterator.query_iterator"):
         logging.getLogger(name).setLevel(logging.ERROR)  # milvus-lite has no server timestamps: a warning per scan

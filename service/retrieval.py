@@ -382,7 +382,6 @@ class Retriever:
 
     def _group(self, ri: int, c: _Candidates, score: float, fused: float, flags, d_rank, b_rank, dense_best,
                bm25_best, sent_best, sents) -> ReplyHits:
-        rid = self.index.reply_ids[ri]
         r = self.index.reply_at(ri)
         idx = self.index.chunks_of_pos(ri)
         d = c.dense[idx] if c.dense is not None and len(idx) else None
