@@ -124,3 +124,20 @@ def test_chunking_change_on_add_redoes_everything(settings, tmp_path, seed_text)
     idx = open_index(other)
     assert idx.manifest["chunking"]["target"] == 150 and res.segments == 1 and len(idx.replies) == n + 1
     assert max(len(c.text) for c in idx.chunks) <= 200 + 60
+
+
+def test_vectors_float32_in_small_segments_float16_in_large(settings, tmp_path):
+    small = settings.model_copy(update={"index_dir": tmp_path / "small"})
+    large = settings.model_copy(update={"index_dir": tmp_path / "large", "ann_threshold": 5})
+    Indexer(small).build([DEV])
+    Indexer(large).build([DEV])
+    a, b = open_index(small), open_index(large)
+    assert [s.vector_dtype for s in a.segments] == ["float32"] and [s.vector_dtype for s in b.segments] == ["float16"]
+    assert a.dense.kind == "flat" and b.dense.kind == "ivf"
+    va, vb = np.asarray(a.vectors), np.asarray(b.vectors)
+    assert va.dtype == vb.dtype == np.float32 and np.abs(va - vb).max() < 2e-3  # float16 rounding only
+    assert len(b.sentences) == len(a.sentences) and np.abs(b.sentences.vectors[0:50] - a.sentences.vectors[0:50]).max() < 2e-3
+    for q in QUESTIONS:
+        ra = [g.reply.id for g in Retriever(a, small).search(q).replies[:1]]
+        rb = [g.reply.id for g in Retriever(b, large).search(q).replies[:1]]
+        assert ra == rb, q
