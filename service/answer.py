@@ -190,10 +190,11 @@ def _label(g_or_reply, places: tuple[str, ...] = ()) -> str:
     return f"{place}{num}{r.kind if r.number else ''}"
 
 
-def _citation(n: int, c: _Cand) -> Citation:
+def _citation(n: int, c: _Cand, place: str = "") -> Citation:
     r = c.reply
     return Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
-                    c.chunk.text, c.chunk.start, c.chunk.end, list(c.chunk.heading_path), round(c.score, 4), r.kind)
+                    c.chunk.text, c.chunk.start, c.chunk.end, list(c.chunk.heading_path), round(c.score, 4), r.kind,
+                    place)
 
 
 def _cite_line(c: Citation, place: str = "") -> str:
@@ -330,7 +331,7 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
         n = len(cites) + 1
         passage = r.text[f.start:f.end]
         cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
-                              passage, f.start, f.end, [], 1.0, r.kind))
+                              passage, f.start, f.end, [], 1.0, r.kind, g.place))
         points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
     md = render_markdown(f"{_escape_md(lead)}" + "".join(f" [{c.n}]" for c in cites), [], cites,
                          {r.id: g.places}, False)
@@ -405,7 +406,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         for c in group:
             cit = cites.get(c.chunk.id)
             if cit is None:
-                cit = _citation(len(cites) + 1, c)
+                cit = _citation(len(cites) + 1, c, (places.get(c.reply.id) or ("",))[-1])
                 cites[c.chunk.id] = cit
             s, e = strip_enumeration(c.reply.text, c.start, c.end)
             points.append(Point(c.reply.text[s:e], c.label, [cit.n], c.reply.id, s, e, role=role))

@@ -122,6 +122,7 @@ class Citation:
     heading_path: list[str]
     score: float
     kind: str = ""  # 提案 / 建议
+    place: str = ""  # where the reply comes from (learned from its signing unit), e.g. 通州区
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

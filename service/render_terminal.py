@@ -29,7 +29,7 @@ NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
 
 def _num(c: dict[str, Any]) -> str:
-    return f"第{c.get('number') or '—'}号{c.get('kind') or ''}"
+    return f"{c.get('place') or ''}第{c.get('number') or '—'}号{c.get('kind') or ''}"
 
 
 def reply_line(c: dict[str, Any]) -> tuple[str, str]:

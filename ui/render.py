@@ -72,7 +72,7 @@ def _units(c: dict[str, Any]) -> str:
 
 def _num(c: dict[str, Any]) -> str:
     n = c.get("number") or "—"
-    return f"第{n}号{c.get('kind') or ''}"
+    return f"{c.get('place') or ''}第{n}号{c.get('kind') or ''}"
 
 
 def answer_plain_text(answer: dict[str, Any]) -> str:

@@ -162,6 +162,7 @@ class CitationPublic(BaseModel):
     heading_path: list[str]
     score: float
     kind: str = ""
+    place: str = Field("", description="where the reply comes from (learned from its signing unit), e.g. 通州区")
 
 
 class ReplySummary(BaseModel):
