@@ -320,19 +320,36 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
         result.replies[0] if result.answerable else None)
     if g is None:
         return None
-    found = record_fields.facts(g.reply, q.fields)
-    if not found:
-        return None
-    lead = record_fields.sentence(g.reply, found)
+    wanted = list(q.fields)
+    if "lead_unit" in wanted and "co_units" not in wanted:  # who handled it: the co-handling units belong to the answer
+        wanted.insert(wanted.index("lead_unit") + 1, "co_units")
+    found = record_fields.facts(g.reply, wanted)
     r = g.reply
+    absent = [f for f in q.fields if f not in {x.field for x in found}]
+    if not found:
+        if not (g.identified or result.answerable):
+            return None
+        # the reply is the one asked about, but its letter does not state the field: say so, never guess
+        subject = f"{g.place}第{r.number}号{r.kind or ''}".strip() if r.number else f"《{r.title}》"
+        md = f"{_escape_md(subject)}的答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
+        a = Answer(question, md, [], [], _related([g] + [x for x in result.replies if x is not g]), True, rewritten,
+                   result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+        a.missing = "field"
+        return a
+    lead = record_fields.sentence(g.reply, found)
+    if absent:
+        lead += f"答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
     cites: list[Citation] = []
     points: list[Point] = []
+    by_span: dict[tuple[int, int], int] = {}
     for f in found:
-        n = len(cites) + 1
-        passage = r.text[f.start:f.end]
-        cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
-                              passage, f.start, f.end, [], 1.0, r.kind, g.place))
-        points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
+        n = by_span.get((f.start, f.end))
+        if n is None:  # two fields on one line (主办 … 协办 …) share one citation
+            n = by_span[(f.start, f.end)] = len(cites) + 1
+            passage = r.text[f.start:f.end]
+            cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
+                                  passage, f.start, f.end, [], 1.0, r.kind, g.place))
+            points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
     md = render_markdown(f"{_escape_md(lead)}" + "".join(f" [{c.n}]" for c in cites), [], cites,
                          {r.id: g.places}, False)
     a = Answer(question, md, points, cites, _related([x for x in result.replies if x is not g]), False, rewritten,

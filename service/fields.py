@@ -14,6 +14,8 @@ CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类�
                          r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
                          r"[^。\n]{0,20}(?:本件|此件|该件)?(?:答复|办理|办复)(?:结果)?(?:为|属于?|列为)\s*[ABC]\s*类[^。\n]{0,40}")
 CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
+FIELD_WORDS = {"lead_unit": "主办单位", "co_units": "协办单位", "reply_date": "答复日期", "proposer": "提出者",
+               "number": "编号", "category": "办复类别"}
 
 
 @dataclass
@@ -118,7 +120,7 @@ def sentence(reply: Reply, found: list[FieldFact]) -> str:
     if "lead_unit" in by:
         parts.append(f"由{by['lead_unit']}主办")
     if "co_units" in by:
-        parts.append(f"{by['co_units']}协办")
+        parts.append(f"{by['co_units']}协办" if "lead_unit" in by else f"由{by['co_units']}协办")
     if "reply_date" in by:
         parts.append(f"{by['reply_date']}答复")
     if "category" in by:

@@ -24,6 +24,7 @@ KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_STYLE = {"done": "bold green", "plan": "bold blue"}
 KIND_MARK = {"done": "已办", "plan": "计划"}
 DIRECT_LABEL = "回答"
+FIELD_LABEL = "依据（答复中写明的字段）"
 QUOTE_INDENT = 6
 NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
@@ -48,6 +49,16 @@ def is_direct(p: dict[str, Any]) -> bool:
     return p.get("role") in ("direct", "field") or p.get("kind") == "field"
 
 
+def field_lead(answer: dict[str, Any]) -> tuple[str, list[int]] | None:
+    """A question about the record ("第28号提案是哪个部门主办的？") is answered by one sentence made from its
+    fields (``lead``); the field lines it cites follow as evidence. (sentence, citation numbers) or None."""
+    pts = answer.get("points") or []
+    lead = (answer.get("lead") or "").strip()
+    if not lead or not pts or not all(p.get("role") == "field" or p.get("kind") == "field" for p in pts):
+        return None
+    return lead, list(dict.fromkeys(n for p in pts for n in p.get("citations") or []))
+
+
 def by_reply(answer: dict[str, Any]) -> bool:
     """Points listed reply by reply (several replies cited, or a 'which proposals did X answer' list) rather
     than done-then-plan."""
@@ -62,8 +73,11 @@ def point_groups(answer: dict[str, Any]) -> list[tuple[str, str, list[tuple[int,
     listing = by_reply(answer)
     ordered = [p for p in pts if is_direct(p)] + [p for p in pts if not is_direct(p)]
     groups: list[tuple[str, str, list[tuple[int, dict[str, Any]]]]] = []
+    fields = field_lead(answer) is not None
     for i, p in enumerate(ordered, 1):
-        if is_direct(p):
+        if fields:
+            key, head = "field", FIELD_LABEL
+        elif is_direct(p):
             key, head = "direct", DIRECT_LABEL
         elif listing:
             c = cits.get((p.get("citations") or [None])[0], {})
@@ -156,10 +170,16 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
                 title, detail = reply_line(r)
                 parts.append(_indent(_bullet(title, detail), 2))
         return Group(*parts)
+    fl = field_lead(answer)
+    if fl:
+        t = Text(fl[0])
+        for n in fl[1]:
+            t.append(f" [{n}]", style="bold red")
+        parts += [Text(""), Text(DIRECT_LABEL, style="bold"), Padding(t, (0, 0, 0, 1), expand=False)]
     for key, head, items in point_groups(answer):
-        style = "bold" if key == "direct" else KIND_STYLE.get(key, "bold magenta")
+        style = "bold" if key in ("direct", "field") else KIND_STYLE.get(key, "bold magenta")
         parts += [Text(""), Text(head, style=style)]
-        listing = key not in KIND_LABEL and key != "direct"
+        listing = key not in KIND_LABEL and key not in ("direct", "field")
         grid = Table.grid(padding=(0, 1))  # a hanging indent: long Chinese lines wrap under the text, not the number
         grid.add_column(justify="right", no_wrap=True, style="dim", min_width=len(str(len(answer["points"]))) + 1)
         grid.add_column(overflow="fold")
@@ -225,9 +245,12 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
                 title, detail = reply_line(r)
                 lines += [f"  - {title}", f"    {detail}"]
         return "\n".join(lines)
+    fl = field_lead(answer)
+    if fl:
+        lines += ["", DIRECT_LABEL, fl[0] + "".join(f" [{n}]" for n in fl[1])]
     for key, head, items in point_groups(answer):
         lines += ["", head]
-        listing = key not in KIND_LABEL and key != "direct"
+        listing = key not in KIND_LABEL and key not in ("direct", "field")
         for i, p in items:
             mark = f"（{KIND_MARK.get(p.get('kind'), '已办')}）" if listing else direct_label(answer, p) if key == "direct" else ""
             lines.append(f"{i:>2}. {mark}{p.get('text') or ''}" + "".join(f" [{n}]" for n in p.get("citations") or []))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-from service.render_terminal import direct_label, not_found_line, point_groups
+from service.render_terminal import DIRECT_LABEL, direct_label, field_lead, not_found_line, point_groups
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_BADGE = {"done": "已办", "plan": "计划"}
@@ -82,11 +82,14 @@ def answer_plain_text(answer: dict[str, Any]) -> str:
     if answer.get("no_answer"):
         lines.append(answer.get("answer_markdown") or "未找到能直接回答这个问题的答复。")
         return "\n".join(lines)
+    fl = field_lead(answer)
+    if fl:
+        lines += [f"{DIRECT_LABEL}：", fl[0] + "".join(f"[{n}]" for n in fl[1]), ""]
     current = None
     for i, p in enumerate(answer.get("points") or [], 1):
         if p.get("kind") != current:
             current = p.get("kind")
-            lines.append(KIND_LABEL.get(current or "", "要点") + "：")
+            lines.append(KIND_LABEL.get(current or "", "依据" if current == "field" else "要点") + "：")
         lines.append(f"{i}. {p.get('text', '')}" + "".join(f"[{n}]" for n in p.get("citations") or []))
     cits = answer.get("citations") or []
     if cits:
@@ -143,16 +146,21 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
         groups = point_groups(answer)  # the direct answer (回答) first; then by kind, or by reply when several
+        fl = field_lead(answer)
+        if fl:  # a question about the record: one sentence from its fields, the field lines below as evidence
+            marks = _point_marks({"citations": fl[1]}, cits)
+            parts.append(f'<div class="group direct"><div class="group-h direct">{DIRECT_LABEL}</div>'
+                         f'<ul class="points"><li class="point direct"><span class="ptext">{esc(fl[0])}</span>{marks}</li></ul></div>')
         for key, head, items in groups:
             lis = []
             for _, p in items:
                 kind = p.get("kind") if p.get("kind") in KIND_LABEL else "done"
                 badge = (f'<span class="src-tag">{esc(direct_label(answer, p).rstrip("："))}</span>'
                          if key == "direct" and direct_label(answer, p) else
-                         "" if key == "direct" else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>')
+                         "" if key in ("direct", "field") else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>')
                 lis.append(f'<li class="point {"direct" if key == "direct" else kind}">{badge}'
                            f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
-            cls = key if key in ("direct", *KIND_LABEL) else "reply"
+            cls = key if key in ("direct", "field", *KIND_LABEL) else "reply"
             parts.append(f'<div class="group {cls}"><div class="group-h {cls}">{esc(head)}</div>'
                          f'<ul class="points">{"".join(lis)}</ul></div>')
         if not groups and pending:

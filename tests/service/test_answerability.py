@@ -16,6 +16,9 @@ from service.answerability import asked_unit, holds_detail
     ("持续推进改造工作。", "date", None, False),
     ("由于资金有限，暂未全面推开。", "reason", None, True),
     ("由区住建局牵头负责。", "who", None, True),
+    ("疫情期间从外地调运蔬菜1.2万吨。", "amount", "weight", True),  # 虚构示例
+    ("全区建成老年助餐点86个。", "amount", "weight", False),
+    ("疫情期间从外地调运蔬菜1.2万吨。", "amount", None, True),  # no unit asked: any measure answers
 ])
 def test_holds_detail(sentence, aspect, unit, ok):
     assert holds_detail(sentence, aspect, unit) is ok
@@ -24,6 +27,7 @@ def test_holds_detail(sentence, aspect, unit, ok):
 @pytest.mark.parametrize("question, unit", [
     ("每餐补贴多少钱？", "money"), ("修了多少公里？", "length"), ("建了几个助餐点？", "count"),
     ("签约率是多少？", "percent"), ("覆盖率达到多少？", "percent"), ("进展到多少了？", None),
+    ("一天能处理多少吨？", "weight"), ("每年节约多少立方米水？", "volume"), ("光伏装机容量是多少？", "energy"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -53,3 +57,22 @@ def test_field_facts_point_at_the_letter(seed_text):
     assert "戴红玲" in r.text[by["proposer"].start:by["proposer"].end]
     s = sentence(r, [by["lead_unit"], by["co_units"], by["reply_date"]])
     assert s.startswith("第28号") and "由教育体育局主办" in s and "2023年6月30日答复" in s
+
+
+def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(seed_retriever):
+    from service.answer import answer_question
+
+    a = answer_question(seed_retriever, "第28号提案是哪个部门主办的？")
+    assert not a.no_answer
+    assert "由教育体育局主办" in a.lead and "人力资源和社会保障局、发展和改革委员会协办" in a.lead
+    # 主办 and 协办 stand on one line of the seed: one citation, not two of the same span
+    assert len(a.citations) == 1 and "承办单位" in a.citations[0].passage
+    a = answer_question(seed_retriever, "戴红玲的提案谁协办的？")
+    assert a.lead.endswith("由人力资源和社会保障局、发展和改革委员会协办。")
+    # the seed states no 办复类别: say so, and name the reply, instead of "not found" or a guess
+    a = answer_question(seed_retriever, "第28号提案的办复类别是什么？")
+    assert a.no_answer and a.missing == "field"
+    assert "第28号提案的答复中没有写明办复类别" in a.answer_markdown
+    assert a.related and a.related[0]["id"] == "28_20230630"
+    a = answer_question(seed_retriever, "第28号提案是谁提的？办复类别是哪一类？")
+    assert not a.no_answer and "由戴红玲提出" in a.lead and "没有写明办复类别" in a.lead

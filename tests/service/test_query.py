@@ -45,6 +45,7 @@ def test_record_fields_and_number():
     assert q.fields == ["lead_unit", "reply_date"]
     q = analyse("戴红玲委员的提案是谁提的？协办单位有哪些？", GAZ)
     assert "co_units" in q.fields and "proposer" in q.fields and q.proposers == ["戴红玲"]
+    assert analyse("戴红玲的提案谁协办的？", GAZ).fields == ["co_units"]
     # a content question with 什么时候 is not about the record
     assert analyse("加装电梯什么时候能完成？", GAZ).fields == []
 

@@ -124,3 +124,30 @@ def test_index_list_wraps_titles_instead_of_cutting_them(cli, monkeypatch):
     assert max(len(ln) for ln in res.stdout.splitlines()) <= 80
     plain = cli("index", "list", "--plain").stdout.splitlines()
     assert plain[0].split("\t")[:4] == ["id", "number", "kind", "title"] and plain[1].split("\t")[1] == "28"
+
+
+FIELD_ANSWER = {  # fictional (虚构示例): "第12号建议是哪个部门主办的？"
+    "question": "第12号建议是哪个部门主办的？", "rewritten_question": "第12号建议是哪个部门主办的？", "no_answer": False,
+    "lead": "第12号建议由民政局主办，财政局协办。",
+    "points": [{"text": "承办单位: 主办: 民政局 协办: 财政局", "kind": "field", "role": "field", "citations": [1],
+                "reply_id": "a", "start": 10, "end": 30}],
+    "citations": [_cit(1, "a", 10, 30, "承办单位: 主办: 民政局 协办: 财政局")],
+    "related": [], "filter_report": None, "hints": [],
+}
+
+
+def test_field_answer_leads_with_the_sentence_then_the_field_lines():
+    from ui.render import answer_plain_text, render_answer_html
+
+    plain = answer_plain(FIELD_ANSWER)
+    lines = plain.splitlines()
+    i = lines.index("回答")
+    assert lines[i + 1] == "第12号建议由民政局主办，财政局协办。 [1]"
+    j = next(k for k, line in enumerate(lines) if line.startswith("依据"))
+    assert j > i and "承办单位: 主办: 民政局" in lines[j + 1]
+    assert "第12号建议由民政局主办，财政局协办。" in _rich(FIELD_ANSWER)
+    html = render_answer_html(FIELD_ANSWER)
+    assert html.index("第12号建议由民政局主办") < html.index("承办单位: 主办: 民政局")
+    assert "依据" in html
+    copied = answer_plain_text(FIELD_ANSWER)
+    assert copied.index("由民政局主办") < copied.index("依据：")
