@@ -19,6 +19,8 @@ GAZ = Gazetteer(places={"通州区": "通州区", "通州": "通州区", "海门
     ("崇川区有没有关于家庭医生的答复？", "exists", False),
     ("通州在产教融合方面做了哪些工作？", "work", False),
     ("崇川区高标准农田建设情况如何？", "work", False),  # 高标准 is a topic word, not 标准 asked
+    ("轨道交通建设有什么规划？", "plan", False),
+    ("农民建房没有规划可依，怎么解决的？", "work", False),  # 规划 as the topic's noun, not a plan asked
 ])
 def test_aspect(question, aspect, narrow):
     q = analyse(question, GAZ)
