@@ -276,7 +276,8 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
     elif result.missing == "detail":
         g = next((g for g in groups if g.on_topic and g.constraints_ok), None)
         label = _label(g.reply, g.places) if g else ""
-        head = f"{label}答复谈到了{topic}，但没有说明{ASPECT_WORDS.get(q.aspect, '所问的具体内容')}。"
+        when = f"{years}的" if years and g is not None and any(y != g.reply.year for y in q.years) else ""
+        head = f"{label}答复谈到了{topic}，但没有说明{when}{ASPECT_WORDS.get(q.aspect, '所问的具体内容')}。"
         alts = [g] if g else []
     elif result.missing == "topic":
         scope = f"{years}{where}".strip()

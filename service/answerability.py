@@ -87,6 +87,24 @@ def money_role(text: str) -> str | None:
     return best
 
 
+RANGE_MARK = "至到—－-～~"
+
+
+def names_year(sentence: str, year: int) -> bool:
+    """Does the sentence state something for `year` itself, not as one end of a span (2019年至2021年)?"""
+    for m in re.finditer(rf"(?<!\d){year}\s*年?", sentence):
+        before = sentence[max(0, m.start() - 1):m.start()]
+        if sentence[max(0, m.start() - 2):m.start()] == "截至":  # 截至2021年底: a figure as at that year
+            before = ""
+        after = sentence[m.end():m.end() + 1]
+        if not m.group(0).endswith("年") and not after.startswith(("—", "-")):
+            continue
+        if (before and before in RANGE_MARK) or (after and after in RANGE_MARK):
+            continue
+        return True
+    return False
+
+
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
 
 
@@ -167,9 +185,13 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         text = g.reply.text
         st = retriever.index.sentences
         chunks = retriever.index.chunks
-        g.detail_ok = any(holds_detail(text[int(st.start[r]):int(st.end[r])], q.aspect, unit, role,
-                                       " ".join(chunks[int(st.chunk[r])].heading_path))
-                          for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences))
+        # a figure for a named year that the letter reports from another year's point of view (a 2020
+        # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
+        other_year = [y for y in q.years if y != g.reply.year]
+        g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path))
+                          and all(names_year(sent, y) for y in other_year)
+                          for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)
+                          for sent in [text[int(st.start[r]):int(st.end[r])]])
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok
 
 
@@ -203,7 +225,9 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         return
     pool = res.replies + [o for o in res.others if o not in res.replies]
     s = retriever.settings
-    if any(squarely_on_topic(g, s) and g.detail_ok and not g.place_ok for g in pool):
+    # the named place has letters on the topic: what is missing there is the year or the detail, not the topic
+    place_has_topic = bool(q.places) and any(g.on_topic and g.place_ok for g in pool)
+    if not place_has_topic and any(squarely_on_topic(g, s) and g.detail_ok and not g.place_ok for g in pool):
         res.missing = "place"
     elif any(squarely_on_topic(g, s) and g.detail_ok and not g.year_ok for g in pool):
         res.missing = "year"

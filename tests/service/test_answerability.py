@@ -76,3 +76,16 @@ def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(see
     assert a.related and a.related[0]["id"] == "28_20230630"
     a = answer_question(seed_retriever, "第28号提案是谁提的？办复类别是哪一类？")
     assert not a.no_answer and "由戴红玲提出" in a.lead and "没有写明办复类别" in a.lead
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    ("2021年全区开展补贴性职业技能培训2.1万人次。", True),
+    ("截至2021年底，全区建成助餐点86个。", True),
+    ("2019年全区开展补贴性职业技能培训2.3万人次。", False),  # another year's figure
+    ("明确2019年至2021年开展各类培训6万人次以上。", False),  # a span's target, not 2021's figure
+    ("2019—2021年累计投入资金1.2亿元。", False),
+])
+def test_names_year(sentence, ok):
+    from service.answerability import names_year
+
+    assert names_year(sentence, 2021) is ok
