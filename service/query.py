@@ -165,7 +165,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     names_a_reply = bool(numbers or proposers)
     fields = _fields(text, names_a_reply)
     aspect = "field" if fields else _aspect(text)
-    listing = bool(depts and LIST_RE.search(text))
+    # "人社局答复了哪些提案？", and a department's letters asked with no topic ("财政局主办的答复说了什么？")
+    listing = bool(depts and (LIST_RE.search(text) or (not topic and not numbers and not proposers and not fields)))
     multi = bool(MULTI_RE.search(text)) or len(places) + len(unknown) > 1 or len(set(years)) > 1
     narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
     return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.departments import department_table
 from index.embed import Encoder, load_encoder
 from index.errors import ModelMismatchError
 from index.settings import Settings
@@ -272,8 +273,8 @@ class Retriever:
         return float(sims.mean()), float(sims.std())
 
     # -- stage 4: constraints -----------------------------------------------------------------------
-    def constraints(self, q: Query, ri: int) -> tuple[bool, int, bool | None, bool, bool, bool]:
-        """(all satisfied, number matched, department ok, identified, place ok, year ok) for one reply."""
+    def constraints(self, q: Query, ri: int) -> tuple[bool, float, bool | None, bool, bool, bool]:
+        """(all satisfied, weight of what matched, department ok, identified, place ok, year ok) for one reply."""
         m = self.index.facets.metas[ri]  # the fields kept beside the letter; the letter itself only when needed
         r = _Lazy(self.index, ri)
         year_ok = [y == m.year or self._reports_year(ri, y) for y in q.years]
@@ -285,7 +286,14 @@ class Retriever:
         ident = bool(set(q.numbers) & number) or any(p and p in m.proposer for p in q.proposers)
         p_ok = (not place_ok or any(place_ok)) and unknown_ok
         y_ok = all(year_ok)
-        return p_ok and y_ok, sum(year_ok) + 2 * sum(place_ok), dept_ok, ident, p_ok, y_ok
+        matched = sum(year_ok) + 2 * sum(place_ok)
+        if dept_ok:  # the department that answered (主办, or the signing unit) counts more than one that helped
+            table = department_table()
+            lead = table.canonical(m.lead_unit or m.signer or "")
+            # with no topic ("财政局主办的答复说了什么？") the department is all the question asks and the cosine is
+            # noise: its own letters first whatever their scores (fused and sentence z-scores stay within ±4)
+            matched += (0.5 if q.topic else 16.0) * (bool(lead) and lead in {table.canonical(d) for d in q.departments})
+        return p_ok and y_ok, matched, dept_ok, ident, p_ok, y_ok
 
     def _department_mask(self, departments: tuple[str, ...]):
         """Replies involving one of the named departments (once per question, not per candidate)."""

@@ -62,3 +62,15 @@ def test_place_constraint_picks_the_named_place(op_retriever):
         assert not a.no_answer
         nums = {c.number for c in a.citations}
         assert nums == {number}, (q, nums)
+
+
+def test_a_department_asked_with_no_topic_lists_its_own_letters_first(op_retriever):
+    """农业农村局 leads one letter (丹棱) and co-handles others: "its answers" are the one it led."""
+    from service.answer import answer_question
+
+    res = op_retriever.search("农业农村局主办的答复说了什么？")
+    assert res.replies[0].reply.lead_unit == "农业农村局"
+    a = answer_question(op_retriever, "农业农村局主办的答复说了什么？")
+    assert not a.no_answer and a.citations[0].lead_unit == "农业农村局"
+    res = op_retriever.search("民政局答复了哪些提案？")
+    assert {g.reply.lead_unit for g in res.replies[:2]} == {"民政局"}
