@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class _Candidates:
     bm25_rank: dict[int, tuple[int, float]]
     replies: list[int]  # candidate reply positions, in order of first appearance
     dense: "_ScoresAt | None" = None  # the question's cosine with any chunk, computed when asked
+    ref: dict = field(default_factory=dict)  # retriever → (mean, sd) of its first-stage scores
 
 
 class _ScoresAt:
@@ -65,15 +66,26 @@ class _ScoresAt:
 
     def __init__(self, score) -> None:
         self._score = score
-        self._known: dict[int, float] = {}
+        self._pos = np.zeros(0, np.int64)  # positions scored so far, sorted
+        self._val = np.zeros(0, np.float64)
+
+    def _find(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.searchsorted(self._pos, positions)
+        found = at < len(self._pos)
+        found[found] = self._pos[at[found]] == positions[found]
+        return at, found
 
     def __getitem__(self, positions) -> np.ndarray:
         positions = np.asarray(positions, np.int64)
-        missing = [p for p in dict.fromkeys(positions.tolist()) if p not in self._known]
-        if missing:
-            self._known.update(zip(missing, np.asarray(self._score(np.array(missing, np.int64)), np.float64).tolist()))
-        k = self._known
-        return np.array([k[p] for p in positions.tolist()], np.float64)
+        at, found = self._find(positions)
+        if not found.all():
+            missing = np.unique(positions[~found])
+            pos = np.concatenate([self._pos, missing])
+            val = np.concatenate([self._val, np.asarray(self._score(missing), np.float64)])
+            order = np.argsort(pos, kind="stable")
+            self._pos, self._val = pos[order], val[order]
+            at, found = self._find(positions)
+        return self._val[at]
 
 
 def _bm25_at(bm25, tokens: list[str], allowed) -> _ScoresAt:
@@ -249,6 +261,26 @@ class Retriever:
         rows = np.arange(sl.start, sl.stop)
         return rows, st.vectors[sl] @ qv if len(rows) else np.zeros(0, np.float32)
 
+    def sentence_scores_many(self, reply_positions: list[int], qv: np.ndarray | None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """sentence_scores for several replies with one read of their sentence vectors and one product."""
+        st = self.index.sentences
+        if st is None or qv is None or not reply_positions:
+            return {}
+        slices = [st.rows_of(ri) for ri in reply_positions]
+        rows = [np.arange(sl.start, sl.stop, dtype=np.int64) for sl in slices]
+        n = sum(len(r) for r in rows)
+        if not n:
+            sims = np.zeros(0, np.float32)
+        elif hasattr(st.vectors, "ranges"):  # segment files: contiguous reads
+            sims = st.vectors.ranges([(sl.start, sl.stop) for sl in slices]) @ np.asarray(qv, np.float32)
+        else:
+            sims = np.asarray(st.vectors[np.concatenate(rows)], np.float32) @ np.asarray(qv, np.float32)
+        out, k = {}, 0
+        for ri, r in zip(reply_positions, rows):
+            out[int(ri)] = (r, sims[k:k + len(r)])
+            k += len(r)
+        return out
+
     def _reports_year(self, ri: int, year: int) -> bool:
         """Does the reply report on `year` (a done-type sentence names it)? A plan for that year does not count."""
         r = self.index.reply_at(ri)
@@ -276,14 +308,19 @@ class Retriever:
     def constraints(self, q: Query, ri: int) -> tuple[bool, float, bool | None, bool, bool, bool]:
         """(all satisfied, weight of what matched, department ok, identified, place ok, year ok) for one reply."""
         m = self.index.facets.metas[ri]  # the fields kept beside the letter; the letter itself only when needed
-        r = _Lazy(self.index, ri)
-        year_ok = [y == m.year or self._reports_year(ri, y) for y in q.years]
-        rplaces = self.gazetteer.reply_places.get(self.index.reply_ids[ri], ())
-        place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
+        year_ok = [y == m.year or self._reports_year(ri, y) for y in q.years] if q.years else []
+        place_ok: list[bool] = []
+        if q.places:
+            r = _Lazy(self.index, ri)
+            rplaces = self.gazetteer.reply_places.get(self.index.reply_ids[ri], ())
+            place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
         dept_ok = bool(self._department_mask(tuple(q.departments))[ri]) if q.departments else None
-        number = {n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]}
-        ident = bool(set(q.numbers) & number) or any(p and p in m.proposer for p in q.proposers)
+        ident = False
+        if q.numbers:
+            ident = bool(set(q.numbers) & {n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]})
+        if q.proposers and not ident:
+            ident = any(p and p in m.proposer for p in q.proposers)
         p_ok = (not place_ok or any(place_ok)) and unknown_ok
         y_ok = all(year_ok)
         matched = sum(year_ok) + 2 * sum(place_ok)
@@ -327,8 +364,9 @@ class Retriever:
         sent_best = np.full(len(c.replies), np.nan)
         sent_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         _prefetch(self.index, "prefetch_sentences", [c.replies[i] for i in order[:depth]])
+        many = self.sentence_scores_many([c.replies[i] for i in order[:depth]], c.qv)
         for i in order[:depth]:
-            rows, sims = self.sentence_scores(c.replies[i], c.qv)
+            rows, sims = many[c.replies[i]]
             sent_cache[c.replies[i]] = (rows, sims)
             if len(sims):
                 sent_best[i] = float(np.max(sims))
@@ -415,12 +453,18 @@ class Retriever:
         spread of its first-stage candidates, then mixed like the reply scores."""
         out = np.zeros(n)
         share = self.settings.dense_share if d is not None and b is not None else 1.0
-        for arr, ranks, w in ((d, c.dense_rank, share), (b, c.bm25_rank, 1.0 - share)):
+        for name, arr, ranks, w in (("dense", d, c.dense_rank, share), ("bm25", b, c.bm25_rank, 1.0 - share)):
             if arr is None or w == 0:
                 continue
-            ref = np.array([sc for _, sc in ranks.values()]) if ranks else np.asarray(arr, dtype=np.float64)
-            sd = float(ref.std()) if len(ref) else 0.0
-            out = out + (w * (np.asarray(arr, dtype=np.float64) - float(ref.mean())) / sd if sd > 1e-12 else 0.0)
+            if ranks:  # the first stage's spread, once per question
+                if name not in c.ref:
+                    ref = np.fromiter((sc for _, sc in ranks.values()), np.float64, len(ranks))
+                    c.ref[name] = (float(ref.mean()), float(ref.std()))
+                mu, sd = c.ref[name]
+            else:
+                ref = np.asarray(arr, dtype=np.float64)
+                mu, sd = (float(ref.mean()), float(ref.std())) if len(ref) else (0.0, 0.0)
+            out = out + (w * (np.asarray(arr, dtype=np.float64) - mu) / sd if sd > 1e-12 else 0.0)
         return out
 
     # -- word coverage ------------------------------------------------------------------------------
