@@ -21,6 +21,8 @@ GAZ = Gazetteer(places={"通州区": "通州区", "通州": "通州区", "海门
     ("崇川区高标准农田建设情况如何？", "work", False),  # 高标准 is a topic word, not 标准 asked
     ("轨道交通建设有什么规划？", "plan", False),
     ("农民建房没有规划可依，怎么解决的？", "work", False),  # 规划 as the topic's noun, not a plan asked
+    ("乡村医生岗位补助以后会提高吗？", "plan", False),
+    ("老小区改完以后谁来管？", "who", True),  # 以后 as "after", not the future
 ])
 def test_aspect(question, aspect, narrow):
     q = analyse(question, GAZ)
