@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.departments import department_table
 from index.labels import has_facts
 from index.records import Chunk, Reply
 from index.settings import Settings
@@ -22,7 +23,7 @@ from service import fields as record_fields
 from service.answerability import alternatives, asked_unit, holds_detail, money_role, sentence_words as _words
 from service.filters import Filters
 from service.limits import check_question
-from service.query import Query
+from service.query import LIST_RE, Query
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 
@@ -456,9 +457,12 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
     want = "plan" if q.aspect == "plan" else "done"
     pool = [c for c in pool if c.label == want] or pool
     out: list[_Cand] = []
-    if several:
-        for rid in dict.fromkeys(c.reply.id for c in pool):
-            out.append(next(c for c in pool if c.reply.id == rid))
+    if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)
+        for rid in dict.fromkeys(c.reply.id for c in cands):
+            best_of = next((c for c in pool if c.reply.id == rid), None)
+            if best_of is None:
+                continue
+            out.append(best_of)
             if len(out) >= 3:
                 break
         return out
@@ -487,10 +491,16 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
 
         rewritten, filters = rewrite(question, history, filters, gazetteer=getattr(retriever, "gazetteer", None))
     q = retriever.understand(rewritten)
-    if q.listing and not (filters and filters.departments):
-        listed = replace(filters or Filters(), departments=q.departments)
+    if q.listing:  # "人社局答复了哪些提案？": that department's replies (the filter given, or the one named)
+        listed = filters if filters and filters.departments else replace(filters or Filters(), departments=q.departments)
         result = retriever.search(rewritten, filters=listed, top_k=max(top_k or 0, LIST_MAX_REPLIES), query=q)
-        if result.replies:
-            return build_answer(question, result, retriever.settings, retriever, rewritten, listing=True)
+        if result.replies and re.search(r"主办|牵头|主持办理", rewritten):  # asked what it led, not what it helped with
+            table = department_table()
+            named = {table.canonical(d) for d in (q.departments or listed.departments)}
+            led = [g for g in result.replies if table.canonical(g.reply.lead_unit or g.reply.signer or "") in named]
+            result.replies = led or result.replies
+        if result.replies:  # "which proposals" lists; "what did it say" answers a single reply in depth
+            as_list = len(result.replies) > 1 or bool(LIST_RE.search(rewritten))
+            return build_answer(question, result, retriever.settings, retriever, rewritten, listing=as_list)
     result = retriever.search(rewritten, filters=filters, top_k=top_k, query=q)
     return build_answer(question, result, retriever.settings, retriever, rewritten)
