@@ -105,6 +105,8 @@ def names_year(sentence: str, year: int) -> bool:
     return False
 
 
+RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
+
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
 
 
@@ -217,8 +219,16 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
             g.covers = g.constraints_ok and (g.coverage >= retriever.settings.min_relevance or g.on_topic)
     head = res.replies[:retriever.settings.top_k]
     first = next((i for i, g in enumerate(head) if g.covers), None)
-    if first is not None and first > 0:  # the first covering reply leads
-        res.replies.insert(0, res.replies.pop(first))
+    if first is not None and first > 0:  # the first covering reply leads ...
+        top, cov = head[0], head[first]
+        # ... unless the reply ranked above it holds more of the topic's words and comes as close in meaning:
+        # then the covering one got over the bar by its sentence alone, and the better-ranked one is judged
+        # on topic too (it was below the bar by a hair, in the same question)
+        if (top.constraints_ok and top.detail_ok and top.topic_coverage > cov.topic_coverage
+                and (top.sentence_z or 0) >= (cov.sentence_z or 0) - RANK_KEEP_Z):
+            top.on_topic = top.covers = True
+        else:
+            res.replies.insert(0, res.replies.pop(first))
     res.answerable = first is not None
     if res.answerable:
         res.missing = ""
