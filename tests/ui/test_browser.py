@@ -181,6 +181,17 @@ def test_dafu_serve_answer_citation_highlight_and_screenshots(context, dafu_serv
     page.wait_for_function("(p) => document.querySelector('#reply-view mark')?.textContent === p", arg=passage)
     assert mark_in_view(page, "#reply-view")
 
+    # a question about the record: the sentence made from its fields leads, the field line is its evidence
+    ask(page, "第28号提案是哪个部门主办的？")
+    last = page.locator("#chat-log .answer").last
+    lead = last.locator(".group.direct .ptext").first.text_content()
+    assert "由教育体育局主办" in lead and "协办" in lead
+    assert "依据" in last.locator(".group.field .group-h").text_content()
+    last.locator(".group.direct a.cite").first.click()
+    page.wait_for_selector("#reply-view mark")
+    assert "主办" in page.locator("#reply-view mark").text_content()  # the cited field line, in the letter
+    page.screenshot(path=str(out / "field_1280.png"))
+
     # phone width: no horizontal scrolling; the mark is scrolled into view after a click
     phone = context.new_page()
     phone.set_viewport_size({"width": 390, "height": 844})
