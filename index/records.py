@@ -113,3 +113,13 @@ class Chunk:
         d = dict(d)
         d["sentences"] = [Sentence(**s) for s in d.get("sentences", [])]
         return cls(**d)
+
+
+def number_label(number: str | None) -> str:
+    """How a proposal number reads in a sentence: '28' → 第28号; '〔2023〕31号' stays as written (no 第…号号)."""
+    n = (number or "").strip()
+    if not n:
+        return "第—号"
+    if n.endswith("号"):
+        return n
+    return f"第{n}号"

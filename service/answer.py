@@ -17,7 +17,7 @@ import numpy as np
 
 from index.departments import department_table
 from index.labels import has_facts
-from index.records import Chunk, Reply
+from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
 from service.answerability import alternatives, asked_unit, holds_detail, money_role, sentence_words as _words
@@ -187,7 +187,7 @@ def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, in
 def _label(g_or_reply, places: tuple[str, ...] = ()) -> str:
     r = g_or_reply
     place = places[-1] if places else ""
-    num = f"第{r.number}号" if r.number else f"《{r.title}》"
+    num = number_label(r.number) if r.number else f"《{r.title}》"
     return f"{place}{num}{r.kind if r.number else ''}"
 
 
@@ -204,7 +204,7 @@ def _cite_line(c: Citation, place: str = "") -> str:
     unit = f"主办：{c.lead_unit or '—'}" + (f"；协办：{co}" if co else "")
     head = f" ｜ {' > '.join(c.heading_path)}" if c.heading_path else ""
     where = f"{place} ｜ " if place else ""
-    return (f"[{c.n}] {where}第{c.number or '—'}号{kind}《{c.title or '（无标题）'}》 ｜ 提出者：{c.proposer or '—'} ｜ "
+    return (f"[{c.n}] {where}{number_label(c.number)}{kind}《{c.title or '（无标题）'}》 ｜ 提出者：{c.proposer or '—'} ｜ "
             f"{unit} ｜ 答复日期：{c.reply_date or '—'}{head}\n    > {c.passage.strip()}")
 
 
@@ -232,7 +232,7 @@ def render_markdown(lead: str, points: list[Point], citations: list[Citation], p
                 lines.append("")
             if by_reply:
                 place = places.get(p.reply_id, ())
-                lines.append(f"**{place[-1] if place else ''}第{c.number or '—'}号{c.kind}《{_escape_md(c.title or '（无标题）')}》"
+                lines.append(f"**{place[-1] if place else ''}{number_label(c.number)}{c.kind}《{_escape_md(c.title or '（无标题）')}》"
                              f"（{c.lead_unit or '—'}，{c.reply_date or '—'}）**")
             else:
                 lines.append("**已开展的工作**" if p.kind == "done" else "**下一步打算**")
@@ -293,7 +293,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
         lines += ["", "以下答复可能相关："]
         for g in groups[:5]:
             r = g.reply
-            lines.append(f"- {g.place}第{r.number or '—'}号《{_escape_md(r.title or '（无标题）')}》 ｜ "
+            lines.append(f"- {g.place}{number_label(r.number)}《{_escape_md(r.title or '（无标题）')}》 ｜ "
                          f"{r.lead_unit or r.signer or '—'} ｜ {r.reply_date or '—'}")
     return "\n".join(lines), alts
 
@@ -332,7 +332,7 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
         if not (g.identified or result.answerable):
             return None
         # the reply is the one asked about, but its letter does not state the field: say so, never guess
-        subject = f"{g.place}第{r.number}号{r.kind or ''}".strip() if r.number else f"《{r.title}》"
+        subject = f"{g.place}{number_label(r.number)}{r.kind or ''}".strip() if r.number else f"《{r.title}》"
         md = f"{_escape_md(subject)}的答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
         a = Answer(question, md, [], [], _related([g] + [x for x in result.replies if x is not g]), True, rewritten,
                    result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)

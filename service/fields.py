@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.dates import parse_date
 from index.parse import find_signature
-from index.records import Reply
+from index.records import Reply, number_label
 
 CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类别|办理结果|类别)[^。\n]{0,30}[ABC]\s*类[^。\n]{0,40}|"
                          r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
@@ -38,6 +38,26 @@ def _line_span(text: str, pattern: str, start: int = 0, end: int | None = None) 
     return ls, le
 
 
+def _mention_span(text: str, start: int, end: int, units: list[str]) -> tuple[int, int] | None:
+    """The sentence of the letter that first names one of `units` (or a short name of one: 区财政局, 区卫健委)."""
+    from index.departments import department_table
+
+    table = department_table()
+    best = None
+    for u in units:
+        for name in {u, *table.aliases.get(table.canonical(u), [])}:
+            if len(name) < 2:
+                continue
+            i = text.find(name, start, end)
+            if i >= 0 and (best is None or i < best):
+                best = i
+    if best is None:
+        return None
+    a = max(text.rfind(c, start, best) for c in "。！；\n") + 1
+    b = min([j for j in (text.find(c, best, end) for c in "。！；\n") if j >= 0] or [end])
+    return max(a, start), min(b + 1, end)
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while s < e and text[s].isspace():
         s += 1
@@ -65,6 +85,8 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if not value:
                 continue
             span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs) if rs else None
+            if span is None and f == "co_units":  # an unlabelled letter names them in its text (会同区财政局…)
+                span = _mention_span(t, rs, re_ or len(t), reply.co_units)
             if span is None and f == "lead_unit" and reply.signer:
                 i = t.rfind(reply.signer.replace(" ", ""), rs, re_ or None)
                 if i >= 0:
@@ -95,6 +117,10 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if not value:
                 continue
             span = _line_span(t, r"(?:提案号|建议号|编号)\s*[:：]", 0, head_end)
+            digits = re.findall(r"\d+", value)
+            if span is None and digits:  # "关于…第12号提案的答复", "（第12号）" in an unlabelled letter
+                span = _line_span(t, rf"第\s*0*{digits[-1].lstrip('0') or '0'}\s*号|〔\d{{4}}〕\s*0*{digits[-1].lstrip('0') or '0'}\s*号",
+                                  0, min(len(t), (rs or 0) + 600))
         elif f == "category":
             m = CATEGORY_RE.search(t, rs, re_ or len(t)) if rs else CATEGORY_RE.search(t)
             if not m:
@@ -113,7 +139,7 @@ def sentence(reply: Reply, found: list[FieldFact]) -> str:
     """One sentence from the record: 第28号提案由教育体育局主办，人力资源和社会保障局协办，2023年6月30日答复。"""
     by = {f.field: f.value for f in found}
     kind = reply.kind or "提案/建议"
-    subject = f"第{reply.number}号{kind}" if reply.number else f"《{reply.title}》" if reply.title else "这件答复"
+    subject = f"{number_label(reply.number)}{kind}" if reply.number else f"《{reply.title}》" if reply.title else "这件答复"
     parts: list[str] = []
     if "proposer" in by:
         parts.append(f"由{by['proposer']}提出")

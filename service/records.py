@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.records import Chunk, Reply
+from index.records import Chunk, Reply, number_label
 
 if TYPE_CHECKING:
     from service.query import Query
@@ -186,7 +186,7 @@ class Answer:
             lines += ["", "来源："]
             for c in self.citations:
                 co = "、".join(c.co_units)
-                lines.append(f"[{c.n}] 第{c.number}号《{c.title}》 提出者：{c.proposer} 主办：{c.lead_unit}"
+                lines.append(f"[{c.n}] {number_label(c.number)}《{c.title}》 提出者：{c.proposer} 主办：{c.lead_unit}"
                              + (f" 协办：{co}" if co else "") + f" 答复日期：{c.reply_date}")
                 lines.append(f"    “{c.passage}”")
         return "\n".join(lines)

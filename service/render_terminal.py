@@ -19,6 +19,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
+from index.records import number_label
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_STYLE = {"done": "bold green", "plan": "bold blue"}
@@ -30,7 +31,7 @@ NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
 
 def _num(c: dict[str, Any]) -> str:
-    return f"{c.get('place') or ''}第{c.get('number') or '—'}号{c.get('kind') or ''}"
+    return f"{c.get('place') or ''}{number_label(c.get('number'))}{c.get('kind') or ''}"
 
 
 def reply_line(c: dict[str, Any]) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from index.records import number_label
 
 STATUS_MARK = {"reported": "✔", "in_progress": "…", "not_reported": "✘", "pending": "○"}
 
@@ -23,7 +24,7 @@ def render_text(items: list[dict]) -> str:
             current = key
             if lines:
                 lines.append("")
-            lines.append(f"{src['year'] or '—'}年 第{src['number'] or '—'}号《{src['title'] or '（无标题）'}》 "
+            lines.append(f"{src['year'] or '—'}年 {number_label(src['number'])}《{src['title'] or '（无标题）'}》 "
                          f"{src['district'] or ''}{src['department'] or ''} 答复日期 {src['reply_date'] or '—'}")
         due = c["due"] + ("" if c["due_stated"] else "（未写明，按次年底）") if c["due"] else "—"
         lines.append(f"  {STATUS_MARK[c['status']]} {c['status_label']} ｜ 承诺：{c['text']} "
@@ -33,7 +34,7 @@ def render_text(items: list[dict]) -> str:
                 lines.append(f"      目标 {cmp['target']} → 报告 {cmp['reported']}（{'达成' if cmp['verdict'] == 'met' else '部分完成'}）")
         for e in c["evidence"]:
             kind = "报告" if e["kind"] == "report" else "再次计划"
-            lines.append(f"      → {e['year'] or '—'}年第{e['number'] or '—'}号答复{kind}：{e['text']} "
+            lines.append(f"      → {e['year'] or '—'}年{number_label(e['number'])}答复{kind}：{e['text']} "
                          f"[{e['reply_id']} {e['start']}-{e['end']}]")
     return "\n".join(lines)
 

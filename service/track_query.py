@@ -14,6 +14,7 @@ from service.filters import Filters
 from service.records import Answer, Citation, Point
 from service.track import CommitmentTracker, tracker_for
 from service.track_records import FULFILMENT_LABEL, STATUS_LABEL, STATUSES, Tracked
+from index.records import number_label
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 
@@ -228,14 +229,14 @@ def answer_commitment_question(retriever, question: str, filters: Filters | None
         n = cite(c.reply_id, c.start, c.end)
         points.append(Point(c.text, "plan", [n], c.reply_id, c.start, c.end))
         where = f"{c.district}{c.department}".strip() or "—"
-        lines.append(f"**承诺**（{c.year or '—'}年第{c.number or '—'}号答复，{where}，{c.reply_date or '—'}）：{c.text} [{n}]")
+        lines.append(f"**承诺**（{c.year or '—'}年{number_label(c.number)}答复，{where}，{c.reply_date or '—'}）：{c.text} [{n}]")
         lines.append(f"**跟踪结果**：{_verdict(t)}")
         for e in t.evidence[:3]:
             m = cite(e.reply_id, e.start, e.end)
             kind = "done" if e.kind == "report" else "plan"
             points.append(Point(e.text, kind, [m], e.reply_id, e.start, e.end))
             label = "报告" if e.kind == "report" else "再次列入计划"
-            lines.append(f"- {e.year or '—'}年第{e.number or '—'}号答复{label}：{e.text} [{m}]")
+            lines.append(f"- {e.year or '—'}年{number_label(e.number)}答复{label}：{e.text} [{m}]")
         lines.append("")
     citations = sorted(cites.values(), key=lambda c: c.n)
     if citations:

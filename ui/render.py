@@ -13,6 +13,7 @@ import html
 from typing import Any, Iterable
 
 from service.render_terminal import DIRECT_LABEL, direct_label, field_lead, not_found_line, point_groups
+from index.records import number_label
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_BADGE = {"done": "已办", "plan": "计划"}
@@ -71,8 +72,7 @@ def _units(c: dict[str, Any]) -> str:
 
 
 def _num(c: dict[str, Any]) -> str:
-    n = c.get("number") or "—"
-    return f"{c.get('place') or ''}第{n}号{c.get('kind') or ''}"
+    return f"{c.get('place') or ''}{number_label(c.get('number'))}{c.get('kind') or ''}"
 
 
 def answer_plain_text(answer: dict[str, Any]) -> str:

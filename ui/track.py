@@ -18,6 +18,7 @@ import gradio as gr
 
 from ui import render
 from ui.render import esc
+from index.records import number_label
 
 ANY = "不限"
 STATUS_CHOICES = [("全部状态", ""), ("已报告", "reported"), ("仍在推进", "in_progress"), ("未见报告", "not_reported"),
@@ -87,7 +88,7 @@ def render_timeline(items: list[dict[str, Any]] | None, topic: str = "", error: 
             kind = "plan" if e.get("kind") == "restated" else "done"
             q = point(e.get("reply_id", ""), e.get("start", 0), e.get("end", 0), kind, e.get("text", ""), e)
             (p["restated_to"] if kind == "plan" else p["to"]).append(q["pid"])
-            q["from"].append(f"{src.get('year') or '—'}年第{src.get('number') or '—'}号")
+            q["from"].append(f"{src.get('year') or '—'}年{number_label(src.get('number'))}")
     ordered = sorted(rows.values(), key=lambda r: (r["meta"].get("reply_date") or "", r["id"]))
     html_rows = [_row_html(r) for r in ordered]
     legend = ('<div class="tl-legend"><span class="tl-st reported met">已报告·达成</span><span class="tl-st reported partly">'
@@ -105,7 +106,7 @@ def _row_html(r: dict[str, Any]) -> str:
     date = m.get("reply_date") or ""
     year = m.get("year") or (date[:4] if date[:4].isdigit() else "—")
     where = f'{m.get("district") or ""}{m.get("department") or ""}'
-    title = (f'<a class="tl-title" href="#" role="button" {_attrs(reply=r["id"])}><span class="num">第{esc(m.get("number") or "—")}号</span>'
+    title = (f'<a class="tl-title" href="#" role="button" {_attrs(reply=r["id"])}><span class="num">{esc(number_label(m.get("number")))}</span>'
              f'《{esc(m.get("title") or "（无标题）")}》</a>')
     parts = [f'<div class="tl-head">{title}<span class="tl-meta">{esc(where)} · 答复 {esc(date or "—")}</span></div>']
     if r["done"]:

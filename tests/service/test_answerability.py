@@ -89,3 +89,31 @@ def test_names_year(sentence, ok):
     from service.answerability import names_year
 
     assert names_year(sentence, 2021) is ok
+
+
+def test_field_facts_of_unlabelled_letters_cite_the_letters_own_words():
+    """Real exports have no 承办单位/提案号 lines: co-handling units and the number are cited where the letter
+    says them (fictional letters of tests/fixtures/formats)."""
+    from index.extract import extract_reply
+    from service.fields import facts, sentence
+    from tests.conftest import ROOT
+
+    letters = ROOT / "tests" / "fixtures" / "formats" / "letters"
+    text = (letters / "a_zx_12.txt").read_text(encoding="utf-8")
+    r, _ = extract_reply(text, "a_zx_12.txt")
+    by = {f.field: f for f in facts(r, ["lead_unit", "co_units", "number"])}
+    assert "会同区财政局、区卫健委" in text[by["co_units"].start:by["co_units"].end]
+    assert "第12号提案" in text[by["number"].start:by["number"].end]
+    assert "财政局、卫生健康委员会协办" in sentence(r, list(by.values()))
+    text = (letters / "c_zx_31.txt").read_text(encoding="utf-8")
+    r, _ = extract_reply(text, "c_zx_31.txt")
+    s = sentence(r, facts(r, ["lead_unit", "co_units"]))
+    assert s.startswith("〔2023〕31号提案") and "号号" not in s
+
+
+def test_number_label():
+    from index.records import number_label
+
+    assert number_label("28") == "第28号"
+    assert number_label("〔2023〕31号") == "〔2023〕31号"
+    assert number_label("") == "第—号"
