@@ -14,6 +14,9 @@ CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类�
                          r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
                          r"[^。\n]{0,20}(?:本件|此件|该件)?(?:答复|办理|办复)(?:结果)?(?:为|属于?|列为)\s*[ABC]\s*类[^。\n]{0,40}")
 CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
+# "办理结果：A", "答复类型: B" (no 类), or the letter's top line holding only "A类" / "（B）"
+CATEGORY_LABEL_RE = re.compile(r"(?:办复类别|答复类别|办理类别|办理结果|答复类型|办复类型)\s*[:：]\s*([ABC])(?![A-Za-z])")
+CATEGORY_TOP_RE = re.compile(r"^[ \t\u3000]*[（(]?\s*([ABC])\s*类?\s*[)）]?[ \t\u3000]*$", re.M)
 FIELD_WORDS = {"lead_unit": "主办单位", "co_units": "协办单位", "reply_date": "答复日期", "proposer": "提出者",
                "number": "编号", "category": "办复类别"}
 
@@ -123,11 +126,16 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
                                   0, min(len(t), (rs or 0) + 600))
         elif f == "category":
             m = CATEGORY_RE.search(t, rs, re_ or len(t)) if rs else CATEGORY_RE.search(t)
-            if not m:
-                continue
-            v = CATEGORY_VALUE_RE.search(m.group(0))
-            value = f"{v.group(1)}类" if v else m.group(0).strip()
-            span = (m.start(), m.end())
+            if m:
+                v = CATEGORY_VALUE_RE.search(m.group(0))
+                value = f"{v.group(1)}类" if v else m.group(0).strip()
+                span = (m.start(), m.end())
+            else:
+                m = CATEGORY_LABEL_RE.search(t) or CATEGORY_TOP_RE.search(t, 0, min(len(t), 80))
+                if not m:
+                    continue
+                value = f"{m.group(1)}类"
+                span = (m.start(), m.end())
         if span is None:
             continue
         s, e = _trim(t, *span)

@@ -117,3 +117,15 @@ def test_number_label():
     assert number_label("28") == "第28号"
     assert number_label("〔2023〕31号") == "〔2023〕31号"
     assert number_label("") == "第—号"
+
+
+@pytest.mark.parametrize("head, value", [("A类\n\n", "A类"), ("（B）\n", "B类"), ("办理结果：A\n", "A类"), ("", None)])
+def test_category_stated_at_the_top_of_an_unlabelled_letter(head, value):
+    from index.extract import extract_reply
+    from service.fields import facts
+    from tests.conftest import ROOT
+
+    text = head + (ROOT / "tests" / "fixtures" / "formats" / "letters" / "a_zx_12.txt").read_text(encoding="utf-8")
+    r, _ = extract_reply(text, "a_zx_12.txt")
+    found = facts(r, ["category"])
+    assert (found[0].value if found else None) == value
