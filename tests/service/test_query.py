@@ -50,6 +50,10 @@ def test_record_fields_and_number():
     q = analyse("戴红玲委员的提案是谁提的？协办单位有哪些？", GAZ)
     assert "co_units" in q.fields and "proposer" in q.fields and q.proposers == ["戴红玲"]
     assert analyse("戴红玲的提案谁协办的？", GAZ).fields == ["co_units"]
+    assert analyse("第12号提案的答复单位是哪个？", GAZ).fields == ["lead_unit"]
+    assert analyse("第12号提案是谁答复的？", GAZ).fields == ["lead_unit"]
+    assert analyse("第45号建议哪天给的答复？", GAZ).fields == ["reply_date"]
+    assert analyse("谁来养护农村公路？", GAZ).fields == []  # who does the work, not who answered
     # a content question with 什么时候 is not about the record
     assert analyse("加装电梯什么时候能完成？", GAZ).fields == []
 
