@@ -63,7 +63,7 @@ class DepartmentTable:
         found: list[tuple[int, str]] = []
         taken: list[tuple[int, int]] = []
         for name in self.all_names():
-            if len(name) < 2:
+            if len(name) < 2 or name not in text:  # a substring test first: most names are absent
                 continue
             for m in re.finditer(re.escape(name), text):
                 if any(s < m.end() and m.start() < e for s, e in taken):

@@ -127,7 +127,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     for s, e, _ in known + unknown:
         blank(s, e)
     for name in table.all_names():
-        if len(name) >= 2:
+        if len(name) >= 2 and name in text:
             for m in re.finditer(re.escape(name), text):
                 blank(m.start(), m.end())
     for pat in (YEAR_RE, NUMBER_RE):
