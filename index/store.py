@@ -169,7 +169,9 @@ class _Rows:
     """Stored float16 rows of several segments (one global numbering); rows come back as float32."""
 
     def __init__(self, parts: list[np.ndarray], offsets: np.ndarray, dim: int) -> None:
-        self._parts, self._off, self.dim = parts, offsets, dim
+        # plain ndarray views of the memory-mapped parts: slicing a np.memmap costs a Python-level
+        # __getitem__/__array_finalize__ per slice, the same pages read through a view do not
+        self._parts, self._off, self.dim = [np.asarray(p) for p in parts], offsets, dim
 
     def __len__(self) -> int:
         return int(self._off[-1])
