@@ -230,8 +230,9 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
         for piece in re.split(r"[、，,及与和\s]+", rest):
             if _UNKNOWN_UNIT.fullmatch(piece):  # a unit the alias table lacks, written like 区政法委
                 names.append(table.canonical(piece) if table.known(piece) else piece[1:])
+        lead_c = table.canonical(lead) if lead else ""
         for n in names:
-            if n and n != lead and n not in out:
+            if n and n != lead and table.canonical(n) != lead_c and n not in out:  # the lead, however written, is not a co-unit
                 out.append(n)
     return out
 

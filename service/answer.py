@@ -318,43 +318,73 @@ def _not_found(question: str, result: SearchResult, retriever: Retriever, rewrit
 
 
 def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str, t0: float) -> Answer | None:
-    g = next((g for g in result.replies if g.identified and g.constraints_ok), None) or (
-        result.replies[0] if result.answerable else None)
-    if g is None:
+    named = [g for g in result.replies if g.identified and g.constraints_ok]
+    if q.years and len(named) > 1:  # "2022年第28号提案": the year of the letter itself, not one it mentions
+        named = [g for g in named if g.reply.year in q.years] or named
+    if len(named) > 1 and q.numbers:  # the number names letters of several years or places: answer each
+        targets = named[:MULTI_MAX_REPLIES]
+    else:
+        g0 = named[0] if named else (result.replies[0] if result.answerable else None)
+        targets = [g0] if g0 is not None else []
+    if not targets:
         return None
+    several = len(targets) > 1
     wanted = list(q.fields)
     if "lead_unit" in wanted and "co_units" not in wanted:  # who handled it: the co-handling units belong to the answer
         wanted.insert(wanted.index("lead_unit") + 1, "co_units")
-    found = record_fields.facts(g.reply, wanted)
-    r = g.reply
-    absent = [f for f in q.fields if f not in {x.field for x in found}]
-    if not found:
-        if not (g.identified or result.answerable):
+    pieces = []
+    for g in targets:
+        found = record_fields.facts(g.reply, wanted)
+        absent = [f for f in q.fields if f not in {x.field for x in found}]
+        pieces.append((g, found, absent))
+
+    def where(g: ReplyHits) -> str:  # "通州区2023年" in front of the number when several letters share it
+        return f"{g.place}{g.reply.year}年" if several and g.reply.year else (g.place if several else "")
+
+    def unstated(g: ReplyHits, absent: list[str]) -> str:
+        r = g.reply
+        subject = f"{where(g) or g.place}{number_label(r.number)}{r.kind or ''}".strip() if r.number else f"《{r.title}》"
+        return f"{subject}的答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
+
+    if not any(found for _, found, _ in pieces):
+        if not (targets[0].identified or result.answerable):
             return None
         # the reply is the one asked about, but its letter does not state the field: say so, never guess
-        subject = f"{g.place}{number_label(r.number)}{r.kind or ''}".strip() if r.number else f"《{r.title}》"
-        md = f"{_escape_md(subject)}的答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
-        a = Answer(question, md, [], [], _related([g] + [x for x in result.replies if x is not g]), True, rewritten,
-                   result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
+        md = "\n".join(_escape_md(unstated(g, absent)) for g, _, absent in pieces)
+        a = Answer(question, md, [], [], _related(targets + [x for x in result.replies if x not in targets]), True,
+                   rewritten, result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000},
+                   uuid.uuid4().hex)
         a.missing = "field"
         return a
-    lead = record_fields.sentence(g.reply, found)
-    if absent:
-        lead += f"答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
     cites: list[Citation] = []
     points: list[Point] = []
-    by_span: dict[tuple[int, int], int] = {}
-    for f in found:
-        n = by_span.get((f.start, f.end))
-        if n is None:  # two fields on one line (主办 … 协办 …) share one citation
-            n = by_span[(f.start, f.end)] = len(cites) + 1
-            passage = r.text[f.start:f.end]
-            cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
-                                  passage, f.start, f.end, [], 1.0, r.kind, g.place))
-            points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
-    md = render_markdown(f"{_escape_md(lead)}" + "".join(f" [{c.n}]" for c in cites), [], cites,
-                         {r.id: g.places}, False)
-    a = Answer(question, md, points, cites, _related([x for x in result.replies if x is not g]), False, rewritten,
+    leads: list[str] = []
+    md_leads: list[str] = []
+    for g, found, absent in pieces:
+        r = g.reply
+        if not found:
+            leads.append(unstated(g, absent))
+            md_leads.append(_escape_md(leads[-1]))
+            continue
+        lead = record_fields.sentence(r, found, where(g))
+        if absent:
+            lead += f"答复中没有写明{'、'.join(record_fields.FIELD_WORDS[f] for f in absent)}。"
+        by_span: dict[tuple[int, int], int] = {}
+        marks: list[int] = []
+        for f in found:
+            n = by_span.get((f.start, f.end))
+            if n is None:  # two fields on one line (主办 … 协办 …) share one citation
+                n = by_span[(f.start, f.end)] = len(cites) + 1
+                passage = r.text[f.start:f.end]
+                cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units),
+                                      r.reply_date, passage, f.start, f.end, [], 1.0, r.kind, g.place))
+                points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
+                marks.append(n)
+        leads.append(lead)
+        md_leads.append(_escape_md(lead) + "".join(f" [{n}]" for n in marks))
+    lead = "\n".join(leads)
+    md = render_markdown("\n".join(md_leads), [], cites, {g.reply.id: g.places for g in targets}, False)
+    a = Answer(question, md, points, cites, _related([x for x in result.replies if x not in targets]), False, rewritten,
                result.relevance, {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
     a.lead = lead
     return a

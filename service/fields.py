@@ -143,11 +143,12 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
     return out
 
 
-def sentence(reply: Reply, found: list[FieldFact]) -> str:
-    """One sentence from the record: 第28号提案由教育体育局主办，人力资源和社会保障局协办，2023年6月30日答复。"""
+def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
+    """One sentence from the record: 第28号提案由教育体育局主办，人力资源和社会保障局协办，2023年6月30日答复。
+    `where` ("通州区2023年") goes in front of the number when letters of several years or places share it."""
     by = {f.field: f.value for f in found}
     kind = reply.kind or "提案/建议"
-    subject = f"{number_label(reply.number)}{kind}" if reply.number else f"《{reply.title}》" if reply.title else "这件答复"
+    subject = f"{where}{number_label(reply.number)}{kind}" if reply.number else f"《{reply.title}》" if reply.title else "这件答复"
     parts: list[str] = []
     if "proposer" in by:
         parts.append(f"由{by['proposer']}提出")
