@@ -9,6 +9,8 @@ what it names:
 - "海门呢？" / "那XX区呢？" district → the place mention is replaced (text only)
 - "下一步呢？"          intent → the question's ending becomes "下一步有什么打算"
 - "那就业呢？"          short "那X呢" → the topic becomes X, department/year/place kept
+- "有多少所幼儿园开设了托班？" (a question of its own naming no place, after "崇川区托育…") → asked of the
+                           conversation's place: "崇川区有多少所幼儿园开设了托班？", the request's filters as given
 - "第二条具体怎么做的？" → the 2nd point of the previous answer (needs ``lookup_answer``):
                            its sentence becomes the question, restricted to its reply
                            (filters.number + date_from/date_to = its reply date)
@@ -137,6 +139,7 @@ def analyse_turn(text: str, gaz: Gazetteer | None = None) -> Turn:
     return t
 
 
+PLACE_ONLY = "place"  # rewrite_turn's third value: a new question kept to the conversation's place (filters as asked)
 ANAPHORA_RE = re.compile(r"^(?:那|这|其|它|他们|她们|该|此|以后|今后|后来|现在|目前|还有|另外|其中|同时|然后)")
 
 
@@ -239,8 +242,9 @@ def filters_from_dict(d: dict[str, Any] | None) -> Filters | None:
 
 # -- the rewriter ---------------------------------------------------------------------------------
 def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
-                 prev_answer: dict[str, Any] | None = None, gaz: Gazetteer | None = None) -> tuple[str, Filters | None, bool]:
-    """Rewrite one turn against a context; returns (text, filters, was_a_followup)."""
+                 prev_answer: dict[str, Any] | None = None, gaz: Gazetteer | None = None) -> tuple[str, Filters | None, bool | str]:
+    """Rewrite one turn against a context; returns (text, filters, was_a_followup), the last PLACE_ONLY for a
+    new question kept to the conversation's place."""
     turn = analyse_turn(question, gaz)
     if turn.topic and turn.ordinal is None:
         m = TOPIC_FOLLOW_RE.match(question.strip())
@@ -263,6 +267,13 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
             old_topic = analyse(_topic_of(ctx_text, gaz), gaz).topic_phrase
             if prefix or old_topic:
                 return f"{prefix}{old_topic}，{question.strip()}", _apply(ctx_filters, turn), True
+        if not turn.names_something:
+            # a question of its own that names no place, after one that did ("有多少所幼儿园开设了托班？" after
+            # "崇川区托育服务情况怎么样？"): asked of the same place; the rewritten question shows it
+            ctx = analyse_turn(ctx_text, gaz)
+            if ctx.places:
+                where = "、".join(dict.fromkeys(ctx_text[s:e] for s, e, _ in ctx.places))
+                return f"{where}{question.strip()}", None, PLACE_ONLY
         return question, None, False
 
     if turn.ordinal is not None and prev_answer:
@@ -352,12 +363,14 @@ def rewrite(question: str, history: list[dict], filters: Filters | None,
             ctx_text, ctx_filters = q, filters
             continue
         t, f, follow = rewrite_turn(q, ctx_text, ctx_filters, gaz=gazetteer)
-        ctx_text, ctx_filters = (t, f) if follow else (q, filters)
+        ctx_text, ctx_filters = (t, f) if follow and follow != PLACE_ONLY else (t, filters) if follow else (q, filters)
     if ctx_text is None:
         return question, filters
     text, f, follow = rewrite_turn(question, ctx_text, ctx_filters, prev_answer, gazetteer)
     if not follow:
         return question, filters
+    if follow == PLACE_ONLY:
+        return text, filters
     if f is not None and f.is_empty():
         f = None
     return text, f

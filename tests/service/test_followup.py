@@ -140,3 +140,14 @@ def test_retrieval_query_drops_what_the_filters_enforce():
     assert retrieval_query("2021年通州人社局在产教融合方面做了哪些工作？", f) == "通州在产教融合方面做了哪些工作？"
     assert retrieval_query("2021年通州人社局在产教融合方面做了哪些工作？", None).startswith("2021年")
     assert retrieval_query("人社局", Filters(departments=["人社局"])) == "人社局"  # never empty
+
+
+def test_a_new_question_naming_no_place_keeps_the_conversations_place():
+    h = [{"question": "崇川区托育服务情况怎么样？"}]
+    text, f = rewrite("有多少所幼儿园开设了托班？", h, None)
+    assert text == "崇川区有多少所幼儿园开设了托班？" and f is None
+    req = Filters(year_from=2023, year_to=2023)
+    assert rewrite("有多少所幼儿园开设了托班？", h, req)[1] == req  # the request's own filters stay
+    # a question that names its own place, or a conversation without one, is left alone
+    assert rewrite("通州区有多少所幼儿园开设了托班？", h, None)[0] == "通州区有多少所幼儿园开设了托班？"
+    assert rewrite("有多少所幼儿园开设了托班？", [{"question": "托育服务情况怎么样？"}], None)[0] == "有多少所幼儿园开设了托班？"
