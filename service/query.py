@@ -176,7 +176,9 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
 
 def _phrase(residual: str) -> str:
     """The longest run of the question left after removing places, names and interrogatives."""
-    parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"\s+", residual)]
+    parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"[\s，,。？?！!、；;：:]+", residual)]
+    # a verb left over from the question's ending (搞了哪些 → 搞, 建得怎么样 → 建得) is not part of the topic
+    parts = [re.sub(r"(?<=[\u4e00-\u9fff]{3})[搞做弄干办建修管改][得了的]?$", "", p) for p in parts]
     parts = [p for p in parts if len(p) >= 2]
     if not parts:
         return ""

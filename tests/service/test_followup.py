@@ -151,3 +151,11 @@ def test_a_new_question_naming_no_place_keeps_the_conversations_place():
     # a question that names its own place, or a conversation without one, is left alone
     assert rewrite("通州区有多少所幼儿园开设了托班？", h, None)[0] == "通州区有多少所幼儿园开设了托班？"
     assert rewrite("有多少所幼儿园开设了托班？", [{"question": "托育服务情况怎么样？"}], None)[0] == "有多少所幼儿园开设了托班？"
+
+
+def test_the_carried_topic_is_clean_text():
+    text, _ = rewrite("哪些还没建完？", [{"question": "启东文旅重点项目搞了哪些？"}], None)
+    assert text == "启东文旅重点项目，哪些还没建完？"  # not "…项目搞，"
+    text, _ = rewrite("那2021年计划新建多少？", [{"question": "通州区高标准农田建设情况怎么样？"},
+                                             {"question": "建成以后怎么管护？"}], None)
+    assert "建成以后" not in text and "高标准农田建设" in text
