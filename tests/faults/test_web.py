@@ -155,3 +155,23 @@ def test_unknown_web_chat_event_is_404_not_500(settings, seed_index):
         for path in ("/gradio_api/call/no_such_event", "/gradio_api/run/no_such_event"):
             r = c.post(path, json={"data": []})
             assert r.status_code == 404, (path, r.status_code, r.text[:200])
+
+
+def test_the_web_chat_alone_has_the_same_hardening(settings):
+    """`dafu ui --api URL` (the chat without the API, against a service elsewhere): CORS probes get nothing,
+    the security headers and CSP are there, Gradio's upload route is off."""
+    import sys
+
+    from ui.cli import web_app
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "ui"))
+    from ui_backends import FakeBackend
+
+    with TestClient(web_app(FakeBackend(), settings)) as c:
+        r = c.get("/", headers=EVIL)
+        assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        pre = {**EVIL, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        assert "access-control-allow-origin" not in c.options("/gradio_api/queue/join", headers=pre).headers
+        assert c.post("/gradio_api/upload", files=[("files", ("x.html", b"<b>x</b>", "text/html"))]).status_code == 404
