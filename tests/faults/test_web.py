@@ -157,14 +157,14 @@ def test_unknown_web_chat_event_is_404_not_500(settings, seed_index):
             assert r.status_code == 404, (path, r.status_code, r.text[:200])
 
 
-def test_the_web_chat_alone_has_the_same_hardening(settings):
+def test_the_web_chat_alone_has_the_same_hardening(settings, monkeypatch):
     """`dafu ui --api URL` (the chat without the API, against a service elsewhere): CORS probes get nothing,
     the security headers and CSP are there, Gradio's upload route is off."""
-    import sys
+    from pathlib import Path
 
     from ui.cli import web_app
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "ui"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "ui"))
     from ui_backends import FakeBackend
 
     with TestClient(web_app(FakeBackend(), settings)) as c:
