@@ -282,6 +282,15 @@ def phase_serve(work: Path, n: int, query_model: str, n_queries: int, n_asks: in
 
     add_dir = work / f"adds-{n}"
     add_dir.mkdir(exist_ok=True)
+    # the additions go to a hard-linked copy of the index (segment files are never rewritten in place, CURRENT
+    # is replaced by rename), so a later --reuse-build run measures the index that was built, not one that
+    # carries this run's added replies as extra small segments
+    import shutil
+
+    copy = work / f"index-{n}-adds"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(s.index_dir, copy, copy_function=os.link)
+    s = s.model_copy(update={"index_dir": copy})
     add_times, reload_times, found = [], [], 0
     pay = make_encoder(query_model, real_queries=True, pay_passages=True)
     letters = list(generate(adds, seed=1000 + int(time.time()) % 100000))
