@@ -172,6 +172,7 @@ class _Rows:
         # plain ndarray views of the memory-mapped parts: slicing a np.memmap costs a Python-level
         # __getitem__/__array_finalize__ per slice, the same pages read through a view do not
         self._parts, self._off, self.dim = [np.asarray(p) for p in parts], offsets, dim
+        self._maps = parts  # the np.memmap objects (file name and offset, for take_unmapped)
 
     def __len__(self) -> int:
         return int(self._off[-1])
@@ -200,6 +201,28 @@ class _Rows:
     def __array__(self, dtype=None, copy=None):
         a = self[np.arange(len(self))]
         return a.astype(dtype) if dtype is not None else a
+
+    def take_unmapped(self, ids: np.ndarray) -> np.ndarray:
+        """Rows `ids` as float32, read from the files with pread rather than through the mapping: for a
+        one-off scattered sample (the retriever's background), which through the mapping would leave
+        ~0.5 MB of page cache mapped into the process per row (measured at 10^6 chunks)."""
+        ids = np.asarray(ids, np.int64)
+        out = np.empty((len(ids), self.dim), np.float32)
+        which = np.searchsorted(self._off, ids, side="right") - 1
+        for s in np.unique(which):
+            sel = np.flatnonzero(which == s)
+            m = self._maps[s]
+            name = getattr(m, "filename", None)
+            if name is None:  # not a file mapping: read it the ordinary way
+                out[sel] = self._parts[s][ids[sel] - self._off[s]]
+                continue
+            row = m.dtype.itemsize * self.dim
+            with open(name, "rb") as f:
+                fd = f.fileno()
+                for j in sel:
+                    b = os.pread(fd, row, int(m.offset) + int(ids[j] - self._off[s]) * row)
+                    out[j] = np.frombuffer(b, dtype=m.dtype)
+        return out
 
     def ranges(self, bounds: list[tuple[int, int]]) -> np.ndarray:
         """Rows a..b of each (a, b), one after another, as float32: contiguous reads (no fancy indexing of

@@ -157,7 +157,9 @@ class Retriever:
         st = index.sentences
         if st is not None and len(st):
             pick = np.random.default_rng(0).choice(len(st), size=min(BACKGROUND_SENTENCES, len(st)), replace=False)
-            self._background = np.ascontiguousarray(st.vectors[np.sort(pick)])
+            rows = np.sort(pick)
+            v = st.vectors
+            self._background = np.ascontiguousarray(v.take_unmapped(rows) if hasattr(v, "take_unmapped") else v[rows])
         else:
             self._background = None
 

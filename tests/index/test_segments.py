@@ -141,3 +141,15 @@ def test_vectors_float32_in_small_segments_float16_in_large(settings, tmp_path):
         ra = [g.reply.id for g in Retriever(a, small).search(q).replies[:1]]
         rb = [g.reply.id for g in Retriever(b, large).search(q).replies[:1]]
         assert ra == rb, q
+
+
+def test_rows_read_without_the_mapping_equal_rows_read_through_it(settings, tmp_path):
+    """take_unmapped (pread, for the retriever's one-off background sample) returns what indexing returns,
+    for float32 and float16 segments and across segments."""
+    for name, extra in (("small", {}), ("large", {"ann_threshold": 5})):
+        s = settings.model_copy(update={"index_dir": tmp_path / name, **extra})
+        Indexer(s).build([DEV])
+        idx = open_index(s)
+        for rows in (idx.sentences.vectors, idx.vectors):
+            ids = np.sort(np.random.default_rng(1).choice(len(rows), size=min(40, len(rows)), replace=False))
+            assert np.array_equal(rows.take_unmapped(ids), rows[ids])
