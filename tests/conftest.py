@@ -55,3 +55,15 @@ def seed_retriever(settings, seed_index):
     from service.retrieval import Retriever
 
     return Retriever(seed_index, settings)
+
+
+def retriever_over(settings, folder, letters: dict[str, str]):
+    """A Retriever over an index of `letters` (file name → text) written into `folder` (fake encoder)."""
+    from index.builder import Indexer, open_index
+    from service.retrieval import Retriever
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in letters.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    Indexer(settings).build([folder])
+    return Retriever(open_index(settings), settings)

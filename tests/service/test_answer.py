@@ -77,16 +77,11 @@ def test_questions_naming_number_or_proposer(seed_retriever, question, found):
 
 def test_which_proposals_did_a_department_answer(settings, tmp_path, seed_text):
     """'人社局答复了哪些提案？' lists that department's replies (lead or co-handling), points grouped per reply."""
-    from index.builder import Indexer, open_index
-    from service.retrieval import Retriever
+    from tests.conftest import retriever_over
 
     other = seed_text.replace("建议/提案号: 28", "建议/提案号: 40").replace("主办: 教体局 协办: 人社局;发改委", "主办: 卫健委")
     other = other.replace("我局会同区发改委、人社局会办答复意见", "我委研究答复意见")  # the letter names no co-unit
-    (tmp_path / "c").mkdir()
-    (tmp_path / "c" / "a.txt").write_text(seed_text, encoding="utf-8")
-    (tmp_path / "c" / "b.txt").write_text(other, encoding="utf-8")
-    Indexer(settings).build([tmp_path / "c"])
-    r = Retriever(open_index(settings), settings)
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": seed_text, "b.txt": other})
     a = answer_question(r, "人社局答复了哪些提案？")
     assert not a.no_answer
     assert {c.number for c in a.citations} == {"28"}  # 40 is 卫健委's alone

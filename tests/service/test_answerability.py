@@ -134,17 +134,12 @@ def test_category_stated_at_the_top_of_an_unlabelled_letter(head, value):
 def test_a_number_shared_by_letters_of_several_years_is_answered_for_each(settings, tmp_path, seed_text):
     """Numbers restart every year: "第28号提案是哪个部门主办的？" over two years' letters numbered 28 answers both,
     each with its year; naming the year keeps to one. (The 2022 letter is the seed, edited: 虚构示例.)"""
-    from index.builder import Indexer, open_index
     from service.answer import answer_question
-    from service.retrieval import Retriever
+    from tests.conftest import retriever_over
 
     other = seed_text.replace("答复日期: 2023-06-30", "答复日期: 2022-07-05").replace("主办: 教体局 协办: 人社局;发改委", "主办: 人社局")
     other = other.replace("2023年6月30日", "2022年7月5日")
-    (tmp_path / "c").mkdir()
-    (tmp_path / "c" / "a.txt").write_text(seed_text, encoding="utf-8")
-    (tmp_path / "c" / "b.txt").write_text(other, encoding="utf-8")
-    Indexer(settings).build([tmp_path / "c"])
-    r = Retriever(open_index(settings), settings)
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": seed_text, "b.txt": other})
     a = answer_question(r, "第28号提案是哪个部门主办的？")
     assert not a.no_answer
     lines = a.lead.splitlines()
