@@ -1,21 +1,17 @@
 """The web chat works under its Content-Security-Policy in a real browser (no violation), and cannot be framed."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.browser_support import ARGS, CHROMIUM, T, free_port, need_chromium
+
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*no_silent_downcasting",
                                                            "ignore:The copy keyword is deprecated")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-        "--no-first-run", "--disable-component-update", "--disable-sync"]
-T = 60_000
 QUESTION = "通州在产教融合方面做了哪些工作？"
 RECORD_CSP = """
 window.__csp = [];
@@ -24,19 +20,13 @@ document.addEventListener('securitypolicyviolation', e => window.__csp.push(
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(settings, seed_index):
     import uvicorn
 
     from service.api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=_free_port(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     base = f"http://127.0.0.1:{server.config.port}/"
@@ -53,8 +43,7 @@ def served(settings, seed_index):
 
 
 def test_web_chat_runs_without_csp_violations(served, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium fonts-wqy-zenhei (.ci/run does)")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     r = httpx.get(served, trust_env=False)

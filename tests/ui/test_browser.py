@@ -11,61 +11,32 @@
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import httpx
 import pytest
-
 from ui_backends import EVIL, FakeBackend
+
+from tests.browser_support import (
+    ARGS,
+    CHROMIUM,
+    ROOT,
+    T,
+    artifacts,
+    free_port,
+    need_chromium,
+    wait_http,
+)
+from tests.browser_support import dafu_serve as serve_index
 
 pytestmark = [pytest.mark.slow,  # gradio's queue calls a pandas option that pandas 3 deprecates
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")]
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED_DIR = ROOT / "index" / "data" / "sample"
 QUESTION = "通州在产教融合方面做了哪些工作？"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-        "--no-first-run", "--disable-component-update", "--disable-sync"]
-T = 60_000  # ms: generous for a cold CI machine
-
-
-def artifacts() -> Path:
-    d = Path(os.environ.get("DAFU_TEST_ARTIFACTS") or "artifacts").resolve()
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen | None = None, log: Path | None = None, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:] if log else ''}")
-        try:
-            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout}s:\n{log.read_text()[-3000:] if log else ''}")
-
-
 @pytest.fixture(scope="module")
 def context(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium fonts-wqy-zenhei (.ci/run does)")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
@@ -80,30 +51,8 @@ def context(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dafu_serve(tmp_path_factory):
     """`dafu serve` over a fresh index of the seed, built with `dafu index build` (fake encoder)."""
-    tmp = tmp_path_factory.mktemp("dafu-serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAFU_")}
-    env.update(DAFU_HOME=str(tmp / "home"), DAFU_EMBED_MODEL="fake", HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               NO_PROXY="127.0.0.1,localhost")
-    exe = Path(sys.executable).parent / "dafu"
-    dafu = [str(exe)] if exe.exists() else [sys.executable, "-c", "from service.cli import main; main()"]
-    idx = tmp / "index"
-    subprocess.run([*dafu, "index", "build", str(SEED_DIR), "--index", str(idx)], env=env, cwd=ROOT, check=True,
-                   timeout=600, capture_output=True)
-    port, log = _free_port(), tmp / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*dafu, "serve", "--port", str(port), "--index", str(idx)], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(base + "api/stats", proc, log)
-        _wait_http(base, proc, log)
+    with serve_index(tmp_path_factory.mktemp("dafu-serve"), SEED_DIR) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +64,11 @@ def fake_server():
 
     backend, app = FakeBackend(), FastAPI()
     mount_ui(app, backend)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     base = f"http://127.0.0.1:{server.config.port}/"
-    _wait_http(base)
+    wait_http(base)
     yield base, backend
     server.should_exit = True
     th.join(15)

@@ -5,16 +5,14 @@ $DAFU_TEST_ARTIFACTS (default ./artifacts/session/). Also: /docs renders with ev
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from test_browser import ARGS, CHROMIUM, ROOT, T, _free_port, _wait_http
+from tests.browser_support import ARGS, CHROMIUM, ROOT, T, artifacts, need_chromium
+from tests.browser_support import dafu_serve as serve_index
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")]
@@ -31,9 +29,7 @@ TOKEN = "staff-token"
 
 
 def shots() -> Path:
-    d = Path(os.environ.get("DAFU_TEST_ARTIFACTS") or "artifacts").resolve() / "session"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return artifacts("session")
 
 
 @pytest.fixture(scope="module")
@@ -43,35 +39,13 @@ def server(tmp_path_factory):
     corpus.mkdir()
     for f in FILES:
         shutil.copy(CORPUS / f, corpus / f)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAFU_")}
-    env.update(DAFU_HOME=str(tmp / "home"), DAFU_EMBED_MODEL="fake", HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               NO_PROXY="127.0.0.1,localhost", DAFU_ADMIN_TOKEN=TOKEN)
-    exe = Path(sys.executable).parent / "dafu"
-    dafu = [str(exe)] if exe.exists() else [sys.executable, "-c", "from service.cli import main; main()"]
-    idx = tmp / "index"
-    subprocess.run([*dafu, "index", "build", str(corpus), "--index", str(idx)], env=env, cwd=ROOT, check=True,
-                   timeout=600, capture_output=True)
-    port, log = _free_port(), tmp / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*dafu, "serve", "--port", str(port), "--index", str(idx)], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(base + "api/stats", proc, log)
-        _wait_http(base, proc, log)
+    with serve_index(tmp, corpus, DAFU_ADMIN_TOKEN=TOKEN) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium fonts-wqy-zenhei (.ci/run does)")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -8,76 +8,22 @@ go to $DAFU_TEST_ARTIFACTS (default ./artifacts/): track_1280.png, track_390.png
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
+
+from tests.browser_support import ARGS, CHROMIUM, ROOT, T, artifacts, need_chromium
+from tests.browser_support import dafu_serve as serve_index
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated")]
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "track"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-T = 60_000
-
-
-def _artifacts() -> Path:
-    d = Path(os.environ.get("DAFU_TEST_ARTIFACTS") or "artifacts").resolve()
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: apt-get install -y chromium fonts-wqy-zenhei (.ci/run does)")
-    tmp = tmp_path_factory.mktemp("track-serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAFU_")}
-    env.update(DAFU_HOME=str(tmp / "home"), DAFU_EMBED_MODEL="fake", HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               NO_PROXY="127.0.0.1,localhost")
-    exe = Path(sys.executable).parent / "dafu"
-    dafu = [str(exe)] if exe.exists() else [sys.executable, "-c", "from service.cli import main; main()"]
-    idx = tmp / "index"
-    subprocess.run([*dafu, "index", "build", str(FIXTURES), "--index", str(idx)], env=env, cwd=ROOT, check=True,
-                   timeout=600, capture_output=True)
-    port, log = _free_port(), tmp / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*dafu, "serve", "--port", str(port), "--index", str(idx)], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 120
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"dafu serve exited:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(base, timeout=2, trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError(f"dafu serve did not answer:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    need_chromium()
+    with serve_index(tmp_path_factory.mktemp("track-serve"), FIXTURES) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +70,7 @@ def test_track_tab_timeline(server, browser, width, height):
     unreported = page.locator("#t-timeline .tl-pt.not_reported")
     assert unreported.count() == 4 and unreported.first.locator(".tl-st.not_reported").inner_text() == "未见报告"
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
-    page.screenshot(path=str(_artifacts() / f"track_{width}.png"), full_page=True)
+    page.screenshot(path=str(artifacts() / f"track_{width}.png"), full_page=True)
     # a report opens its letter with that sentence marked
     report = page.locator("#t-timeline .tl-pt.done").first
     sentence = report.locator(".tl-text").inner_text()
