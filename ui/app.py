@@ -17,11 +17,13 @@ from starlette.middleware import Middleware
 
 from ui import render
 from ui.assets import CHAT_JS, CLICK_JS, CSS, HEAD, REPLY_JS, theme
+from ui.inputs import ANY as ANY_YEAR
+from ui.inputs import as_int as _int
+from ui.inputs import make_filters
 from ui.track import build_track_tab
 
 TITLE = "答复通 · 提案建议答复问答"
 EXAMPLES = ["通州在产教融合方面做了哪些工作？", "人社局对职业培训的建议是怎么答复的？", "职业教育下一步有什么打算？"]
-ANY_YEAR = "不限"
 HISTORY_TURNS = 4
 CONCURRENCY = 16  # questions answered at once per process (the backends are thread-safe)
 
@@ -71,30 +73,15 @@ def question_limit(backend: Any) -> int:
 Loader = Callable[[dict], tuple]  # page-load step of a tab: stats -> updates for its `load_outputs`
 
 
-def _int(v: Any) -> int | None:
+def _filter_choices(backend: Any, stats: dict) -> tuple:
+    """Page-load updates of a tab's year-from, year-to and department boxes (no departments if the list fails)."""
+    years = _years(backend, stats)
     try:
-        return int(v) if v not in (None, "", ANY_YEAR) else None
-    except (TypeError, ValueError):
-        return None
-
-
-def make_filters(year_from: Any = None, year_to: Any = None, departments: Any = None, proposer: Any = None) -> dict:
-    """The filters dict of the API (only the keys that are set; a reversed year range is swapped)."""
-    f: dict[str, Any] = {}
-    y1, y2 = _int(year_from), _int(year_to)
-    if y1 and y2 and y1 > y2:
-        y1, y2 = y2, y1
-    if y1:
-        f["year_from"] = y1
-    if y2:
-        f["year_to"] = y2
-    depts = [departments] if isinstance(departments, str) else list(departments or [])
-    depts = [d.strip() for d in depts if d and d.strip()]
-    if depts:
-        f["departments"] = depts
-    if proposer and str(proposer).strip():
-        f["proposer"] = str(proposer).strip()
-    return f
+        dchoices = _dept_choices(backend)
+    except Exception:  # noqa: BLE001
+        dchoices = []
+    yu = gr.update(choices=years, value=ANY_YEAR)
+    return yu, yu, gr.update(choices=dchoices)
 
 
 def filter_summary(filters: dict, report: dict | None = None) -> str:
@@ -355,13 +342,7 @@ def chat_tab(backend: Any) -> tuple[list, Loader]:
                 None, [turns, chat, sources, viewer, fb_status])
 
     def load(stats: dict) -> tuple:
-        years = _years(backend, stats)
-        try:
-            dchoices = _dept_choices(backend)
-        except Exception:  # noqa: BLE001
-            dchoices = []
-        yu = gr.update(choices=years, value=ANY_YEAR)
-        return yu, yu, gr.update(choices=dchoices)
+        return _filter_choices(backend, stats)
 
     return [y_from, y_to, depts], load
 
@@ -407,13 +388,7 @@ def browse_tab(backend: Any) -> tuple[list, Loader]:
     blist.click(open_listed, None, bview, show_progress="hidden")
 
     def load(stats: dict) -> tuple:
-        years = _years(backend, stats)
-        try:
-            dchoices = _dept_choices(backend)
-        except Exception:  # noqa: BLE001
-            dchoices = []
-        yu = gr.update(choices=years, value=ANY_YEAR)
-        return (yu, yu, gr.update(choices=dchoices), *browse(None, ANY_YEAR, ANY_YEAR, None, 1))
+        return (*_filter_choices(backend, stats), *browse(None, ANY_YEAR, ANY_YEAR, None, 1))
 
     return [by_from, by_to, bdept, blist, page], load
 

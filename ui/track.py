@@ -16,11 +16,12 @@ from typing import Any
 
 import gradio as gr
 
-from ui import render
-from ui.render import esc
 from index.records import number_label
+from ui import render
+from ui.inputs import ANY, make_filters
+from ui.inputs import as_int as _int
+from ui.render import esc
 
-ANY = "不限"
 STATUS_CHOICES = [("全部状态", ""), ("已报告", "reported"), ("仍在推进", "in_progress"), ("未见报告", "not_reported"),
                   ("未到期", "pending")]
 STATUS_TEXT = {"reported": "已报告", "in_progress": "仍在推进", "not_reported": "未见报告", "pending": "未到期"}
@@ -248,28 +249,10 @@ a.tl-pt.in_progress { background: #fffaeb; }
 
 
 # -- the tab ---------------------------------------------------------------------------------------------------
-def _int(v: Any) -> int | None:
-    try:
-        return int(v) if v not in (None, "", ANY) else None
-    except (TypeError, ValueError):
-        return None
-
-
 def track_filters(district: Any = None, departments: Any = None, year_from: Any = None, year_to: Any = None,
                   status: Any = None) -> dict[str, Any]:
     """GET /api/track's filters from the tab's inputs (only those set; a reversed year range is swapped)."""
-    f: dict[str, Any] = {}
-    y1, y2 = _int(year_from), _int(year_to)
-    if y1 and y2 and y1 > y2:
-        y1, y2 = y2, y1
-    if y1:
-        f["year_from"] = y1
-    if y2:
-        f["year_to"] = y2
-    depts = [departments] if isinstance(departments, str) else list(departments or [])
-    depts = [d.strip() for d in depts if d and d.strip()]
-    if depts:
-        f["departments"] = depts
+    f = make_filters(year_from, year_to, departments)
     if district and str(district).strip() and str(district).strip() != ANY:
         f["district"] = str(district).strip()
     if status:
