@@ -37,7 +37,9 @@ class CitationSpan(BaseModel):
     heading_path: list[str] = []
 
 
-class SourcePublic(BaseModel):
+class ReplyRefPublic(BaseModel):
+    """The reply a commitment or its evidence comes from."""
+
     reply_id: str
     number: str
     year: int | None
@@ -45,18 +47,14 @@ class SourcePublic(BaseModel):
     title: str
     department: str
     district: str
+
+
+class SourcePublic(ReplyRefPublic):
     topic: str
     citation: CitationSpan
 
 
-class EvidencePublic(BaseModel):
-    reply_id: str
-    number: str
-    year: int | None
-    reply_date: str
-    title: str
-    department: str
-    district: str
+class EvidencePublic(ReplyRefPublic):
     kind: Literal["report", "restated"] = Field(description="report: a done-type passage reports on it; "
                                                             "restated: a later reply plans it again")
     text: str = Field(description="== GET /api/replies/{reply_id} text[start:end]")
