@@ -203,7 +203,7 @@ class SegmentWriter:
                 if f.is_file():
                     with open(f, "rb") as fh:
                         os.fsync(fh.fileno())
-                    files[f.relative_to(t).as_posix()] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
+                    files[f.relative_to(t).as_posix()] = {"sha256": file_sha256(f), "bytes": f.stat().st_size}
             meta = {"format": SEGMENT_FORMAT, "replies": len(self.reply_ids), "chunks": self.n_chunks, "dim": self.dim,
                     "vector_dtype": dtype,
                     "sentences": len(self._s_reply), "commitments": self.n_commitments,
@@ -215,7 +215,7 @@ class SegmentWriter:
                 f.flush()
                 os.fsync(f.fileno())
             for d in sorted({f.parent for f in t.rglob("*")} | {t}):
-                _fsync_dir(d)
+                fsync_dir(d)
             name = f"s-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
             os.rename(t, self.segments_dir / name)
             return name
@@ -232,7 +232,7 @@ class SegmentWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     import hashlib
 
     h = hashlib.sha256()
@@ -242,7 +242,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in `path` durable (the entry lives in the folder, not the file)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

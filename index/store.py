@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import secrets
@@ -52,30 +51,13 @@ from index.errors import (DafuError, IndexCorruptError, IndexNotFoundError, Inde
                           UnknownReplyError)
 from index.facets import ReplyFacets
 from index.records import Chunk, Reply
-from index.segment import Segment, SegmentFileError, SegmentWriter, evidence_mask
+from index.segment import Segment, SegmentFileError, SegmentWriter, evidence_mask, file_sha256, fsync_dir
 
 FORMAT_VERSION = 2
 STALE_SECONDS = 3600  # leftovers of another process are removed only once this old (when we do not hold the lock)
 MANIFEST_FIELDS: dict[str, type] = {"model": str, "dim": int, "replies": int, "chunks": int}
 VERIFY_BYTES = 64 * 1024 * 1024  # a segment up to this size has every file's checksum verified on each load
 OPTIONAL_FILES = {"commitments.jsonl"}  # parts a segment may lack (tracking is then unavailable, answering is not)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry in `path` durable (the entry lives in the folder, not the file)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _why(e: OSError) -> str:
