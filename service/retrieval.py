@@ -332,7 +332,7 @@ class Retriever:
             lead = table.canonical(m.lead_unit or m.signer or "")
             # with no topic ("财政局主办的答复说了什么？") the department is all the question asks and the cosine is
             # noise: its own letters first whatever their scores (fused and sentence z-scores stay within ±4)
-            matched += (0.5 if q.topic else 16.0) * (bool(lead) and lead in {table.canonical(d) for d in q.departments})
+            matched += (0.5 if q.topic else 16.0) * (bool(lead) and lead in q.departments)  # canonical (find_in)
         return p_ok and y_ok, matched, dept_ok, ident, p_ok, y_ok
 
     def _department_mask(self, departments: tuple[str, ...]):
