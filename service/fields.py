@@ -162,6 +162,11 @@ def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
         parts.append(f"办复类别为{by['category']}")
     if "number" in by and subject.startswith("《"):
         parts.insert(0, f"编号为{by['number']}")
+    elif "number" in by and reply.title:  # 《关于…的建议》是第56号建议，…
+        head = f"《{reply.title}》是{subject}"
+        return head + ("，" + "，".join(parts) if parts else "") + "。"
+    elif "number" in by:
+        return f"这件答复回复的是{subject}" + ("，" + "，".join(parts) if parts else "") + "。"
     if not parts:
         return ""
     title = f"（《{reply.title}》）" if reply.title and not subject.startswith("《") else ""

@@ -51,6 +51,9 @@ FOLLOW_RE = re.compile(
     r"|做的|做了|怎么做|怎么|哪些|什么|有|方面|相关|工作|措施|举措|做法|答复|回复|的|了|在|是|和|与|及|呢")
 TOPIC_FOLLOW_RE = re.compile(r"^(?:那么?|还有|那关于|关于)?\s*(.{1,16}?)\s*(?:方面)?(?:的情况|情况)?(?:呢|怎么样|如何)[？?。！!\s]*$")
 STOP_TOPIC = {"一步", "下一步", "年度", "年"}
+# a turn that names a field of the record alone ("主办单位呢？", "答复日期是哪天？")
+FIELD_NOUN_RE = re.compile(r"^(?:那么?|还有|它的|这件的|这个的)?(主办单位|主办部门|承办单位|协办单位|协办部门|会办单位|答复日期|答复时间|"
+                           r"办复日期|提出者|提出人|提案人|建议人|编号|提案号|建议号|办复类别|答复类别)")
 
 
 @dataclass
@@ -241,11 +244,52 @@ def filters_from_dict(d: dict[str, Any] | None) -> Filters | None:
 
 
 # -- the rewriter ---------------------------------------------------------------------------------
+def _pinned(filters: Filters | None, citation: dict[str, Any] | None) -> Filters:
+    """`filters` restricted to the reply of a citation of the previous answer (its number and date)."""
+    f = filters or Filters()
+    if citation is None:
+        return f
+    pin: dict[str, Any] = {"departments": [], "year_from": None, "year_to": None, "proposer": None,
+                           "number": citation.get("number") or None,
+                           "date_from": citation.get("reply_date") or None, "date_to": citation.get("reply_date") or None}
+    if not pin["number"] and citation.get("proposer"):
+        pin["proposer"] = citation["proposer"]
+    return dataclasses.replace(f, **pin)
+
+
+def _record_followup(question: str, ctx_text: str, ctx_filters: Filters | None, prev_answer: dict[str, Any] | None,
+                     turn: Turn, gaz: Gazetteer | None) -> tuple[str, Filters | None, bool] | None:
+    """"这个提案是谁提的？" / "什么时候答复的？" / "主办单位呢？" after an answer: the record of the reply that answer
+    was about. With the stored answer, its first cited reply is pinned; without it, the question is asked with the
+    previous turn's place and topic, so that the same reply comes first. None when the turn is not such a question."""
+    from service.query import analyse
+
+    body = question.strip()
+    noun = FIELD_NOUN_RE.match(body)
+    q = analyse(body if not noun else f"{noun.group(1)}是什么？这件答复", gaz)
+    if not q.fields or q.numbers or q.proposers or turn.places or turn.depts or turn.ordinal is not None:
+        return None
+    if q.topic and not noun:  # "谁来养护农村公路？" names a topic of its own: a question about the work
+        return None
+    ask = body if not noun else f"{noun.group(1)}是什么？"
+    ctx = analyse_turn(ctx_text, gaz)
+    keep = [*ctx.years, *ctx.places, *ctx.depts]
+    prefix = "".join(ctx_text[s:e] for s, e, _ in sorted(keep))
+    topic = analyse(_topic_of(ctx_text, gaz), gaz).topic_phrase
+    text = f"{prefix}{topic}的答复，{ask}" if prefix or topic else ask
+    cites = (prev_answer or {}).get("citations") or []
+    if cites:
+        return text, _pinned(ctx_filters, cites[0]), True
+    return text, ctx_filters, True
+
+
 def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
                  prev_answer: dict[str, Any] | None = None, gaz: Gazetteer | None = None) -> tuple[str, Filters | None, bool | str]:
     """Rewrite one turn against a context; returns (text, filters, was_a_followup), the last PLACE_ONLY for a
     new question kept to the conversation's place."""
     turn = analyse_turn(question, gaz)
+    if (record := _record_followup(question, ctx_text, ctx_filters, prev_answer, turn, gaz)) is not None:
+        return record
     if turn.topic and turn.ordinal is None:
         m = TOPIC_FOLLOW_RE.match(question.strip())
         if m and len(turn.topic) <= 3 and not turn.names_something:
@@ -284,15 +328,7 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
             cites = {c["n"]: c for c in prev_answer.get("citations") or []}
             c = next((cites[n] for n in p.get("citations", []) if n in cites), None)
             text = f"“{p['text'].strip()}”具体是怎么做的？"
-            f = ctx_filters or Filters()
-            if c is not None:
-                pin: dict[str, Any] = {"departments": [], "year_from": None, "year_to": None, "proposer": None,
-                                       "number": c.get("number") or None,
-                                       "date_from": c.get("reply_date") or None, "date_to": c.get("reply_date") or None}
-                if not pin["number"] and c.get("proposer"):
-                    pin["proposer"] = c["proposer"]
-                f = dataclasses.replace(f, **pin)
-            return text, f, True
+            return text, _pinned(ctx_filters, c), True
 
     text = ctx_text
     if turn.years:

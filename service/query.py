@@ -31,16 +31,20 @@ ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
 )
 # questions about the reply record itself (主办、协办、答复日期、提出者、编号、办复类别)
 FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
-    ("co_units", re.compile(r"协办(?:单位|部门)?(?:是|有|为)?(?:哪|谁|什么)|(?:哪些|哪个|什么|谁)(?:部门|单位)?(?:来)?(?:协办|会办|配合)|会办单位")),
+    ("co_units", re.compile(r"协办(?:单位|部门)?(?:是|有|为)?(?:哪|谁|什么)|(?:哪些|哪个|什么|谁)(?:部门|单位)?(?:来)?(?:协办|会办|配合)|会办单位|"
+                            r"(?:哪些|哪几个|几个)(?:部门|单位)(?:参与|共同|联合|一起)(?:了)?(?:办理|承办|答复|办)")),
     ("lead_unit", re.compile(r"(?:哪个|哪些|哪家|什么|谁)(?:部门|单位)?(?:主办|负责|答复|办理|承办|回复|牵头|办)的?|"
                              r"(?:主办|承办|牵头)(?:单位|部门)?(?:是|为)(?:哪|谁|什么)|(?:答复|办理|回复)(?:单位|部门)(?:是|为)?(?:哪|谁|什么)|"
-                             r"由(?:哪个|哪家|谁)|谁(?:来)?(?:答复|回复|办理|主办)")),
+                             r"由(?:哪个|哪家|谁)|谁(?:来)?(?:答复|回复|办理|主办)|"
+                             r"(?:哪些|哪几个|几个)(?:部门|单位)(?:参与|共同|联合|一起)(?:了)?(?:办理|承办|答复|办)")),
     ("reply_date", re.compile(r"(?:什么时候|何时|哪天|哪一?年|几月几[日号]|什么时间|啥时候)(?:作出|做出|给出|进行|给)?(?:的)?(?:答复|回复|办复|答的|回的)|"
                               r"答复(?:日期|时间)|办复(?:日期|时间)")),
     ("proposer", re.compile(r"谁提(?:出)?的|哪位(?:委员|代表)|提出者|提案人|建议人|领衔|谁写的|几位(?:委员|代表)|哪些(?:委员|代表)")),
     ("number", re.compile(r"(?:编号|案号)(?:是|为)?(?:多少|什么)?|第几号|几号(?:提案|建议)")),
-    ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果)(?:是|为|属于)?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类吗")),
+    ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果)(?:是|为|属于)?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类(?:吗|还是)")),
 )
+# a bare "什么时候？" beside another question about the record asks when it was answered
+BARE_DATE_RE = re.compile(r"什么时候|何时|哪天|哪一?年|什么时间|啥时候|几月几[日号]")
 RECORD_WORDS = re.compile(r"提案|建议|议案|答复|回复|办复|这件|这份|该件")
 MULTI_RE = re.compile(r"各区|各地|各县|各(?:个)?部门|分别|历年|各年|每年都|哪几个区|几个区|三个区|两个区|都(?:做了|有)|哪些区")
 LIST_RE = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(?:提案|建议|议案)|哪些(?:提案|建议|议案)")
@@ -91,7 +95,10 @@ def _fields(text: str, names_a_reply: bool) -> list[str]:
     if not (names_a_reply or RECORD_WORDS.search(text)):
         return []
     out = [name for name, pat in FIELD_ASKS if pat.search(text)]
-    # "…的提案是什么时候答复的" and "主办" questions ask the record; a bare 什么时候 asks the content
+    # "…的提案是什么时候答复的" and "主办" questions ask the record; a bare 什么时候 asks the content,
+    # unless the question already asks the record ("…是哪个部门答复的？什么时候？")
+    if out and "reply_date" not in out and BARE_DATE_RE.search(text):
+        out = [n for n, _ in FIELD_ASKS if n in out or n == "reply_date"]
     return out
 
 

@@ -111,6 +111,19 @@ def test_field_facts_of_unlabelled_letters_cite_the_letters_own_words():
     assert s.startswith("〔2023〕31号提案") and "号号" not in s
 
 
+def test_a_question_for_the_number_is_answered_with_the_title():
+    from index.extract import extract_reply
+    from service.fields import facts, sentence
+    from tests.conftest import ROOT
+
+    text = (ROOT / "tests" / "fixtures" / "formats" / "letters" / "a_zx_12.txt").read_text(encoding="utf-8")
+    r, _ = extract_reply(text, "a_zx_12.txt")
+    s = sentence(r, facts(r, ["number"]))
+    assert s == f"《{r.title}》是第12号提案。"
+    s = sentence(r, facts(r, ["number", "lead_unit"]))
+    assert s.startswith(f"《{r.title}》是第12号提案，由") and s.endswith("主办。")
+
+
 def test_number_label():
     from index.records import number_label
 

@@ -159,3 +159,29 @@ def test_the_carried_topic_is_clean_text():
     text, _ = rewrite("那2021年计划新建多少？", [{"question": "通州区高标准农田建设情况怎么样？"},
                                              {"question": "建成以后怎么管护？"}], None)
     assert "建成以后" not in text and "高标准农田建设" in text
+
+
+@pytest.mark.parametrize("turn", ["这个提案是谁提的？", "什么时候答复的？", "主办单位呢？", "协办单位有哪些？", "那编号是多少？"])
+def test_a_question_about_the_record_asks_it_of_the_reply_just_discussed(turn):
+    # without the stored answer: asked with the previous turn's place and topic, so the same reply comes first
+    text, f = rewrite(turn, H, None)
+    assert text.startswith("通州产教融合的答复，") and f is None
+    # with it: restricted to the reply the previous answer cited first
+    cit = {"n": 1, "reply_id": "28_20230630", "number": "28", "reply_date": "2023-06-30", "proposer": "戴红玲"}
+    text, f = rewrite(turn, [{"question": Q, "answer_id": "a1"}], None, lookup_answer={"a1": _stored([], [cit])}.get)
+    assert (f.number, f.date_from, f.date_to) == ("28", "2023-06-30", "2023-06-30")
+
+
+def test_a_record_word_with_a_topic_of_its_own_is_not_a_record_followup():
+    # who does the work, asked of the conversation's place: not who answered the letter
+    text, _ = rewrite("谁来养护农村公路？", H, None)
+    assert "答复，" not in text
+
+
+def test_record_followups_over_http(client):
+    first = client.post("/api/ask", json={"question": Q}).json()
+    hist = [{"question": Q, "answer_id": first["answer_id"]}]
+    r = client.post("/api/ask", json={"question": "这个提案是谁提的？", "history": hist}).json()
+    assert not r["no_answer"] and "由戴红玲提出" in r["answer_markdown"]
+    r = client.post("/api/ask", json={"question": "什么时候答复的？", "history": [{"question": Q}]}).json()
+    assert not r["no_answer"] and "2023年6月30日答复" in r["answer_markdown"]

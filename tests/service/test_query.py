@@ -56,6 +56,11 @@ def test_record_fields_and_number():
     assert analyse("谁来养护农村公路？", GAZ).fields == []  # who does the work, not who answered
     # a content question with 什么时候 is not about the record
     assert analyse("加装电梯什么时候能完成？", GAZ).fields == []
+    # ... but beside another question about the record it asks when the letter was answered
+    assert analyse("陈红代表的建议是哪个部门答复的？什么时候？", GAZ).fields == ["lead_unit", "reply_date"]
+    assert analyse("关于高标准农田建设的建议是几号建议？", GAZ).fields == ["number"]
+    assert analyse("高标准农田的建议有哪些单位参与办理？", GAZ).fields == ["co_units", "lead_unit"]
+    assert analyse("王建国委员的提案答复是A类还是B类？", GAZ).fields == ["category"]
 
 
 def test_relative_years():
