@@ -105,6 +105,15 @@ def names_year(sentence: str, year: int) -> bool:
     return False
 
 
+# "还剩几家？" / "还有多少座没改完？" / "哪些还没建完？": what is left, not what was done
+REMAINDER_ASK_RE = re.compile(r"还剩|剩下|剩余|(?<![有没])(?:没|未|尚未|还没)(?:有)?(?:建|改|修|完成|办|落实|到位|开工|投用|开通)")
+REMAINDER_RE = re.compile(r"其余|剩余|剩下|尚未|未完成|仍有|在建|(?:压减|减少|下降|降)(?:到|至)|纳入[^，。；]{0,16}(?:计划|清单)")
+
+
+def asks_remainder(text: str) -> bool:
+    return bool(REMAINDER_ASK_RE.search(text))
+
+
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
 
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")

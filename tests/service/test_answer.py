@@ -88,3 +88,38 @@ def test_which_proposals_did_a_department_answer(settings, tmp_path, seed_text):
     assert a.answer_markdown.startswith("**通州区第28号")  # the district learned from the signing unit
     for p in a.points:
         assert any(p.text in c.passage for c in a.citations if c.n in p.citations)
+
+
+REMAINDER_LETTER = """建议/提案提出者: 周明 建议/提案号: 76
+标题: 关于加快农村公路危桥改造的建议（虚构示例）
+承办单位: 主办: 交通运输局
+答复日期: 2023-06-20
+答复内容:
+周明代表:
+您提出的关于加快农村公路危桥改造的建议收悉。现答复如下:
+一、基本情况
+2022年，我局对全区2186座农村公路桥梁开展技术状况评定，评定出危桥93座。
+当年改造危桥46座，其余47座纳入2023年改造计划。
+危桥改造累计投入资金6900万元，改造后的桥梁全部通过交工验收。
+感谢您对交通工作的关心和支持!
+某某区交通运输局
+2023年6月20日
+"""
+
+
+@pytest.mark.parametrize("question, remainder", [
+    ("还有多少座危桥没改完？", True), ("还剩几家培训机构？", True), ("哪些项目还没建完？", True),
+    ("危桥改造了多少座？", False), ("有没有建成助餐点？", False), ("助餐点建了没有？", False),
+])
+def test_what_is_left_is_a_question_of_its_own(question, remainder):
+    from service.answerability import asks_remainder
+
+    assert asks_remainder(question) is remainder
+
+
+def test_a_question_about_what_is_left_leads_with_the_remainder(settings, tmp_path):
+    from tests.conftest import retriever_over
+
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": REMAINDER_LETTER})
+    a = answer_question(r, "还有多少座危桥没改造？")
+    assert not a.no_answer and "其余47座" in a.points[0].text
