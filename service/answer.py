@@ -65,6 +65,20 @@ def _similar(a: str, b: str) -> float:
     return len(x & y) / max(1, min(len(x), len(y)))
 
 
+FIGURE_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _overlap(a: _Cand, b: _Cand) -> float:
+    """How much `a` repeats `b`. Two sentences of one letter with different figures state different facts
+    (执业助理医师 5000元, 执业医师 10000元), however alike their wording: never near-duplicates."""
+    s = _similar(a.text, b.text)
+    if a.reply.id == b.reply.id:
+        fa, fb = set(FIGURE_RE.findall(a.text)), set(FIGURE_RE.findall(b.text))
+        if fa and fb and fa != fb:
+            return min(s, 0.45)
+    return s
+
+
 def strip_enumeration(text: str, start: int, end: int) -> tuple[int, int]:
     """Offsets of the sentence without a leading （三）/3./第一，/一是 (the passage keeps it)."""
     m = ENUM_PREFIX.match(text, start, end)
@@ -172,7 +186,7 @@ def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, in
                 continue
             if per_reply is not None and taken.get(c.reply.id, 0) >= per_reply:
                 continue
-            red = max((_similar(c.text, o.text) for o in chosen), default=0.0)
+            red = max((_overlap(c, o) for o in chosen), default=0.0)
             if red > 0.75:  # a near-duplicate (e.g. the same measure in another year's letter)
                 continue
             v = mmr_lambda * c.score - (1 - mmr_lambda) * red
@@ -505,7 +519,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
     unit = asked_unit(q.text) if q.aspect == "amount" else None
     role = money_role(q.text) if unit == "money" else None
     for c in pool[1:3]:
-        if c.score >= best.score - 0.25 and _similar(c.text, best.text) < 0.5 and (
+        if c.score >= best.score - 0.25 and _overlap(c, best) < 0.5 and (
                 not q.narrow or holds_detail(c.text, q.aspect, unit, role)):
             out.append(c)
     return out[: (2 if q.narrow else 2)]

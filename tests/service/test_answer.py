@@ -123,3 +123,20 @@ def test_a_question_about_what_is_left_leads_with_the_remainder(settings, tmp_pa
     r = retriever_over(settings, tmp_path / "c", {"a.txt": REMAINDER_LETTER})
     a = answer_question(r, "还有多少座危桥没改造？")
     assert not a.no_answer and "其余47座" in a.points[0].text
+
+
+def test_two_sentences_of_one_letter_with_different_figures_are_both_kept():
+    """执业助理医师 5000元 and 执业医师 10000元 are worded alike but state two facts: neither hides the other."""
+    from index.records import Chunk, Reply
+    from service.answer import _Cand, _overlap
+
+    a_text, b_text = "对新取得执业助理医师资格的乡村医生，一次性奖励5000元；", "对新取得执业医师资格的乡村医生，一次性奖励10000元。"
+    one = Reply(id="r1", text=a_text + b_text)
+    other = Reply(id="r2", text=b_text)
+    chunk = Chunk.__new__(Chunk)
+    a = _Cand(one, chunk, 0, len(a_text), "done", 0.9)
+    b = _Cand(one, chunk, len(a_text), len(one.text), "done", 0.9)
+    assert _overlap(a, b) < 0.5
+    # the same sentence in another letter (another year's reply) stays a near-duplicate
+    c = _Cand(other, chunk, 0, len(b_text), "done", 0.9)
+    assert _overlap(b, c) > 0.75

@@ -28,6 +28,7 @@ def test_holds_detail(sentence, aspect, unit, ok):
     ("每餐补贴多少钱？", "money"), ("修了多少公里？", "length"), ("建了几个助餐点？", "count"),
     ("签约率是多少？", "percent"), ("覆盖率达到多少？", "percent"), ("进展到多少了？", None),
     ("一天能处理多少吨？", "weight"), ("每年节约多少立方米水？", "volume"), ("光伏装机容量是多少？", "energy"),
+    ("考上执业医师奖多少？", "money"), ("装电梯一台补多少？", "money"), ("补了多少个名额？", "count"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
