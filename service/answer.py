@@ -20,7 +20,7 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (REMAINDER_RE, alternatives, asked_unit, asks_remainder, holds_detail, money_role,
+from service.answerability import (alternatives, asked_shapes, asked_unit, holds_detail, money_role,
                                    sentence_words as _words)
 from service.filters import Filters
 from service.limits import check_question
@@ -153,7 +153,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     unit = asked_unit(q.text) if q.aspect == "amount" else None
     role = money_role(q.text) if unit == "money" else None
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
-    remainder = asks_remainder(q.text)
+    shapes = asked_shapes(q.text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -164,7 +164,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if q.aspect in ("amount", "date", "reason", "who") and holds_detail(c.text, q.aspect, unit, role,
                                                                             " ".join(c.chunk.heading_path)):
             v += w.detail
-        if remainder and REMAINDER_RE.search(c.text):
+        if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
         if (c.label == "plan") == plan_first:
             v += w.label

@@ -105,13 +105,25 @@ def names_year(sentence: str, year: int) -> bool:
     return False
 
 
-# "还剩几家？" / "还有多少座没改完？" / "哪些还没建完？": what is left, not what was done
-REMAINDER_ASK_RE = re.compile(r"还剩|剩下|剩余|(?<![有没])(?:没|未|尚未|还没)(?:有)?(?:建|改|修|完成|办|落实|到位|开工|投用|开通)")
-REMAINDER_RE = re.compile(r"其余|剩余|剩下|尚未|未完成|仍有|在建|(?:压减|减少|下降|降)(?:到|至)|纳入[^，。；]{0,16}(?:计划|清单)")
+# shapes of a question whose answer is a kind of sentence, beside the asked aspect:
+# what is left ("还剩几家？", "还有多少座没改完？", "哪些还没建完？") and which way a figure moved
+# ("着火的有没有少一点？", "能配的药比以前多了吗？")
+ASKED_SHAPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
+    ("remainder",
+     re.compile(r"还剩|剩下|剩余|(?<![有没])(?:没|未|尚未|还没)(?:有)?(?:建|改|修|完成|办|落实|到位|开工|投用|开通)"),
+     re.compile(r"其余|剩余|剩下|尚未|未完成|仍有|在建|(?:压减|减少|下降|降)(?:到|至)|纳入[^，。；]{0,16}(?:计划|清单)")),
+    ("change",
+     re.compile(r"(?:少|多|减少|增加|下降|上升|降低|提高|好转|改善)(?:了)?(?:一点|一些|些|吗|没有|不少)|比(?:以前|过去|往年|去年|上年)|"
+                r"(?:有没有|是否|有无)(?:减少|增加|下降|上升|降低|提高|好转|改善)"),
+     re.compile(r"同比|环比|比上年|较上年|比去年|较去年|(?:下降|减少|增长|增加|上升|降低|提高)(?:了)?\s*\d|"
+                r"(?:由|从)[^，。；]{0,12}\d[^，。；]{0,12}(?:增加|提高|上升|减少|下降|降低)?(?:到|至)")),
+)
 
 
-def asks_remainder(text: str) -> bool:
-    return bool(REMAINDER_ASK_RE.search(text))
+def asked_shapes(text: str) -> list[re.Pattern]:
+    """The sentence patterns that answer the shapes the question has (empty for most questions)."""
+    return [answer for _, ask, answer in ASKED_SHAPES if ask.search(text)]
+
 
 
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)

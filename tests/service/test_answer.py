@@ -107,14 +107,30 @@ REMAINDER_LETTER = """建议/提案提出者: 周明 建议/提案号: 76
 """
 
 
-@pytest.mark.parametrize("question, remainder", [
-    ("还有多少座危桥没改完？", True), ("还剩几家培训机构？", True), ("哪些项目还没建完？", True),
-    ("危桥改造了多少座？", False), ("有没有建成助餐点？", False), ("助餐点建了没有？", False),
+@pytest.mark.parametrize("question, shapes", [
+    ("还有多少座危桥没改完？", ["remainder"]), ("还剩几家培训机构？", ["remainder"]), ("哪些项目还没建完？", ["remainder"]),
+    ("那着火的有没有少一点？", ["change"]), ("卫生院能配的药比以前多了吗？", ["change"]), ("签约率有没有提高？", ["change"]),
+    ("危桥改造了多少座？", []), ("有没有建成助餐点？", []), ("助餐点建了没有？", []), ("每餐补贴多少钱？", []),
 ])
-def test_what_is_left_is_a_question_of_its_own(question, remainder):
-    from service.answerability import asks_remainder
+def test_what_is_left_and_which_way_a_figure_moved_are_questions_of_their_own(question, shapes):
+    from service.answerability import ASKED_SHAPES
 
-    assert asks_remainder(question) is remainder
+    assert [name for name, ask, _ in ASKED_SHAPES if ask.search(question)] == shapes
+
+
+@pytest.mark.parametrize("shape, sentence, ok", [
+    ("remainder", "当年改造危桥46座，其余47座纳入2023年改造计划。", True),
+    ("remainder", "截至2022年5月底，学科类培训机构压减至12家。", True),
+    ("remainder", "当年改造危桥46座。", False),
+    ("change", "全区共发生电动自行车火灾27起，同比下降22.9%。", True),
+    ("change", "可配备药品由80种增加到150种。", True),
+    ("change", "全区共发生电动自行车火灾27起。", False),
+])
+def test_the_sentences_that_answer_each_shape(shape, sentence, ok):
+    from service.answerability import ASKED_SHAPES
+
+    answer = next(a for name, _, a in ASKED_SHAPES if name == shape)
+    assert bool(answer.search(sentence)) is ok
 
 
 def test_a_question_about_what_is_left_leads_with_the_remainder(settings, tmp_path):
