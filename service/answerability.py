@@ -125,7 +125,6 @@ def asked_shapes(text: str) -> list[re.Pattern]:
     return [answer for _, ask, answer in ASKED_SHAPES if ask.search(text)]
 
 
-
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
 
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
