@@ -125,6 +125,12 @@ def _paragraphs(passage: str) -> list[str]:
     return [p.strip(" \t\u3000") for p in (passage or "").split("\n") if p.strip(" \t\u3000")]
 
 
+def _repeats_heading(c: dict[str, Any], para: str) -> bool:
+    """A passage that opens with its own heading: the [n] line shows that heading already."""
+    path = c.get("heading_path") or []
+    return bool(path) and para.strip(" \t\u3000") == str(path[-1]).strip(" \t\u3000")
+
+
 def _quoted_spans(c: dict[str, Any], points: Iterable[dict[str, Any]]) -> list[tuple[int, int]]:
     """Offsets (into the passage) of the point sentences quoted from it."""
     out = []
@@ -206,10 +212,15 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
             parts.append(_indent(Text.assemble((f"[{c.get('n')}]", "bold red"), (f" {head}" if head else "", "dim")), 2))
             passage = c.get("passage") or ""
             marks = _quoted_spans(c, pts)
-            offset = 0
+            offset, first = 0, True
             for para in (passage.split("\n") if passage else []):
                 stripped = para.strip(" \t\u3000")
                 lead = len(para) - len(para.lstrip(" \t\u3000"))
+                if stripped and first:
+                    first = False
+                    if _repeats_heading(c, stripped):  # shown on the [n] line above
+                        offset += len(para) + 1
+                        continue
                 if stripped:
                     t = Text(stripped)
                     for s, e in marks:
@@ -262,7 +273,10 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
         for c in cs:
             head = " › ".join(c.get("heading_path") or [])
             lines.append(f"  [{c.get('n')}]" + (f" {head}" if head else ""))
-            lines += [" " * QUOTE_INDENT + para for para in _paragraphs(c.get("passage") or "")]
+            paras = _paragraphs(c.get("passage") or "")
+            if paras and _repeats_heading(c, paras[0]):
+                paras = paras[1:]
+            lines += [" " * QUOTE_INDENT + para for para in paras]
     rel = answer.get("related") or []
     if rel:
         lines += ["", "其他可能相关的答复"]

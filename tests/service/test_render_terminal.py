@@ -61,8 +61,8 @@ def test_direct_answer_comes_first_under_its_own_heading():
 def test_every_passage_line_has_the_same_quote_indent():
     plain = answer_plain(ANSWER)
     block = plain[plain.index("  [1] 一"):plain.index("  [2] 一")].splitlines()[1:]
-    assert block == [" " * QUOTE_INDENT + "一、主要做法", " " * QUOTE_INDENT + "全区建成社区养老服务站45个，覆盖率达到92%。",
-                     " " * QUOTE_INDENT + "开展助餐服务12万人次。"]
+    assert block == [" " * QUOTE_INDENT + "全区建成社区养老服务站45个，覆盖率达到92%。",
+                     " " * QUOTE_INDENT + "开展助餐服务12万人次。"]  # the heading is on the [1] line
     long = {**ANSWER, "citations": [dict(ANSWER["citations"][0], passage="甲" * 40 + "\n" + "乙" * 130)] + ANSWER["citations"][1:]}
     out = _rich(long, width=50)
     lines = [ln for ln in out.splitlines() if set(ln.strip()) <= {"甲", "乙"} and ln.strip()]
@@ -151,3 +151,10 @@ def test_field_answer_leads_with_the_sentence_then_the_field_lines():
     assert "依据" in html
     copied = answer_plain_text(FIELD_ANSWER)
     assert copied.index("由民政局主办") < copied.index("依据：")
+
+
+def test_a_passage_opening_with_its_heading_does_not_print_it_twice():
+    for out in (_rich(ONE_REPLY), answer_plain(ONE_REPLY)):
+        src = out[out.index("来源"):]
+        assert src.count("一、主要做法") == 2  # once on each [n] line: [1] and [2]
+        assert "全区建成社区养老服务站45个" in src  # the passage itself is all there
