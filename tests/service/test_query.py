@@ -61,6 +61,9 @@ def test_record_fields_and_number():
     assert analyse("关于高标准农田建设的建议是几号建议？", GAZ).fields == ["number"]
     assert analyse("高标准农田的建议有哪些单位参与办理？", GAZ).fields == ["co_units", "lead_unit"]
     assert analyse("王建国委员的提案答复是A类还是B类？", GAZ).fields == ["category"]
+    assert analyse("海门老年助餐的提案是几号？", GAZ).fields == ["number"]
+    assert analyse("海门老年助餐的提案是几号答复的？", GAZ).fields == ["reply_date"]
+    assert analyse("如皋校外培训的答复是哪个局签发的？", GAZ).fields == ["lead_unit"]
 
 
 def test_relative_years():
