@@ -46,7 +46,7 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
 # a bare "什么时候？" beside another question about the record asks when it was answered
 BARE_DATE_RE = re.compile(r"什么时候|何时|哪天|哪一?年|什么时间|啥时候|几月几[日号]")
 RECORD_WORDS = re.compile(r"提案|建议|议案|答复|回复|办复|这件|这份|该件")
-MULTI_RE = re.compile(r"各区|各地|各县|各(?:个)?部门|分别|历年|各年|每年都|哪几个区|几个区|三个区|两个区|都(?:做了|有)|哪些区")
+MULTI_RE = re.compile(r"各区|各地|各县|各(?:个)?部门|分别|历年|各年|每年都|这些年|这几年|近几年|这么多年|哪几个区|几个区|三个区|两个区|都(?:做了|有)|哪些区")
 LIST_RE = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(?:提案|建议|议案)|哪些(?:提案|建议|议案)")
 BROAD_RE = re.compile(r"做了(?:哪些|什么|啥)|哪些工作|什么工作|哪些措施|什么措施|哪些举措|怎么做|如何做|情况(?:怎么样|如何)?|怎么答复|如何答复|是怎么回复|怎么回复|怎么说")
 # words that carry no topic in a question (interrogatives, generic work nouns); BM25 still sees them

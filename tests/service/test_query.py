@@ -73,6 +73,8 @@ def test_relative_years():
 def test_multi_and_listing():
     assert analyse("各区在老旧小区改造方面分别做了什么？", GAZ).multi
     assert analyse("通州和海门的家庭医生签约率分别是多少？", GAZ).multi
+    assert analyse("通州这些年公共充电桩建了多少？", GAZ).multi  # several years' letters, each labelled
+    assert not analyse("通州公共充电桩建了多少？", GAZ).multi
     assert analyse("人社局答复了哪些提案？", GAZ).listing
 
 
