@@ -153,3 +153,17 @@ def test_rows_read_without_the_mapping_equal_rows_read_through_it(settings, tmp_
         for rows in (idx.sentences.vectors, idx.vectors):
             ids = np.sort(np.random.default_rng(1).choice(len(rows), size=min(40, len(rows)), replace=False))
             assert np.array_equal(rows.take_unmapped(ids), rows[ids])
+
+
+def test_narrowing_to_float16_reads_in_blocks_and_names_a_short_file(tmp_path):
+    from index.segment import _narrow
+
+    v = np.random.default_rng(0).standard_normal((1000, 8)).astype(np.float32)
+    p = tmp_path / "vectors.f16"
+    p.write_bytes(v.tobytes())
+    _narrow(p, 1000, 8, block=64)  # 16 blocks, the last one short
+    out = np.fromfile(p, dtype=np.float16).reshape(1000, 8)
+    assert np.array_equal(out, v.astype(np.float16))
+    p.write_bytes(v[:10].tobytes())
+    with pytest.raises(ValueError, match="vectors.f16: 20 vectors of 8 expected"):
+        _narrow(p, 20, 8, block=64)
