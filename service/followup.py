@@ -11,6 +11,9 @@ what it names:
 - "那就业呢？"          short "那X呢" → the topic becomes X, department/year/place kept
 - "有多少所幼儿园开设了托班？" (a question of its own naming no place, after "崇川区托育…") → asked of the
                            conversation's place: "崇川区有多少所幼儿园开设了托班？", the request's filters as given
+- "这个提案是谁提的？" / "什么时候答复的？" / "主办单位呢？" → the record of the reply just discussed: with
+                           ``lookup_answer``, restricted to the previous answer's first cited reply; without it,
+                           asked with the previous turn's place and topic ("通州产教融合的答复，这个提案是谁提的？")
 - "第二条具体怎么做的？" → the 2nd point of the previous answer (needs ``lookup_answer``):
                            its sentence becomes the question, restricted to its reply
                            (filters.number + date_from/date_to = its reply date)
