@@ -18,6 +18,8 @@ _PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|�
 _SIMPLE_PREFIX = re.compile(r"^(?:区|市|县)")
 # the same, with the levels named: 南通市海门区民政局 -> city 南通市, district 海门区
 _PLACE = re.compile(r"^(?P<city>[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|盟))?(?P<district>[\u4e00-\u9fff]{1,6}?(?:区|县|旗))?")
+_LEVEL_ENDS = "省市区县州旗盟"
+MAX_PREFIX = 14  # 南通市通州区 and longer chains of place names in front of a department
 MAX_BARE_PLACE = 3  # 海门民政, 通州教育: a place written without 区/县 in front of a department
 MIN_PART = 2  # shortest typed name folded by prefix or as a part (one character would match half the table)
 
@@ -34,6 +36,9 @@ class DepartmentTable:
             return ""
         if n in self.canonical_of:
             return self.canonical_of[n]
+        for i, ch in enumerate(n[:MAX_PREFIX], start=1):  # every place prefix, shortest first: 东湖区|城市管理局
+            if ch in _LEVEL_ENDS and n[i:] in self.canonical_of:
+                return self.canonical_of[n[i:]]
         for cand in (_PREFIX.sub("", n, count=1), _SIMPLE_PREFIX.sub("", n, count=1)):
             if cand in self.canonical_of:
                 return self.canonical_of[cand]

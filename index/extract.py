@@ -49,8 +49,8 @@ _YEAR_NO = rf"[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]\s*第?\s*\d{{1,5}}"  # �
 _BRACKET = _YEAR_NO + r"\s*号"
 _BRACKET_RX = re.compile(rf"(?P<n>{_BRACKET})\s*(?P<k>提案|建议)?")
 NUMBER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pattern:number-label", re.compile(rf"(?:提案|建议)(?:号|编号)\s*[:：]\s*(?P<n>{_BRACKET}|第?\s*\d{{1,5}}\s*号?)")),
-    ("pattern:number", re.compile(rf"(?<![{_CLOSE}]\s)(?<![{_CLOSE}])第\s*(?P<n>\d{{1,5}}|{_YEAR_NO})\s*号\s*(?P<k>提案|建议)")),
+    ("pattern:number-label", re.compile(rf"(?:提案|建议)(?:号|编号)\s*[:：]\s*(?P<n>{_BRACKET}|第?\s*\d{{1,8}}\s*号?)")),
+    ("pattern:number", re.compile(rf"(?<![{_CLOSE}]\s)(?<![{_CLOSE}])第\s*(?P<n>\d{{1,8}}|{_YEAR_NO})\s*号\s*(?P<k>提案|建议)")),
     ("pattern:number", _BRACKET_RX),
     ("pattern:number", re.compile(r"(?<![〕\]］)）】\d])第\s*(?P<n>\d{1,5})\s*号")),
 ]
@@ -65,7 +65,7 @@ TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的函$")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
-_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
+_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|并商|会商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
 _UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 

@@ -28,6 +28,7 @@ _LABEL_RE = re.compile(
 )
 _UNIT_SUFFIX = r"(?:局|委|办|委员会|政府|中心|院|室|公司|处|厅|部|会|所|馆|站|队|集团|分局|办公室)"
 SIGNER_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}" + _UNIT_SUFFIX + r"$")
+SEAL_RE = re.compile(r"[（(](?:盖章|印章|公章|签章|章)[)）]$")
 
 
 @dataclass
@@ -117,8 +118,9 @@ def find_signature(text: str, start: int, end: int) -> tuple[str, str, int]:
         if not sdate and (d := parse_date(s)) and len(s) <= 20:
             sdate, sig_start = d, min(sig_start, ls)
             continue
-        if not signer and SIGNER_RE.match(s.replace(" ", "")):
-            signer, sig_start = s.replace(" ", ""), min(sig_start, ls)
+        unit = SEAL_RE.sub("", s.replace(" ", "").replace("\u3000", ""))  # 临江区卫生健康局（盖章）
+        if not signer and SIGNER_RE.match(unit):
+            signer, sig_start = unit, min(sig_start, ls)
             continue
         if sdate or signer:
             break

@@ -27,6 +27,7 @@ from service.limits import check_question
 from service.query import LIST_RE, Query
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
+from service.units import written_units
 
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
@@ -211,7 +212,8 @@ def _label(g_or_reply, places: tuple[str, ...] = ()) -> str:
 
 def _citation(n: int, c: _Cand, place: str = "") -> Citation:
     r = c.reply
-    return Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
+    lead, co = written_units(r)
+    return Citation(n, r.id, r.number, r.title, r.proposer, lead, co, r.reply_date,
                     c.chunk.text, c.chunk.start, c.chunk.end, list(c.chunk.heading_path), round(c.score, 4), r.kind,
                     place)
 
@@ -394,7 +396,7 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
             if n is None:  # two fields on one line (主办 … 协办 …) share one citation
                 n = by_span[(f.start, f.end)] = len(cites) + 1
                 passage = r.text[f.start:f.end]
-                cites.append(Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units),
+                cites.append(Citation(n, r.id, r.number, r.title, r.proposer, *written_units(r),
                                       r.reply_date, passage, f.start, f.end, [], 1.0, r.kind, g.place))
                 points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
                 marks.append(n)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from index.dates import parse_date
 from index.parse import find_signature
 from index.records import Reply, number_label
+from service.units import written_units
 
 CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类别|办理结果|类别)[^。\n]{0,30}[ABC]\s*类[^。\n]{0,40}|"
                          r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
@@ -84,7 +85,8 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
         span = None
         value = ""
         if f in ("lead_unit", "co_units"):
-            value = reply.lead_unit if f == "lead_unit" else "、".join(reply.co_units)
+            lead, co = written_units(reply)
+            value = lead if f == "lead_unit" else "、".join(co)
             if not value:
                 continue
             span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs) if rs else None

@@ -15,7 +15,7 @@ from index.tokenize import default_tokenizer
 from service.gazetteer import Gazetteer
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
-NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,4})\s*号(?:提案|建议|议案)?")
+NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(?:提案|建议|议案)?")
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
 # the asked aspect: first match wins, in this order
@@ -41,7 +41,7 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
                               r"答复(?:日期|时间)|办复(?:日期|时间)")),
     ("proposer", re.compile(r"谁提(?:出)?的|哪位(?:委员|代表)|提出者|提案人|建议人|领衔|谁写的|几位(?:委员|代表)|哪些(?:委员|代表)")),
     ("number", re.compile(r"(?:编号|案号)(?:是|为)?(?:多少|什么)?|第几号|几号(?:提案|建议)|(?:提案|建议|议案)(?:是|为)第?几号(?!答复|回复|办复|给)")),
-    ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果)(?:是|为|属于)?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类(?:吗|还是)")),
+    ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果|类型)(?:是|为|属于|算)?(?:哪一?|几|什么|啥)?类?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类(?:吗|还是)")),
 )
 # a bare "什么时候？" beside another question about the record asks when it was answered
 BARE_DATE_RE = re.compile(r"什么时候|何时|哪天|哪一?年|什么时间|啥时候|几月几[日号]")

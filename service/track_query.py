@@ -14,6 +14,7 @@ from service.filters import Filters
 from service.records import Answer, Citation, Point
 from service.track import CommitmentTracker, tracker_for
 from service.track_records import FULFILMENT_LABEL, STATUS_LABEL, STATUSES, Tracked
+from service.units import written_units
 from index.records import number_label
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -178,7 +179,7 @@ def _citation(retriever, n: int, reply_id: str, start: int, end: int) -> Citatio
     chunk = next((index.chunks[i] for i in index.reply_chunks.get(reply_id, [])
                   if index.chunks[i].part == "reply" and index.chunks[i].start <= start and end <= index.chunks[i].end), None)
     cs, ce, path = (chunk.start, chunk.end, list(chunk.heading_path)) if chunk else (start, end, [])
-    return Citation(n, r.id, r.number, r.title, r.proposer, r.lead_unit, list(r.co_units), r.reply_date,
+    return Citation(n, r.id, r.number, r.title, r.proposer, *written_units(r), r.reply_date,
                     r.text[cs:ce], cs, ce, path, 1.0, r.kind)
 
 

@@ -59,6 +59,8 @@ def test_proposer_named_in_third_person():
         ("提案号：056", "56", ""),
         ("（第28号）", "28", ""),
         ("区政协十四届二次会议第N号提案".replace("N", "103"), "103", "提案"),
+        ("关于市政协九届五次会议第2023018号提案的答复", "2023018", "提案"),  # year + serial, seven digits
+        ("提案编号：第20240105号", "20240105", ""),
     ],
 )
 def test_number_patterns(head, number, kind):
@@ -179,3 +181,15 @@ def test_a_number_deep_in_the_body_is_not_the_proposal_number():
     body = "张三代表：\n您的建议收悉，现答复如下：\n我局高度重视。\n根据区政府第3号令和〔2020〕5号文件，我局正在推进建设。\n\n南通市通州区教育体育局\n2023年5月22日\n"
     assert extract_reply(body, "x")[0].number == ""
     assert extract_reply(body.replace("我局高度重视。", "您的第45号建议我们高度重视。"), "x")[0].number == "45"
+
+
+def test_a_sealed_signature_still_names_the_unit():
+    r, _ = extract_reply("郑晓燕委员：\n您的提案收悉。我局已推进建设。\n\n临江区卫生健康局（盖章）\n2023年7月12日\n", "x")
+    assert (r.signer, r.lead_unit) == ("临江区卫生健康局", "卫生健康委员会")
+
+
+def test_units_consulted_with_shang_are_co_units():
+    body = ("刘小红委员：\n您提出的《关于加强农村学校心理健康教育的提案》收悉。经认真研究，并商市卫健委、市财政局，现答复如下：\n"
+            "我局配齐了心理教师。\n\n青川市教育局\n2023年6月12日\n")
+    r, _ = extract_reply(body, "x")
+    assert r.co_units == ["卫生健康委员会", "财政局"]

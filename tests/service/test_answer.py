@@ -37,8 +37,8 @@ def test_seed_done_when(seed_answer):
     assert kinds[0] == "done" and kinds == sorted(kinds)  # done first, then plan
     c = a.citations[0]
     assert (c.title, c.proposer, c.lead_unit, c.reply_date) == (
-        "关于积极推进产教融合,助力通州产业创新高地打造的建议", "戴红玲", "教育体育局", "2023-06-30")
-    assert c.co_units == ["人力资源和社会保障局", "发展和改革委员会"]
+        "关于积极推进产教融合,助力通州产业创新高地打造的建议", "戴红玲", "南通市通州区教育体育局", "2023-06-30")
+    assert c.co_units == ["人社局", "区发改委"]  # as the letter writes them (service/units.py)
     assert "[1]" in a.answer_markdown and "第28号" in a.answer_markdown
 
 

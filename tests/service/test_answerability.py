@@ -57,7 +57,7 @@ def test_field_facts_point_at_the_letter(seed_text):
     assert "答复日期" in r.text[by["reply_date"].start:by["reply_date"].end]
     assert "戴红玲" in r.text[by["proposer"].start:by["proposer"].end]
     s = sentence(r, [by["lead_unit"], by["co_units"], by["reply_date"]])
-    assert s.startswith("第28号") and "由教育体育局主办" in s and "2023年6月30日答复" in s
+    assert s.startswith("第28号") and "教育体育局主办" in s and "2023年6月30日答复" in s
 
 
 def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(seed_retriever):
@@ -65,11 +65,11 @@ def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(see
 
     a = answer_question(seed_retriever, "第28号提案是哪个部门主办的？")
     assert not a.no_answer
-    assert "由教育体育局主办" in a.lead and "人力资源和社会保障局、发展和改革委员会协办" in a.lead
+    assert "教育体育局主办" in a.lead and "人社局、区发改委协办" in a.lead
     # 主办 and 协办 stand on one line of the seed: one citation, not two of the same span
     assert len(a.citations) == 1 and "承办单位" in a.citations[0].passage
     a = answer_question(seed_retriever, "戴红玲的提案谁协办的？")
-    assert a.lead.endswith("由人力资源和社会保障局、发展和改革委员会协办。")
+    assert a.lead.endswith("由人社局、区发改委协办。")
     # the seed states no 办复类别: say so, and name the reply, instead of "not found" or a guess
     a = answer_question(seed_retriever, "第28号提案的办复类别是什么？")
     assert a.no_answer and a.missing == "field"
@@ -105,7 +105,7 @@ def test_field_facts_of_unlabelled_letters_cite_the_letters_own_words():
     by = {f.field: f for f in facts(r, ["lead_unit", "co_units", "number"])}
     assert "会同区财政局、区卫健委" in text[by["co_units"].start:by["co_units"].end]
     assert "第12号提案" in text[by["number"].start:by["number"].end]
-    assert "财政局、卫生健康委员会协办" in sentence(r, list(by.values()))
+    assert "区财政局、区卫健委协办" in sentence(r, list(by.values()))
     text = (letters / "c_zx_31.txt").read_text(encoding="utf-8")
     r, _ = extract_reply(text, "c_zx_31.txt")
     s = sentence(r, facts(r, ["lead_unit", "co_units"]))
@@ -158,7 +158,7 @@ def test_a_number_shared_by_letters_of_several_years_is_answered_for_each(settin
     assert not a.no_answer
     lines = a.lead.splitlines()
     assert len(lines) == 2
-    assert any(line.startswith("通州区2023年第28号提案") and "由教育体育局主办" in line for line in lines)
-    assert any(line.startswith("通州区2022年第28号提案") and "由人力资源和社会保障局主办" in line for line in lines)
+    assert any(line.startswith("通州区2023年第28号提案") and "教育体育局主办" in line for line in lines)
+    assert any(line.startswith("通州区2022年第28号提案") and "由人社局主办" in line for line in lines)
     a = answer_question(r, "2022年第28号提案是哪个部门主办的？")
-    assert a.lead.startswith("第28号提案") and "由人力资源和社会保障局主办" in a.lead and "\n" not in a.lead
+    assert a.lead.startswith("第28号提案") and "由人社局主办" in a.lead and "\n" not in a.lead

@@ -134,7 +134,7 @@ def test_dafu_serve_answer_citation_highlight_and_screenshots(context, dafu_serv
     ask(page, "第28号提案是哪个部门主办的？")
     last = page.locator("#chat-log .answer").last
     lead = last.locator(".group.direct .ptext").first.text_content()
-    assert "由教育体育局主办" in lead and "协办" in lead
+    assert "教育体育局主办" in lead and "协办" in lead
     assert "依据" in last.locator(".group.field .group-h").text_content()
     last.locator(".group.direct a.cite").first.click()
     page.wait_for_selector("#reply-view mark")

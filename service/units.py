@@ -1,0 +1,57 @@
+"""Departments as the letter writes them, for what a reader sees.
+
+The record keeps canonical names (``index.departments``: 教体局 and 教育局 fold to 教育体育局) so that
+filters and facets match however a name is typed. An answer, though, should name the unit the way the
+letter does — "青川市教育局", "县行政审批局" — not the alias table's canonical form, which belongs to one
+city's set of departments. Matching stays canonical; only the display changes.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from index.departments import department_table
+from index.records import Reply
+
+_LEVEL = "市区县"
+_UNIT_END = "局委办会院所队站厅处室团联协馆司"
+_PLACE_LINE = re.compile(r"[\u4e00-\u9fff]{1,12}[省市区县州旗盟]")
+
+
+def _written(text: str, canonical: str, signer: str) -> str:
+    table = department_table()
+    if not canonical:
+        return ""
+    if signer and table.canonical(signer) == canonical:
+        return re.sub(r"\s+", "", signer)
+    # the fullest name the letter uses (人力资源和社会保障局 before 人社局); not a bare stem (人社) or 教育部门
+    pool = {canonical, *table.aliases.get(canonical, [])}
+    names = sorted((n for n in pool if len(n) >= 2 and not n.endswith("部门")
+                    and (n[-1] in _UNIT_END or not any(o != n and o.startswith(n) for o in pool))),
+                   key=len, reverse=True)
+    for name in names:
+        i = text.find(name)
+        if i < 0:
+            continue
+        ls = text.rfind("\n", 0, i) + 1
+        le = text.find("\n", i)
+        line = text[ls:len(text) if le < 0 else le].strip()
+        if line.endswith(name) and _PLACE_LINE.fullmatch(line[: -len(name)]):  # a letterhead: 东湖区城市管理局
+            return line
+        return (text[i - 1] if i > 0 and text[i - 1] in _LEVEL else "") + name
+    return canonical
+
+
+@lru_cache(maxsize=4096)
+def _cached(reply_id: str, content_hash: str, text: str, signer: str, lead: str,
+            co: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    return _written(text, lead, signer), tuple(_written(text, u, "") for u in co)
+
+
+def written_units(reply: Reply) -> tuple[str, list[str]]:
+    """(lead unit, co-handling units) as the letter names them: the signing unit when it is the lead,
+    else the first alias of each unit found in the letter (with a 市/区/县 in front when written so),
+    else the canonical name."""
+    lead, co = _cached(reply.id, reply.content_hash, reply.text, reply.signer or "", reply.lead_unit or "",
+                       tuple(reply.co_units))
+    return lead, list(co)

@@ -1,0 +1,44 @@
+"""Departments named as the letter writes them (service/units.py); matching stays canonical.
+Letters are fictional (虚构示例)."""
+from __future__ import annotations
+
+import pytest
+
+from index.departments import department_table
+from index.extract import extract_reply
+from service.units import written_units
+
+SIGNED = ("刘小红委员：\n您提出的《关于加强农村学校心理健康教育的提案》收悉。经认真研究，并商市卫健委、市财政局，现答复如下：\n"
+          "我局配齐了心理教师。\n\n青川市教育局\n2023年6月12日\n")
+
+
+def test_the_signing_unit_and_the_co_units_as_written():
+    r, _ = extract_reply(SIGNED, "x")
+    assert r.lead_unit == "教育体育局"  # canonical, for filters
+    assert written_units(r) == ("青川市教育局", ["市卫健委", "市财政局"])
+
+
+def test_a_letterhead_unit_keeps_its_place_and_a_unit_the_table_folds_elsewhere_keeps_its_name():
+    text = ("东湖区城市管理局\n关于区人大第203号建议的答复\n\n黄大伟代表：\n你的建议收悉。该建议由我局主办，区行政审批局、区税务局会办。"
+            "2022年规范摊点区89处。\n此复。\n\n2023年6月30日\n")
+    r, _ = extract_reply(text, "x")
+    lead, co = written_units(r)
+    assert lead == "东湖区城市管理局" and co == ["区行政审批局", "区税务局"]
+
+
+@pytest.mark.parametrize("name, canonical", [
+    ("东湖区城市管理局", "城市管理局"),  # 东湖区|城市管理局, not 东湖区城市|管理局
+    ("南通市通州区教育体育局", "教育体育局"),
+    ("县行政审批局", "行政审批局"),  # not folded into 数据局: many places keep them apart
+    ("南通市市场监督管理局", "市场监督管理局"),
+    ("区政府办公室", "人民政府办公室"),
+])
+def test_place_prefixes_are_split_at_the_right_place(name, canonical):
+    assert department_table().canonical(name) == canonical
+
+
+def test_the_fullest_alias_written_wins_over_a_stem():
+    text = ("张三委员：\n您的提案收悉。区人社等部门高度重视，经商区人力资源和社会保障局、区发改委，现答复如下：\n我局推进了培训。\n\n"
+            "南通市通州区教育体育局\n2023年5月22日\n")
+    r, _ = extract_reply(text, "x")
+    assert written_units(r)[1] == ["区人力资源和社会保障局", "区发改委"]
