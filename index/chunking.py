@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from index.labels import has_facts, heading_level, is_item, is_table_header, label_sentence, opens_list
+from index.extract import body_end, salutation_start
 from index.parse import find_signature
 from index.records import Chunk, Reply, Sentence
 
@@ -46,8 +47,10 @@ def _heading_title(line: str) -> str:
 def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
     text = reply.text
     sig_start = end
+    head_end = start  # the letter's head above the salutation: title line, letterhead, labels (主办单位：…, 签发人：…)
     if part == "reply":
-        _, _, sig_start = find_signature(text, start, end)
+        _, _, sig_start = find_signature(text, start, body_end(text, start, end))
+        head_end = salutation_start(text, start, end)
     path: list[tuple[int, str]] = []
     out: list[_Sent] = []
     pos = start
@@ -80,6 +83,8 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
             sent = text[s:e]
             if part != "reply":
                 label = part
+            elif s < head_end:
+                label = "heading"  # names the letter; it is not evidence
             else:
                 label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
                 if label == "done" and plan_list is not None:

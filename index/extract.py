@@ -14,7 +14,7 @@ import hashlib
 import re
 
 from index.dates import parse_date
-from index.departments import department_table
+from index.departments import department_table, place_of
 from index.errors import ParseError
 from index.parse import SIGNER_RE, find_signature, make_reply_id
 from index.records import Reply
@@ -23,12 +23,12 @@ from index.salutation import kind_of_role, match_salutation
 META_KEYS = (
     "信息索引号", "索引号", "主题分类", "分类", "发布机构", "发文机关", "发文机构", "公开责任部门", "名称", "标题",
     "发文字号", "文号", "生成日期", "成文日期", "发文日期", "发布日期", "公开日期", "主题词", "关键词", "有效性",
-    "公开方式", "公开范围", "来源",
+    "公开方式", "公开范围", "来源", "信息来源", "发布时间", "字号", "浏览次数", "点击量", "责任编辑",
 )
 _KEY = "|".join(META_KEYS)
 _META_PAIR = re.compile(rf"(?P<k>{_KEY})[ \t\u3000]*[:：][ \t\u3000]*(?P<v>.*?)(?=[ \t\u3000]+(?:{_KEY})[ \t\u3000]*[:：]|$)")
 _META_LINE = re.compile(rf"^[ \t\u3000]*(?:{_KEY})[ \t\u3000]*[:：]")
-META_DATE_KEYS = ("成文日期", "生成日期", "发文日期", "发布日期", "公开日期")
+META_DATE_KEYS = ("成文日期", "生成日期", "发文日期", "发布日期", "公开日期", "发布时间")
 META_UNIT_KEYS = ("发布机构", "发文机关", "发文机构", "公开责任部门")
 META_TITLE_KEYS = ("名称", "标题")
 
@@ -161,7 +161,13 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     return ""
 
 
-def _body_end(text: str, start: int, end: int) -> int:
+def salutation_start(text: str, start: int, end: int) -> int:
+    """Offset of the salutation line (戴红玲委员：) among the first lines of text[start:end], else `start`."""
+    i, _, at = _salutation(_lines(text, start, min(end, start + 1500)))
+    return at if i >= 0 else start
+
+
+def body_end(text: str, start: int, end: int) -> int:
     """Drop trailing contact / 抄送 / 附件 lines so the signature is the last thing."""
     for s, a, _ in reversed(_lines(text, start, end)):
         if _TRAILER.match(s) or re.fullmatch(r"[-—－\s]*\d+[-—－\s]*", s):
@@ -299,7 +305,7 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         sources["title"] = tsrc
 
     table = department_table()
-    sig_end = _body_end(text, rs, re_)
+    sig_end = body_end(text, rs, re_)
     signer, sdate, _ = find_signature(text, rs, sig_end)
     if not sdate:
         signer, sdate = _signature_on_one_line(_lines(text, rs, sig_end)[-3:]) or (signer, sdate)
@@ -320,6 +326,9 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         sources["co_units"] = "pattern:co-units"
     if signer:
         sources["signer"] = "pattern:signature"
+    elif sources.get("lead_unit") == "pattern:letterhead" and place_of(unit):
+        # signed with a date only: the letterhead names the unit, and with it the place (东湖区城市管理局)
+        signer, sources["signer"] = unit, "pattern:letterhead"
     # fields not found are listed per file by the loader's summary (LoadReport.missing_fields), not warned here
     body = text[rs:re_]
     reply = Reply(

@@ -265,8 +265,12 @@ def render_markdown(lead: str, points: list[Point], citations: list[Citation], p
 
 
 def _related(groups: list[ReplyHits], limit: int = 5) -> list[dict]:
-    return [{**g.reply.summary(), "score": round(g.score, 6), "coverage": round(g.coverage, 3), "place": g.place}
-            for g in groups[:limit]]
+    out = []
+    for g in groups[:limit]:
+        lead, co = written_units(g.reply)
+        out.append({**g.reply.summary(), "lead_unit": lead, "co_units": co, "score": round(g.score, 6),
+                    "coverage": round(g.coverage, 3), "place": g.place})
+    return out
 
 
 def _topic_words(q: Query) -> str:
@@ -307,14 +311,14 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
     if alts:
         for g in alts:
             first = _first_sentence(retriever, g)
-            lines.append(f"- {_label(g.reply, g.places)}（{g.reply.lead_unit or g.reply.signer or '—'}，"
+            lines.append(f"- {_label(g.reply, g.places)}（{written_units(g.reply)[0] or g.reply.signer or '—'}，"
                          f"{g.reply.reply_date or '—'}）：{_escape_md(first)}" if first else f"- {_label(g.reply, g.places)}")
     elif groups and not head:
         lines += ["", "以下答复可能相关："]
         for g in groups[:5]:
             r = g.reply
             lines.append(f"- {g.place}{number_label(r.number)}《{_escape_md(r.title or '（无标题）')}》 ｜ "
-                         f"{r.lead_unit or r.signer or '—'} ｜ {r.reply_date or '—'}")
+                         f"{written_units(r)[0] or r.signer or '—'} ｜ {r.reply_date or '—'}")
     return "\n".join(lines), alts
 
 

@@ -87,3 +87,23 @@ def test_split_sentences_keeps_closing_quotes():
     t = "会议指出“要重融合。”随后印发文件；再完成验收！"
     spans = split_sentences(t, 0, len(t))
     assert [t[s:e] for s, e in spans] == ["会议指出“要重融合。”", "随后印发文件；", "再完成验收！"]
+
+
+HEADED = ("石门县交通运输局\n关于县政协十一届三次会议第36号提案的答复\n主办单位：县交通运输局\n会办单位：县财政局\n\n"
+          "王华委员：\n您提出的《关于加强农村客运班线运营保障的提案》收悉。现答复如下：\n"
+          "全县现有农村客运班线42条，2022年新开通镇村公交线路6条。\n将推行客货邮融合发展。\n\n"
+          "石门县交通运输局\n2023年6月18日\n（联系人：陈刚；电话：0736-1234567）\n")  # 虚构示例
+
+
+def test_the_letter_head_and_the_signature_are_never_evidence():
+    from index.extract import extract_reply
+
+    r, _ = extract_reply(HEADED, "x")
+    labels = {r.text[s.start:s.end]: s.label for c in chunk_reply(r) if c.part == "reply" for s in c.sentences}
+    first = [s.label for c in chunk_reply(r) if c.part == "reply" for s in c.sentences if s.start == 0]
+    assert first == ["heading"]  # the letterhead; the same words at the foot sign the letter
+    for line in ("关于县政协十一届三次会议第36号提案的答复", "主办单位：县交通运输局", "会办单位：县财政局"):
+        assert labels[line] == "heading", line
+    assert labels["全县现有农村客运班线42条，2022年新开通镇村公交线路6条。"] == "done"
+    assert labels["将推行客货邮融合发展。"] == "plan"
+    assert labels["2023年6月18日"] == "courtesy"  # the signature, though contact lines follow it

@@ -193,3 +193,14 @@ def test_units_consulted_with_shang_are_co_units():
             "我局配齐了心理教师。\n\n青川市教育局\n2023年6月12日\n")
     r, _ = extract_reply(body, "x")
     assert r.co_units == ["卫生健康委员会", "财政局"]
+
+
+def test_a_letter_signed_with_a_date_only_takes_its_place_from_the_letterhead():
+    text = "东湖区城市管理局\n关于区人大第203号建议的答复\n\n黄大伟代表：\n你的建议收悉。2022年规范摊点区89处。\n此复。\n\n2023年6月30日\n"
+    r, _ = extract_reply(text, "x")
+    assert (r.lead_unit, r.signer, r.field_sources["signer"]) == ("城市管理局", "东湖区城市管理局", "pattern:letterhead")
+
+
+def test_portal_source_and_publish_time_are_metadata():
+    meta, start = read_meta_header("来源：西江市人力资源和社会保障局\u3000\u3000发布时间：2024-07-03 10:21\n关于第88号提案的答复\n")
+    assert meta == {"来源": "西江市人力资源和社会保障局", "发布时间": "2024-07-03 10:21"} and start > 0
