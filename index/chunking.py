@@ -47,7 +47,7 @@ def _heading_title(line: str) -> str:
 def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
     text = reply.text
     sig_start = end
-    head_end = start  # the letter's head above the salutation: title line, letterhead, labels (主办单位：…, 签发人：…)
+    head_end = -1  # the salutation's offset; above it, the letter's head: title line, letterhead, 主办单位：…, 签发人：…
     if part == "reply":
         _, _, sig_start = find_signature(text, start, body_end(text, start, end))
         head_end = salutation_start(text, start, end)
@@ -83,8 +83,10 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
             sent = text[s:e]
             if part != "reply":
                 label = part
-            elif s < head_end:
+            elif 0 <= s < head_end:
                 label = "heading"  # names the letter; it is not evidence
+            elif 0 <= head_end and ls <= head_end < le:
+                label = "courtesy"  # the salutation (致公党青川市委员会：)
             else:
                 label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
                 if label == "done" and plan_list is not None:

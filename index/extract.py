@@ -162,9 +162,9 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
 
 
 def salutation_start(text: str, start: int, end: int) -> int:
-    """Offset of the salutation line (戴红玲委员：) among the first lines of text[start:end], else `start`."""
+    """Offset of the salutation line (戴红玲委员：) among the first lines of text[start:end], else -1."""
     i, _, at = _salutation(_lines(text, start, min(end, start + 1500)))
-    return at if i >= 0 else start
+    return at if i >= 0 else -1
 
 
 def body_end(text: str, start: int, end: int) -> int:

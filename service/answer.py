@@ -546,7 +546,9 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
         rewritten, filters = rewrite(question, history, filters, gazetteer=getattr(retriever, "gazetteer", None))
     q = retriever.understand(rewritten)
     if q.listing:  # "人社局答复了哪些提案？": that department's replies (the filter given, or the one named)
-        listed = filters if filters and filters.departments else replace(filters or Filters(), departments=q.departments)
+        # a place named with it keeps to that place's unit (石门县交通运输局, not every 交通运输局)
+        named_depts = [f"{p}{d}" for p in q.places for d in q.departments] or q.departments
+        listed = filters if filters and filters.departments else replace(filters or Filters(), departments=named_depts)
         result = retriever.search(rewritten, filters=listed, top_k=max(top_k or 0, LIST_MAX_REPLIES), query=q)
         if result.replies and re.search(r"主办|牵头|主持办理", rewritten):  # asked what it led, not what it helped with
             table = department_table()

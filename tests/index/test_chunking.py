@@ -107,3 +107,24 @@ def test_the_letter_head_and_the_signature_are_never_evidence():
     assert labels["全县现有农村客运班线42条，2022年新开通镇村公交线路6条。"] == "done"
     assert labels["将推行客货邮融合发展。"] == "plan"
     assert labels["2023年6月18日"] == "courtesy"  # the signature, though contact lines follow it
+
+
+def test_an_organisation_salutation_and_a_handling_statement_are_not_work_done():
+    from index.extract import extract_reply
+
+    text = ("关于市政协第18号提案的答复\n\n致公党青川市委员会：\n  贵委提出的《关于加快发展银发经济的提案》收悉。\n"
+            "  本提案由市民政局主办，市发展改革委、市商务局协办。\n  2022年全市新建居家养老服务中心32个。\n\n青川市民政局\n2023年5月10日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    labels = {r.text[s.start:s.end]: s.label for c in chunk_reply(r) if c.part == "reply" for s in c.sentences}
+    assert labels["致公党青川市委员会："] == "courtesy"
+    assert labels["本提案由市民政局主办，市发展改革委、市商务局协办。"] == "courtesy"
+    assert labels["2022年全市新建居家养老服务中心32个。"] == "done"
+
+
+def test_a_letter_without_a_salutation_keeps_its_first_line_as_evidence():
+    from index.extract import extract_reply
+
+    text = "关于第7号建议的答复\n2022年全县新建农村公路85公里，改造危桥12座。\n\n东阳县交通运输局\n2022年6月30日\n"  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    labels = {r.text[s.start:s.end]: s.label for c in chunk_reply(r) if c.part == "reply" for s in c.sentences}
+    assert labels["2022年全县新建农村公路85公里，改造危桥12座。"] == "done"
