@@ -32,6 +32,10 @@ New-format questions (a file is new-format when any of its questions carries `sh
   * category "field" ⇒ aspect "field"; "colloquial", "long-letter", "field", "multi-reply" ⇒
     answerable; "long-letter" ⇒ a relevant reply of at least 3,000 characters.
 
+Letters without the labelled layout (a salutation such as "王华委员：" opens the reply; the number in the
+title line 第N号提案; the date on the signature's last date line; the place from the signing unit or the
+letterhead) are read too.
+
 Text comparisons ignore white space (all of it is removed on both sides). Files are decoded like the
 loader does: UTF-8 (BOM allowed), falling back to GBK; CRLF / CR line ends are normalised to LF.
 Standard library only.
@@ -120,14 +124,58 @@ def squash(s: str) -> str:
     return _WS.sub("", s)
 
 
+_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+_SALUTATION = re.compile(r"^[ \t\u3000]*(?:尊敬的)?[\u4e00-\u9fff·、，,（）()0-9]{2,40}[:：][ \t\u3000]*$")
+
+
+def _cn_number(s: str) -> int:
+    """二十八 → 28, 三十 → 30, 十二 → 12, 七 → 7."""
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (_CN_DIGIT.get(a, 1) if a else 1) * 10 + (_CN_DIGIT.get(b, 0) if b else 0)
+    return _CN_DIGIT.get(s, 0)
+
+
+def _last_date(text: str) -> str:
+    """The last date line of an unlabelled letter (its signature): 2023年6月18日 or 二〇二三年七月五日 → ISO."""
+    found = ""
+    for ln in text.splitlines():
+        ln = ln.strip()
+        if m := re.fullmatch(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", ln):
+            found = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        elif m := re.fullmatch(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日", ln):
+            year = "".join(str(_CN_DIGIT[c]) for c in m.group(1))
+            found = f"{year}-{_cn_number(m.group(2)):02d}-{_cn_number(m.group(3)):02d}"
+    return found
+
+
 def header_field(text: str, label: str) -> str:
     m = re.search(re.escape(label) + r"[ \t]*[:：][ \t\u3000]*(\S*)", text)
-    return m.group(1).strip() if m else ""
+    if m:
+        return m.group(1).strip()
+    if reply_part(text) and not re.search(r"^\s*答复内容\s*[:：]", text, re.M):  # an unlabelled letter
+        head = "\n".join(text.splitlines()[:8])
+        if label == "建议/提案号":
+            n = re.search(r"第\s*0*(\d{1,8})\s*号(?:提案|建议)|(?:提案|建议)编号[:：]\s*第?0*(\d{1,8})", head)
+            return (n.group(1) or n.group(2)) if n else ""
+        if label == "答复日期":
+            return _last_date(text)
+    return ""
 
 
 def reply_part(text: str) -> str:
+    """The 答复内容 of the labelled layout; of an unlabelled letter, everything from its salutation on."""
     m = re.search(r"^\s*答复内容\s*[:：]", text, re.M)
-    return text[m.end():] if m else ""
+    if m:
+        return text[m.end():]
+    pos = 0
+    for i, ln in enumerate(text.splitlines(keepends=True)):
+        if i >= 12:
+            break
+        if _SALUTATION.match(ln.rstrip("\n")) and not re.search(r"单位|类别|签发人|编号|提案人|来源|时间", ln):
+            return text[pos:]
+        pos += len(ln)
+    return ""
 
 
 def record_part(text: str) -> str:
@@ -148,6 +196,9 @@ def signing_place(text: str) -> str:
     The signing unit is the last line of the reply that is a bare unit name. Empty when none is found.
     """
     lines = [ln.strip() for ln in reply_part(text).splitlines() if ln.strip()]
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if not re.search(r"^\s*答复内容\s*[:：]", text, re.M):
+        lines.insert(0, first)  # an unlabelled letter signed with a date only: its letterhead
     for ln in reversed(lines):
         if _SIGNATURE.match(ln):
             units: list[str] = []
