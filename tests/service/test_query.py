@@ -101,3 +101,18 @@ def test_gazetteer_learns_short_forms_and_labels():
     assert [full for _, _, full in g.find("那高平呢？")] == ["高平市"]
     assert g.find_unknown("那江津区呢？", g.find("那江津区呢？")) == [(1, 4, "江津区")]
     assert g.find_unknown("全区新建社区食堂多少个") == []  # 全区/社区 are not places
+
+
+@pytest.mark.parametrize("question, fields", [
+    ("占道经营那件建议的提出人是谁？", ["proposer"]),
+    ("银发经济提案是哪个党派提的？", ["proposer"]),
+    ("第36号提案的办理单位？", ["lead_unit"]),
+    ("第36号提案的协办单位？", ["co_units"]),
+    ("第36号提案的答复单位和日期？", ["lead_unit", "reply_date"]),
+    ("心理健康教育那件提案办复类别是几类？", ["category"]),
+    ("第2023018号提案是谁提的？", ["proposer"]),
+])
+def test_record_fields_asked_as_noun_phrases(question, fields):
+    q = analyse(question, GAZ)
+    assert q.fields == fields
+    assert not {"几类", "日期", "单位"} & set(q.topic)
