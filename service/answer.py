@@ -125,7 +125,7 @@ class ComposeWeights:
     lex: float = 1.0  # IDF-weighted share of the question's words in the sentence and its headings
     chars: float = 0.0  # share of the question's character pairs in the sentence (colloquial wording, typos)
     facts: float = 0.3  # holds figures, dates or completed measures
-    detail: float = 0.6  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
+    detail: float = 1.0  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
     label: float = 0.2  # done for work questions, plan for 下一步 questions
 
 
