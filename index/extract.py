@@ -63,6 +63,7 @@ TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("pattern:title-quoted", re.compile(r"[“\"「](?P<t>关于[^“”\"「」\n]{4,120})[”\"」]")),
 ]
 _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的函$")
+_ATTACHMENT = re.compile(r"^(?:附件|附)\s*\d*\s*(?:[:：]|$)")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
 _CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|并商|会商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
@@ -276,6 +277,16 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
     rs = lines[0][1] if lines else body_start
     re_ = lines[-1][2] if lines else end
     sal_i, sal, _ = _salutation(lines)
+    # an attachment after the signed letter ("附件：提案原文" and the proposal): not part of the reply; when it is
+    # the proposal itself, it is the proposal text
+    proposal_span = (0, 0)
+    for k in range(max(sal_i, 0) + 1, len(lines)):
+        if _ATTACHMENT.match(lines[k][0]) and any(parse_date(x[0]) and len(x[0]) <= 20 for x in lines[max(0, k - 4):k]):
+            if re.search(r"提案|建议|议案|原文", lines[k][0]) and k + 1 < len(lines):
+                proposal_span = (lines[k + 1][1], lines[-1][2])
+            re_ = lines[k - 1][2]
+            lines = lines[:k]
+            break
     intro_end = lines[min(sal_i + 3, len(lines) - 1)][2] if sal_i >= 0 else min(end, rs + 800)
     head = text[rs:intro_end]
     meta_title = next((meta[k] for k in META_TITLE_KEYS if meta.get(k)), "")
@@ -346,6 +357,7 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
         signer=signer,
         signed_date=sdate,
         reply_span=(rs, re_),
+        proposal_span=proposal_span,
         title_span=title_span,
         field_sources=sources,
         content_hash=hashlib.sha1(text.encode("utf-8")).hexdigest(),

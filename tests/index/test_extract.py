@@ -204,3 +204,13 @@ def test_a_letter_signed_with_a_date_only_takes_its_place_from_the_letterhead():
 def test_portal_source_and_publish_time_are_metadata():
     meta, start = read_meta_header("来源：西江市人力资源和社会保障局\u3000\u3000发布时间：2024-07-03 10:21\n关于第88号提案的答复\n")
     assert meta == {"来源": "西江市人力资源和社会保障局", "发布时间": "2024-07-03 10:21"} and start > 0
+
+
+def test_the_proposal_attached_after_the_signature_is_the_proposal_not_the_reply():
+    text = ("关于区政协七届四次会议第61号提案的答复\n\n马丽委员：\n您提出的《关于加快社区充电桩建设的提案》收悉，现答复如下：\n"
+            "2023年全区新建公共充电桩620个。\n感谢您的关心和支持。\n\n南岭区发展和改革局\n2024年6月20日\n\n附件：提案原文\n"
+            "关于加快社区充电桩建设的提案\n建议政府每年新建社区充电桩1000个。\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert (r.signer, r.reply_date) == ("南岭区发展和改革局", "2024-06-20")
+    assert "1000个" in r.text[r.proposal_span[0]:r.proposal_span[1]]
+    assert "1000个" not in r.text[r.reply_span[0]:r.reply_span[1]]
