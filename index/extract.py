@@ -36,8 +36,9 @@ _CN_NUM = "一二三四五六七八九十两〇零"
 _MANY = rf"(?:等[\d{_CN_NUM}]*[位名]?)?"
 ORG_SALUTATION = re.compile(
     r"^[ \t\u3000]*(?:尊敬的)?(?P<names>[\u4e00-\u9fff（）()]{0,30}?(?:委员会|支部|总支|工委|联合会|工商联|界别|小组|代表团|代表组|"
-    r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟))[ \t\u3000]*[:：]"
+    r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟|(?<=[\u4e00-\u9fff])[省市区县州]委会?))[ \t\u3000]*[:：]"
 )
+_PARTY = re.compile(r"民革|民盟|民建|民进|农工党|致公党|九三学社|台盟|工商联|党派")
 MENTION = re.compile(
     rf"(?P<names>[\u4e00-\u9fff·]{{2,14}}(?:[、，,][\u4e00-\u9fff·]{{2,4}})*){_MANY}(?P<role>委员|代表)(?:在[^，。]{{2,30}}?)?(?:提出|领衔提出|所提|提交)的"
 )
@@ -127,6 +128,8 @@ def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, tuple[str, str]
         if found := match_salutation(s):
             return i, found, a
         m = ORG_SALUTATION.match(s)
+        if m and re.search(r"[省市区县州]委会?$", m.group("names")) and not _PARTY.search(m.group("names")):
+            m = None  # 民盟青川市委： is a party's committee; a bare 区委： is not a proposer
         if m and m.group("names") not in _NOT_NAMES:
             return i, (m.group("names"), m.group("names")), a
     return -1, None, 0

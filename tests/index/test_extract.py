@@ -33,6 +33,13 @@ BODY = "\n您提出的“关于推进垃圾分类的建议”收悉，现答复�
         ("县工商联：", "县工商联", "提案"),  # an organisation named in one character before its kind
         ("民革：", "民革", "提案"),
         ("  李明华委员同志：", "李明华", "提案"),
+        ("王  华委员：", "王华", "提案"),  # a two-character name spaced out to align in Word
+        ("王\u3000华、李\u3000明委员：", "王华、李明", "提案"),
+        ("市政协王华委员：", "王华", "提案"),
+        ("王华代表您好：", "王华", "建议"),
+        ("王华委员（第123号提案）：", "王华", "提案"),
+        ("民盟青川市委：", "民盟青川市委", "提案"),
+        ("农工党青川市委会：", "农工党青川市委会", "提案"),
     ],
 )
 def test_salutation_gives_proposer_and_kind(salutation, proposer, kind):
