@@ -50,6 +50,7 @@ from service.health import FeedbackGuard, index_signature
 from service.limits import BoundedQueryEncoder, check_history, check_question
 from service.retrieval import Retriever
 from service.uploads import UploadDir, clean_orphans, safe_name
+from service.units import written_units
 
 log = logging.getLogger("dafu.service")
 
@@ -413,8 +414,9 @@ class ServiceCore:
     def get_reply(self, reply_id: str) -> dict[str, Any]:
         st = self.state()
         r = st.index.reply(reply_id)
+        lead, co = written_units(r)
         return {**r.to_dict(), "year": r.year, "chunks": len(st.index.reply_chunks.get(r.id, [])),
-                "index_version": st.index.version}
+                "lead_unit_as_written": lead, "co_units_as_written": co, "index_version": st.index.version}
 
     def list_replies(self, q: str | None = None, filters: dict[str, Any] | None = None, page: int = 1,
                      page_size: int = 20) -> dict[str, Any]:

@@ -294,8 +294,8 @@ def render_reply(reply: dict[str, Any] | None, start: Any = None, end: Any = Non
 
 def _meta_line(r: dict[str, Any]) -> str:
     """提出者 · 主办 · 协办 · 答复日期 as labelled inline items (labels are ours; values escaped)."""
-    co = "、".join(u for u in (r.get("co_units") or []) if u)
-    items = [("提出者", r.get("proposer") or "—"), ("主办", r.get("lead_unit") or "—"), ("协办", co),
+    co = "、".join(u for u in (r.get("co_units_as_written") or r.get("co_units") or []) if u)
+    items = [("提出者", r.get("proposer") or "—"), ("主办", r.get("lead_unit_as_written") or r.get("lead_unit") or "—"), ("协办", co),
              ("答复日期", r.get("reply_date") or "—")]
     return "".join(f'<span class="m"><span class="k">{k}</span>{esc(v)}</span>' for k, v in items if v)
 

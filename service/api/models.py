@@ -270,6 +270,8 @@ class ReplyDetail(ReplySummary):
     field_sources: dict[str, str] = {}
     content_hash: str = ""
     chunks: int = 0
+    lead_unit_as_written: str = Field("", description="the lead unit as the letter names it (青川市教育局); lead_unit is canonical, for filters")
+    co_units_as_written: list[str] = Field(default_factory=list, description="the co-handling units as the letter names them")
     index_version: str = ""
 
 

@@ -165,6 +165,8 @@ def test_reply_detail_and_unknown_id(client):
     assert d["id"] == rid and d["text"] and d["reply_text"] and d["proposal"] and d["chunks"] > 0
     s, e = d["reply_span"]
     assert d["text"][s:e].strip() == d["reply_text"].strip()
+    # the canonical unit for filters, and the unit as the letter names it for readers
+    assert d["lead_unit_as_written"] in d["text"] and d["lead_unit"] != ""
     r = client.get("/api/replies/no-such-id")
     assert r.status_code == 404 and "no-such-id" in r.json()["detail"]
 
