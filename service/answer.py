@@ -285,6 +285,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
     if q is None:
         return "未找到能直接回答这个问题的答复。", alts
     topic = _topic_words(q)
+    about = topic if topic.endswith("方面") else f"{topic}方面"
     where = "、".join(q.places + q.unknown_places)
     years = "、".join(f"{y}年" for y in q.years)
     head = ""
@@ -295,9 +296,9 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
         else:
             head += "。"
     elif result.missing == "place":
-        head = f"{where}的答复中没有{topic}方面的内容；下列答复谈到了{topic}："
+        head = f"{where}的答复中没有{about}的内容；下列答复谈到了{topic}："
     elif result.missing == "year":
-        head = f"{years}{where}的答复中没有{topic}方面的内容；其他年份的答复谈到了{topic}："
+        head = f"{years}{where}的答复中没有{about}的内容；其他年份的答复谈到了{topic}："
     elif result.missing == "detail":
         g = next((g for g in groups if g.on_topic and g.constraints_ok), None)
         label = _label(g.reply, g.places) if g else ""
@@ -306,7 +307,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
         alts = [g] if g else []
     elif result.missing == "topic":
         scope = f"{years}{where}".strip()
-        head = f"{scope}的答复中没有{topic}方面的内容。"
+        head = f"{scope}的答复中没有{about}的内容。"
     lines = [head or "未找到能直接回答这个问题的答复。"]
     if alts:
         for g in alts:

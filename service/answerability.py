@@ -186,7 +186,9 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
     bar = s.sentence_min if s.sentence_min is not None else default_sentence_bar(retriever.index.manifest["model"])
     sent = g.sentence_best
     if not q.topic:  # "第28号提案是怎么答复的？", "人社局答复了哪些提案": a reply or department is named, not a topic
-        on = g.identified or bool(g.department_ok) or g.coverage >= s.min_relevance
+        # a place named with nothing else ("綦江区呢？" with no conversation before it): that place's letters
+        on = g.identified or bool(g.department_ok) or g.coverage >= s.min_relevance or (
+            bool(q.places) and g.constraints_ok and not q.fields)
     else:
         on = g.topic_coverage >= s.topic_min_coverage
         z = g.sentence_z

@@ -75,3 +75,12 @@ def test_a_department_asked_with_no_topic_lists_its_own_letters_first(op_retriev
     assert len(a.points) > 2  # one letter: answered in depth, not listed with two points
     res = op_retriever.search("民政局答复了哪些提案？")
     assert {g.reply.lead_unit for g in res.replies[:2]} == {"民政局"}
+
+
+def test_a_place_named_with_nothing_else_answers_from_that_place(op_retriever):
+    from service.answer import answer_question
+
+    a = answer_question(op_retriever, "綦江区呢？")  # before: "綦江区的答复中没有这方面方面的内容。"
+    assert not a.no_answer and a.citations and {c.place for c in a.citations} == {"綦江区"}
+    a = answer_question(op_retriever, "綦江区2019年呢？")  # its letters are of 2023 and 2024
+    assert a.no_answer and "方面方面" not in a.answer_markdown
