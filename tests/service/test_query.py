@@ -116,3 +116,10 @@ def test_record_fields_asked_as_noun_phrases(question, fields):
     q = analyse(question, GAZ)
     assert q.fields == fields
     assert not {"几类", "日期", "单位"} & set(q.topic)
+
+
+@pytest.mark.parametrize("question, number", [
+    ("第二十八号提案是哪个部门答复的？", "28"), ("第一百零五号建议是谁提的？", "105"), ("第十二号提案", "12"),
+])
+def test_a_number_written_in_chinese_numerals(question, number):
+    assert analyse(question, GAZ).numbers == [number]
