@@ -214,8 +214,8 @@ def numbers_match(gold: str, have: str) -> bool:
 
 
 def split_source(source: str) -> tuple[str, str]:
-    """'a/b.xlsx#row3' → ('a/b.xlsx', '#row3'); plain paths → (path, '')."""
-    m = re.match(r"^(.*?)(#row\d+)$", source or "")
+    """'a/b.xlsx#row3' → ('a/b.xlsx', '#row3'); 'a/汇编.docx#letter2' → ('a/汇编.docx', '#letter2'); plain paths → (path, '')."""
+    m = re.match(r"^(.*?)(#(?:row|letter)\d+)$", source or "")
     return (m.group(1), m.group(2)) if m else (source or "", "")
 
 

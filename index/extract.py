@@ -165,6 +165,35 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     return ""
 
 
+def _is_salutation(line: str) -> bool:
+    if match_salutation(line):
+        return True
+    m = ORG_SALUTATION.match(line)
+    return bool(m) and m.group("names") not in _NOT_NAMES and not (
+        re.search(r"[省市区县州]委会?$", m.group("names")) and not _PARTY.search(m.group("names")))
+
+
+def split_letters(text: str) -> list[tuple[int, int]]:
+    """Spans of the letters in a compilation (several signed replies one after another, as in a yearly
+    汇编 exported to one Word or PDF file): a letter ends with its signature date (and any contact, 抄送 or
+    附件 lines after it) when another salutation follows. One span for an ordinary letter."""
+    lines = _lines(text, 0, len(text))
+    sal = [i for i, (s, _, _) in enumerate(lines) if len(s) <= 60 and _is_salutation(s)]
+    cuts: list[int] = []
+    for prev, nxt in zip(sal, sal[1:]):
+        dates = [i for i in range(prev + 1, nxt) if len(lines[i][0]) <= 20 and parse_date(lines[i][0])]
+        if not dates:
+            continue  # no signature between them: one letter (a salutation quoted inside it)
+        k = dates[-1] + 1
+        while k < nxt and _TRAILER.match(lines[k][0]):  # 联系人 / 抄送 / 附件 belong to the letter above
+            k += 1
+        cuts.append(lines[k][1] if k < nxt else lines[nxt][1])
+    if not cuts:
+        return [(0, len(text))]
+    bounds = [0, *cuts, len(text)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+
+
 def salutation_start(text: str, start: int, end: int) -> int:
     """Offset of the salutation line (戴红玲委员：) among the first lines of text[start:end], else -1."""
     i, _, at = _salutation(_lines(text, start, min(end, start + 1500)))

@@ -62,12 +62,12 @@ def docx_text(data: bytes, source: str = "<docx>", options: dict | None = None) 
 
 
 def read_docx(path: Path, data: bytes, options: dict) -> list[Reply]:
-    from index.formats.text import reply_from_text
+    from index.formats.text import replies_from_text
 
     text = docx_text(data, str(path), options)
     if not text.strip():
         raise UnsupportedFormatError(f"{path}: the .docx has no text (only images or empty); expected a reply letter as text")
     check_reply_chars(text, str(path), options)
-    reply, warns = reply_from_text(text, str(path))
+    replies, warns = replies_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
-    return [reply]
+    return replies

@@ -78,10 +78,10 @@ def pdf_text(data: bytes, source: str = "<pdf>") -> str:
 
 
 def read_pdf(path: Path, data: bytes, options: dict) -> list[Reply]:
-    from index.formats.text import reply_from_text
+    from index.formats.text import replies_from_text
 
     text = pdf_text(data, str(path))
     check_reply_chars(text, str(path), options)
-    reply, warns = reply_from_text(text, str(path))
+    replies, warns = replies_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
-    return [reply]
+    return replies

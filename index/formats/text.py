@@ -6,7 +6,7 @@ from pathlib import Path
 
 from index.errors import ParseError
 from index.ingest_limits import check_reply_chars
-from index.extract import complete_reply, extract_reply, read_meta_header
+from index.extract import complete_reply, extract_reply, read_meta_header, split_letters
 from index.parse import LABELS, has_labels, parse_labelled
 from index.records import Reply
 from index.textio import decode_bytes
@@ -39,6 +39,30 @@ def reply_from_text(text: str, source: str, meta: dict | None = None) -> tuple[R
     return reply, warns
 
 
+def replies_from_text(text: str, source: str, meta: dict | None = None) -> tuple[list[Reply], list[str]]:
+    """Like :func:`reply_from_text`, for a file that may hold several signed letters one after another (a
+    compilation): each becomes a reply of its own, with source ``file#letter2`` and offsets into its own text."""
+    head_meta, body_start = read_meta_header(text)
+    body = text[body_start:]
+    if has_labels(body) and _REPLY_LABEL.search(body):
+        reply, warns = reply_from_text(text, source, meta)
+        return [reply], warns
+    spans = split_letters(text)
+    if len(spans) == 1:
+        reply, warns = reply_from_text(text, source, meta)
+        return [reply], warns
+    replies, warns = [], [f"{source}: {len(spans)} signed letters one after another; indexed as {len(spans)} replies"]
+    for k, (a, b) in enumerate(spans, 1):
+        try:
+            reply, w = reply_from_text(text[a:b], f"{source}#letter{k}", meta)
+        except ParseError as e:
+            warns.append(f"{source}#letter{k}: skipped ({e})")
+            continue
+        replies.append(reply)
+        warns.extend(w)
+    return replies, warns
+
+
 def read_text_reply(path: Path, data: bytes, options: dict) -> list[Reply]:
     text = decode_bytes(data, str(path))
     if not text.strip():
@@ -47,6 +71,6 @@ def read_text_reply(path: Path, data: bytes, options: dict) -> list[Reply]:
         # markup blanked with spaces of the same length: '## 标题' -> '   标题', '**戴红玲委员：**' -> '  戴红玲委员：  '
         text = _MD.sub(lambda m: " " * len(m.group(0)), text)
     check_reply_chars(text, str(path), options)
-    reply, warns = reply_from_text(text, str(path))
+    replies, warns = replies_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
-    return [reply]
+    return replies

@@ -140,3 +140,11 @@ def test_dev_gold_set_is_valid():
     gold = load_gold(DEV_GOLD)
     assert len(gold.items) >= 100
     assert {i.category for i in gold.items} >= {"paraphrase", "unanswerable", "follow-up", "multi-reply"}
+
+
+def test_a_letter_of_a_compilation_is_referred_to_by_its_fragment():
+    from eval.gold import split_source
+
+    assert split_source("a/汇编.docx#letter2") == ("a/汇编.docx", "#letter2")
+    assert split_source("a/b.xlsx#row3") == ("a/b.xlsx", "#row3")
+    assert split_source("a/b.txt") == ("a/b.txt", "")

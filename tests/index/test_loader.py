@@ -167,3 +167,31 @@ def test_summary_table_builds():
 def test_all_formats_registered():
     for s in (".txt", ".md", ".docx", ".pdf", ".html", ".htm", ".xlsx", ".csv", ".jsonl"):
         assert s in READERS
+
+
+COMPILED = [  # 虚构示例
+    "关于市政协第12号提案的答复\n\n刘小红委员：\n您提出的《关于加强农村学校心理健康教育的提案》收悉。现答复如下：\n"
+    "全市农村中小学配备专职心理教师86名。\n\n青川市教育局\n2023年6月12日\n（联系人：王强）\n",
+    "关于市政协第18号提案的答复\n\n致公党青川市委员会：\n贵委提出的《关于加快发展银发经济的提案》收悉。\n"
+    "2022年全市新建居家养老服务中心32个。\n\n青川市民政局\n2023年5月10日\n",
+    "关于县政协第36号提案的答复\n\n王华委员：\n您提出的《关于加强农村客运班线运营保障的提案》收悉。\n"
+    "全县现有农村客运班线42条。\n\n石门县交通运输局\n2023年6月18日\n",
+]
+
+
+def test_a_compilation_of_letters_is_one_reply_per_letter(tmp_path):
+    (tmp_path / "汇编.txt").write_text("\n".join(COMPILED), encoding="utf-8")
+    rep = load_paths([tmp_path])
+    got = sorted((r.number, r.proposer, r.signer, r.reply_date, r.source.rsplit("#", 1)[-1]) for r in rep.replies)
+    assert got == [("12", "刘小红", "青川市教育局", "2023-06-12", "letter1"),
+                   ("18", "致公党青川市委员会", "青川市民政局", "2023-05-10", "letter2"),
+                   ("36", "王华", "石门县交通运输局", "2023-06-18", "letter3")]
+    first = next(r for r in rep.replies if r.number == "12")
+    assert "（联系人：王强）" in first.text and "第18号" not in first.text  # the contact line stays with its letter
+    assert any("3 signed letters" in w for w in rep.warnings)
+
+
+def test_one_letter_quoting_a_salutation_is_not_split(tmp_path):
+    text = COMPILED[0].replace("全市农村中小学配备专职心理教师86名。", "全市农村中小学配备专职心理教师86名。\n王华委员：另有一件提案一并答复。")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    assert len(load_paths([tmp_path]).replies) == 1
