@@ -20,7 +20,7 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (ASKED_RATE_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
+from service.answerability import (ASKED_RATE_RE, PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
                                    money_role, other_class, sentence_words as _words)
 from service.filters import Filters
 from service.limits import check_question
@@ -127,6 +127,7 @@ class ComposeWeights:
     facts: float = 0.3  # holds figures, dates or completed measures
     detail: float = 1.0  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
     label: float = 0.2  # done for work questions, plan for 下一步 questions
+    problem: float = 0.5  # taken off a sentence under a 存在的问题 heading when work done or planned is asked
 
 
 WEIGHTS = ComposeWeights()
@@ -171,6 +172,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v += w.detail
         if (c.label == "plan") == plan_first:
             v += w.label
+        if w.problem and q.aspect in ("work", "progress", "plan") and PROBLEM_HEAD_RE.search(" ".join(c.chunk.heading_path)):
+            v -= w.problem  # a difficulty the letter admits is not work done
         c.score = float(v)
 
 

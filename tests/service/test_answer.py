@@ -156,3 +156,20 @@ def test_two_sentences_of_one_letter_with_different_figures_are_both_kept():
     # the same sentence in another letter (another year's reply) stays a near-duplicate
     c = _Cand(other, chunk, 0, len(b_text), "done", 0.9)
     assert _overlap(b, c) > 0.75
+
+
+
+def test_a_difficulty_the_letter_admits_does_not_lead_an_answer_on_work_done():
+    from index.records import Chunk, Reply
+    from service.answer import _Cand, _score
+    from service.query import analyse
+
+    text = "农村客运班线亏损线路12条。\n新开通农村客运班线6条。\n"  # 虚构示例
+    reply = Reply(id="r", text=text)
+    problem = Chunk("r#1", "r", text[:14], 0, 14, "reply", ["一、存在的问题"], "done", [])
+    done = Chunk("r#2", "r", text[15:], 15, len(text) - 1, "reply", ["二、主要做法"], "done", [])
+    cands = [_Cand(reply, problem, 0, 14, "done", 0.9), _Cand(reply, done, 15, len(text) - 1, "done", 0.9)]
+    _score(cands, analyse("农村客运班线做了哪些工作？"), plan_first=False)
+    assert cands[1].score > cands[0].score
+    _score(cands, analyse("农村客运为什么亏损？"), plan_first=False)  # a reason is asked: the difficulty answers it
+    assert cands[0].score >= cands[1].score
