@@ -90,8 +90,13 @@ def money_role(text: str) -> str | None:
 RANGE_MARK = "至到—－-～~"
 
 
-def names_year(sentence: str, year: int) -> bool:
-    """Does the sentence state something for `year` itself, not as one end of a span (2019年至2021年)?"""
+def names_year(sentence: str, year: int, letter_year: int | None = None) -> bool:
+    """Does the sentence state something for `year` itself, not as one end of a span (2019年至2021年)?
+    A letter's 去年/上年 is the year before it was written, its 前年 the one before that."""
+    if letter_year is not None:
+        back = {1: r"去年|上年|上一年", 2: r"前年"}.get(letter_year - year)
+        if back and re.search(rf"(?:{back})(?!度以前|以前|之前)", sentence):
+            return True
     for m in re.finditer(rf"(?<!\d){year}\s*年?", sentence):
         before = sentence[max(0, m.start() - 1):m.start()]
         if sentence[max(0, m.start() - 2):m.start()] == "截至":  # 截至2021年底: a figure as at that year
@@ -244,7 +249,7 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         classes = asked_classes(q.text)
         rate = unit == "money" and bool(ASKED_RATE_RE.search(q.text))
         g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path), rate)
-                          and all(names_year(sent, y) for y in other_year) and not other_class(sent, classes)
+                          and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)
                           for sent in [text[int(st.start[r]):int(st.end[r])]])
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok

@@ -191,3 +191,12 @@ def test_a_year_asked_is_a_total_not_a_rate():
 
     assert not ASKED_RATE_RE.search("青川市养老服务补贴一年发了多少钱？")
     assert RATE_RE.search("托育服务收费标准为1200元。") and RATE_RE.search("补贴标准提高到每人每月300元。")
+
+
+def test_a_letters_last_year_is_the_year_before_it_was_written():
+    from service.answerability import names_year
+
+    assert names_year("去年全区新建助餐点37个。", 2021, letter_year=2022)
+    assert not names_year("去年全区新建助餐点37个。", 2020, letter_year=2022)
+    assert names_year("前年全区新建助餐点37个。", 2020, letter_year=2022)
+    assert not names_year("去年全区新建助餐点37个。", 2021)  # the letter's year unknown: not guessed
