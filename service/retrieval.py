@@ -287,8 +287,10 @@ class Retriever:
     def _reports_year(self, ri: int, year: int) -> bool:
         """Does the reply report on `year` (a done-type sentence names it)? A plan for that year does not count."""
         r = self.index.reply_at(ri)
-        mark = f"{year}年"
-        if mark not in r.reply_text:
+        # the year written out, or the letter's own 去年/上年 (前年) for the year(s) before it was written
+        marks = [f"{year}年", *{1: ["去年", "上年", "上一年"], 2: ["前年"]}.get((r.year or 0) - year, [])]
+        marks = [m for m in marks if m in r.reply_text]
+        if not marks:
             return False
         st = self.index.sentences
         if st is None:
@@ -299,7 +301,7 @@ class Retriever:
         if not len(rows):
             return False
         labels, starts, ends = np.asarray(st.label[rows]), np.asarray(st.start[rows]), np.asarray(st.end[rows])
-        return any(lab == done and mark in r.text[int(a):int(b)] for lab, a, b in zip(labels, starts, ends))
+        return any(lab == done and any(m in r.text[int(a):int(b)] for m in marks) for lab, a, b in zip(labels, starts, ends))
 
     def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
         if qv is None or self._background is None:

@@ -200,3 +200,17 @@ def test_a_letters_last_year_is_the_year_before_it_was_written():
     assert not names_year("去年全区新建助餐点37个。", 2020, letter_year=2022)
     assert names_year("前年全区新建助餐点37个。", 2020, letter_year=2022)
     assert not names_year("去年全区新建助餐点37个。", 2021)  # the letter's year unknown: not guessed
+
+
+def test_a_year_asked_is_answered_by_the_next_years_letter_saying_last_year(settings, tmp_path):
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("关于区政协第35号提案的答复\n\n陈静委员：\n您提出的《关于推进老年助餐服务的提案》收悉。现答复如下：\n"
+              "去年全区新建老年助餐点37个，老年助餐点每餐补贴3元。\n下一步将继续新建老年助餐点。\n\n"
+              "南岭区民政局\n2022年6月24日\n")  # 虚构示例
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "南岭区2021年新建了多少个老年助餐点？")
+    assert not a.no_answer and "37个" in a.points[0].text
+    a = answer_question(r, "南岭区2019年新建了多少个老年助餐点？")
+    assert a.no_answer
