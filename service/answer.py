@@ -20,7 +20,7 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
+from service.answerability import (ASKED_RATE_RE, PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
                                    money_role, other_class, sentence_words as _words)
 from service.filters import Filters
 from service.limits import check_question
@@ -156,6 +156,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     role = money_role(q.text) if unit == "money" else None
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     shapes = asked_shapes(q.text)
+    rate = unit == "money" and bool(ASKED_RATE_RE.search(q.text))
     classes = asked_classes(q.text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
@@ -165,7 +166,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if has_facts(c.text):
             v += w.facts
         if q.aspect in ("amount", "date", "reason", "who") and holds_detail(
-                c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path)) and not other_class(c.text, classes):
+                c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path), rate) and not other_class(c.text, classes):
             v += w.detail
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail

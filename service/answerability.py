@@ -152,12 +152,24 @@ def other_class(sentence: str, classes: set[str]) -> bool:
     return bool(named) and not (named & classes)
 
 
-def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "") -> bool:
+# money asked per unit ("一节课收费多少", "每餐补贴多少", "一台要花多少钱") is answered by a rate or a cap per item,
+# not by a total ("监管资金2860万元")
+_PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|度|平方米|平米|亩|公里|课时|学期|餐|顿|份|张|辆|块|套|间|座|家|所)"
+ASKED_RATE_RE = re.compile(rf"(?:每|一|单)(?!年){_PER_UNIT}")  # 一年 asks a year's total, which letters state as 2022年…
+RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{_PER_UNIT}|单{_PER_UNIT}|(?:最高|最多|不超过|上限)[^，。；;]{{0,8}}{_NUM}|"
+                     rf"按[^，。；;]{{0,16}}(?:标准|比例|%)|{_NUM}\s*(?:元|万元)\s*(?:每|一){_PER_UNIT}|"
+                     rf"(?:标准|单价|均价|月均|人均|户均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}")
+
+
+def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "",
+                 rate: bool = False) -> bool:
     """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?
     A sentence under a 存在的问题/困难 heading states a reason."""
     if aspect == "amount":
         unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
         if not re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence):
+            return False
+        if unit == "money" and rate and not RATE_RE.search(sentence):
             return False
         if unit == "money" and role is not None:
             return bool(dict(MONEY_ROLES)[role].search(sentence))
@@ -235,7 +247,8 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
-        g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path))
+        rate = unit == "money" and bool(ASKED_RATE_RE.search(q.text))
+        g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path), rate)
                           and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)
                           for sent in [text[int(st.start[r]):int(st.end[r])]])

@@ -174,6 +174,25 @@ def test_a_figure_for_another_class_does_not_answer_the_asked_class():
     assert not other_class("每生每课时收费45元", {"艺术"})  # no class named: nothing contradicts
 
 
+def test_money_asked_per_unit_needs_a_rate_not_a_total():
+    from service.answerability import ASKED_RATE_RE, holds_detail
+
+    assert ASKED_RATE_RE.search("一节课收费多少？") and ASKED_RATE_RE.search("每餐补贴多少钱？")
+    assert not ASKED_RATE_RE.search("政府一共投了多少钱？")
+    total = "预收费全部进入银行监管专用账户，累计监管资金2860万元。"
+    rate = "每生每课时基准收费标准为45元。"
+    assert not holds_detail(total, "amount", "money", "charge", rate=True) and holds_detail(total, "amount", "money", "charge")
+    assert holds_detail(rate, "amount", "money", "charge", rate=True)
+    assert holds_detail("对单个项目最高补助200万元。", "amount", "money", "subsidy", rate=True)
+
+
+def test_a_year_asked_is_a_total_not_a_rate():
+    from service.answerability import ASKED_RATE_RE, RATE_RE
+
+    assert not ASKED_RATE_RE.search("青川市养老服务补贴一年发了多少钱？")
+    assert RATE_RE.search("托育服务收费标准为1200元。") and RATE_RE.search("补贴标准提高到每人每月300元。")
+
+
 def test_a_letters_last_year_is_the_year_before_it_was_written():
     from service.answerability import names_year
 
