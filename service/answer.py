@@ -22,6 +22,7 @@ from index.settings import Settings
 from service import fields as record_fields
 from service.answerability import (ASKED_RATE_RE, PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
                                    money_role, other_class, sentence_words as _words)
+from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
 from service.query import LIST_RE, Query
@@ -551,6 +552,10 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
 
         rewritten, filters = rewrite(question, history, filters, gazetteer=getattr(retriever, "gazetteer", None))
     q = retriever.understand(rewritten)
+    if asks_count(rewritten) and not (q.fields or q.numbers or q.proposers):  # "2023年答复了多少件建议？"
+        if not q.topic:
+            return count_records(retriever, q, question, rewritten, filters)
+        return count_topic(retriever, q, question, rewritten, filters, max(top_k or 0, 2 * LIST_MAX_REPLIES))
     if q.listing:  # "人社局答复了哪些提案？": that department's replies (the filter given, or the one named)
         # a place named with it keeps to that place's unit (石门县交通运输局, not every 交通运输局)
         named_depts = [f"{p}{d}" for p in q.places for d in q.departments] or q.departments

@@ -50,6 +50,15 @@ def is_direct(p: dict[str, Any]) -> bool:
     return p.get("role") in ("direct", "field") or p.get("kind") == "field"
 
 
+def count_lead(answer: dict[str, Any]) -> str:
+    """The sentence that opens a listing answer with no direct points ("共有3件答复谈到了电梯："), else ''."""
+    lead = (answer.get("lead") or "").strip()
+    pts = answer.get("points") or []
+    if not lead or any(p.get("role") in ("direct", "field") for p in pts):
+        return ""
+    return lead
+
+
 def field_lead(answer: dict[str, Any]) -> tuple[str, list[int]] | None:
     """A question about the record ("第28号提案是哪个部门主办的？") is answered by one sentence made from its
     fields (``lead``); the field lines it cites follow as evidence. (sentence, citation numbers) or None."""
@@ -183,6 +192,8 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
         for n in fl[1]:
             t.append(f" [{n}]", style="bold red")
         parts += [Text(""), Text(DIRECT_LABEL, style="bold"), Padding(t, (0, 0, 0, 1), expand=False)]
+    elif (head_line := count_lead(answer)):
+        parts += [Text(""), Text(head_line, style="bold")]
     for key, head, items in point_groups(answer):
         style = "bold" if key in ("direct", "field") else KIND_STYLE.get(key, "bold magenta")
         parts += [Text(""), Text(head, style=style)]
@@ -260,6 +271,8 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
     fl = field_lead(answer)
     if fl:
         lines += ["", DIRECT_LABEL, fl[0] + "".join(f" [{n}]" for n in fl[1])]
+    elif (head_line := count_lead(answer)):
+        lines += ["", head_line]
     for key, head, items in point_groups(answer):
         lines += ["", head]
         listing = key not in KIND_LABEL and key not in ("direct", "field")
