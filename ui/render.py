@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-from service.render_terminal import DIRECT_LABEL, direct_label, field_lead, not_found_line, point_groups
+from service.render_terminal import DIRECT_LABEL, count_lead, direct_label, field_lead, not_found_line, point_groups
 from index.records import number_label
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
@@ -151,6 +151,8 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
             marks = _point_marks({"citations": fl[1]}, cits)
             parts.append(f'<div class="group direct"><div class="group-h direct">{DIRECT_LABEL}</div>'
                          f'<ul class="points"><li class="point direct"><span class="ptext">{esc(fl[0])}</span>{marks}</li></ul></div>')
+        elif cl := count_lead(answer):  # a count of replies: "共有3件答复谈到了加装电梯："
+            parts.append(f'<div class="group direct"><div class="group-h direct">{esc(cl)}</div></div>')
         for key, head, items in groups:
             lis = []
             for _, p in items:
@@ -166,7 +168,8 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         if not groups and pending:
             parts.append('<div class="thinking">正在检索答复…</div>')
         if not pending and answer.get("related"):
-            parts.append(render_related(answer["related"], "其他可能相关的答复"))
+            counted = bool(count_lead(answer)) and not answer.get("points")  # the counted replies themselves
+            parts.append(render_related(answer["related"], "答复列表" if counted else "其他可能相关的答复"))
     if pending:
         parts.append('<div class="streaming">生成中…</div>')
     elif not answer.get("error"):

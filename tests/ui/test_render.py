@@ -208,3 +208,14 @@ def test_filter_summary_line():
     assert filter_summary({}) == "不限"
     line = filter_summary({"year_from": 2021, "year_to": 2023, "departments": ["民政", "水X"], "proposer": "张三"}, rep)
     assert line == "2021–2023年 · 民政 → 海门区民政局、通州区民政局 · 水X（无此部门） · 提出者 张三"
+
+
+def test_a_count_of_replies_opens_with_the_count_and_lists_them():
+    from ui.render import render_answer_html
+
+    a = {"question": "2023年答复了多少件建议？", "answer_markdown": "2023年已收录的建议答复共1件：\n- 第7号建议《关于扶持家庭农场发展的建议》",
+         "points": [], "citations": [], "no_answer": False, "lead": "2023年已收录的建议答复共1件：", "answer_id": "x",
+         "related": [{"id": "7_20230630", "number": "7", "kind": "建议", "title": "关于扶持家庭农场发展的建议",
+                      "lead_unit": "东阳县农业农村局", "reply_date": "2023-06-30"}]}  # 虚构示例
+    out = render_answer_html(a)
+    assert "2023年已收录的建议答复共1件" in out and "答复列表" in out and "其他可能相关的答复" not in out
