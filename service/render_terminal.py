@@ -50,6 +50,11 @@ def is_direct(p: dict[str, Any]) -> bool:
     return p.get("role") in ("direct", "field") or p.get("kind") == "field"
 
 
+def related_heading(answer: dict[str, Any]) -> str:
+    """Over the replies listed when there are no points: the counted replies, or the closest ones."""
+    return "答复列表：" if not answer.get("no_answer") and count_lead(answer) else "以下答复可能相关："
+
+
 def count_lead(answer: dict[str, Any]) -> str:
     """The sentence that opens a listing answer with no direct points ("共有3件答复谈到了电梯："), else ''."""
     lead = (answer.get("lead") or "").strip()
@@ -181,7 +186,7 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
         parts += [Text(""), Text(not_found_line(answer), style="bold yellow")]
         rel = answer.get("related") or []
         if rel:
-            parts.append(Text("以下答复可能相关：", style="bold"))
+            parts.append(Text(related_heading(answer), style="bold"))
             for r in rel:
                 title, detail = reply_line(r)
                 parts.append(_indent(_bullet(title, detail), 2))
@@ -263,7 +268,7 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
         lines += ["", not_found_line(answer)]
         rel = answer.get("related") or []
         if rel:
-            lines.append("以下答复可能相关：")
+            lines.append(related_heading(answer))
             for r in rel:
                 title, detail = reply_line(r)
                 lines += [f"  - {title}", f"    {detail}"]

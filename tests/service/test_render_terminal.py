@@ -158,3 +158,11 @@ def test_a_passage_opening_with_its_heading_does_not_print_it_twice():
         src = out[out.index("来源"):]
         assert src.count("一、主要做法") == 2  # once on each [n] line: [1] and [2]
         assert "全区建成社区养老服务站45个" in src  # the passage itself is all there
+
+
+def test_counted_replies_are_listed_as_such_and_closest_ones_as_possibly_related():
+    from service.render_terminal import related_heading
+
+    counted = {"no_answer": False, "points": [], "lead": "2023年已收录的建议答复共2件："}
+    assert related_heading(counted) == "答复列表："
+    assert related_heading({"no_answer": True, "points": [], "lead": ""}) == "以下答复可能相关："
