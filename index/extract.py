@@ -125,14 +125,24 @@ def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, tuple[str, str]
     """(index of the salutation line, (names, role), its offset) within the first lines; role is 委员/代表,
     or the organisation's name for an organisation's salutation."""
     for i, (s, a, _) in enumerate(lines[:12]):
-        if found := match_salutation(s):
+        if found := match_salutation(s) or ((org := _org_salutation(s)) and (org, org)):
             return i, found, a
-        m = ORG_SALUTATION.match(s)
-        if m and re.search(r"[省市区县州]委会?$", m.group("names")) and not _PARTY.search(m.group("names")):
-            m = None  # 民盟青川市委： is a party's committee; a bare 区委： is not a proposer
-        if m and m.group("names") not in _NOT_NAMES:
-            return i, (m.group("names"), m.group("names")), a
     return -1, None, 0
+
+
+def _org_salutation(line: str) -> str:
+    """The organisation a salutation line addresses (县工商联：, 民盟青川市委：), else ''."""
+    m = ORG_SALUTATION.match(line)
+    if not m or m.group("names") in _NOT_NAMES:
+        return ""
+    if re.search(r"[省市区县州]委会?$", m.group("names")) and not _PARTY.search(m.group("names")):
+        return ""  # 民盟青川市委： is a party's committee; a bare 区委： is not a proposer
+    return m.group("names")
+
+
+def _is_date_line(line: str) -> bool:
+    """A line that is a date and nothing more (a signature's 2023年6月18日)."""
+    return len(line) <= 20 and bool(parse_date(line))
 
 
 def _clean_names(names: str) -> str:
@@ -165,23 +175,15 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     return ""
 
 
-def _is_salutation(line: str) -> bool:
-    if match_salutation(line):
-        return True
-    m = ORG_SALUTATION.match(line)
-    return bool(m) and m.group("names") not in _NOT_NAMES and not (
-        re.search(r"[省市区县州]委会?$", m.group("names")) and not _PARTY.search(m.group("names")))
-
-
 def split_letters(text: str) -> list[tuple[int, int]]:
     """Spans of the letters in a compilation (several signed replies one after another, as in a yearly
     汇编 exported to one Word or PDF file): a letter ends with its signature date (and any contact, 抄送 or
     附件 lines after it) when another salutation follows. One span for an ordinary letter."""
     lines = _lines(text, 0, len(text))
-    sal = [i for i, (s, _, _) in enumerate(lines) if len(s) <= 60 and _is_salutation(s)]
+    sal = [i for i, (s, _, _) in enumerate(lines) if len(s) <= 60 and (match_salutation(s) or _org_salutation(s))]
     cuts: list[int] = []
     for prev, nxt in zip(sal, sal[1:]):
-        dates = [i for i in range(prev + 1, nxt) if len(lines[i][0]) <= 20 and parse_date(lines[i][0])]
+        dates = [i for i in range(prev + 1, nxt) if _is_date_line(lines[i][0])]
         if not dates:
             continue  # no signature between them: one letter (a salutation quoted inside it)
         k = dates[-1] + 1
@@ -313,7 +315,7 @@ def extract_reply(text: str, source: str, meta: dict | None = None) -> tuple[Rep
     # the proposal itself, it is the proposal text
     proposal_span = (0, 0)
     for k in range(max(sal_i, 0) + 1, len(lines)):
-        if _ATTACHMENT.match(lines[k][0]) and any(parse_date(x[0]) and len(x[0]) <= 20 for x in lines[max(0, k - 4):k]):
+        if _ATTACHMENT.match(lines[k][0]) and any(_is_date_line(x[0]) for x in lines[max(0, k - 4):k]):
             if re.search(r"提案|建议|议案|原文", lines[k][0]) and k + 1 < len(lines):
                 proposal_span = (lines[k + 1][1], lines[-1][2])
             re_ = lines[k - 1][2]
