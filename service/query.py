@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.dates import cn_number
 from index.departments import department_table
 from index.tokenize import default_tokenizer
 from service.gazetteer import Gazetteer
@@ -17,24 +18,6 @@ from service.gazetteer import Gazetteer
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(?:提案|建议|议案)?")
 CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(?:提案|建议|议案)?")  # 第二十八号提案
-_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-
-
-def cn_number(s: str) -> int:
-    """一百零五 → 105, 二十八 → 28, 十二 → 12, 七 → 7; digit by digit when there is no 十/百 (一二三 → 123)."""
-    if not re.search("[十百]", s):
-        return int("".join(str(_CN_DIGIT[c]) for c in s))
-    total, cur = 0, 0
-    for c in s:
-        if c in _CN_DIGIT:
-            cur = _CN_DIGIT[c]
-        elif c == "百":
-            total += (cur or 1) * 100
-            cur = 0
-        elif c == "十":
-            total += (cur or 1) * 10
-            cur = 0
-    return total + cur
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
 # the asked aspect: first match wins, in this order
