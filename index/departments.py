@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 
-# Place-name prefixes in front of a department: 南通市通州区教育体育局 -> 教育体育局.
-_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|州|盟))?(?:[\u4e00-\u9fff]{1,6}?(?:区|县|旗))?")
+# a bare level in front of a department: 区民政局, 市财政局
 _SIMPLE_PREFIX = re.compile(r"^(?:区|市|县)")
-# the same, with the levels named: 南通市海门区民政局 -> city 南通市, district 海门区
+# place names in front of a department, with the levels named: 南通市海门区民政局 -> city 南通市, district 海门区
 _PLACE = re.compile(r"^(?P<city>[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|盟))?(?P<district>[\u4e00-\u9fff]{1,6}?(?:区|县|旗))?")
 _LEVEL_ENDS = "省市区县州旗盟"
-MAX_PREFIX = 14  # 南通市通州区 and longer chains of place names in front of a department
+MAX_PREFIX = 20  # 南通市通州区, 新疆维吾尔自治区伊犁哈萨克自治州: chains of place names in front of a department
 MAX_BARE_PLACE = 3  # 海门民政, 通州教育: a place written without 区/县 in front of a department
 MIN_PART = 2  # shortest typed name folded by prefix or as a part (one character would match half the table)
 
@@ -39,12 +38,6 @@ class DepartmentTable:
         for i, ch in enumerate(n[:MAX_PREFIX], start=1):  # every place prefix, shortest first: 东湖区|城市管理局
             if ch in _LEVEL_ENDS and n[i:] in self.canonical_of:
                 return self.canonical_of[n[i:]]
-        for cand in (_PREFIX.sub("", n, count=1), _SIMPLE_PREFIX.sub("", n, count=1)):
-            if cand in self.canonical_of:
-                return self.canonical_of[cand]
-            c2 = _SIMPLE_PREFIX.sub("", cand, count=1)
-            if c2 in self.canonical_of:
-                return self.canonical_of[c2]
         return n
 
     def known(self, name: str) -> bool:
