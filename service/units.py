@@ -8,7 +8,6 @@ city's set of departments. Matching stays canonical; only the display changes.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from index.departments import department_table
 from index.records import Reply
@@ -42,16 +41,10 @@ def _written(text: str, canonical: str, signer: str) -> str:
     return canonical
 
 
-@lru_cache(maxsize=4096)
-def _cached(reply_id: str, content_hash: str, text: str, signer: str, lead: str,
-            co: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    return _written(text, lead, signer), tuple(_written(text, u, "") for u in co)
-
-
 def written_units(reply: Reply) -> tuple[str, list[str]]:
     """(lead unit, co-handling units) as the letter names them: the signing unit when it is the lead,
     else the first alias of each unit found in the letter (with a 市/区/县 in front when written so),
-    else the canonical name."""
-    lead, co = _cached(reply.id, reply.content_hash, reply.text, reply.signer or "", reply.lead_unit or "",
-                       tuple(reply.co_units))
-    return lead, list(co)
+    else the canonical name. A few substring searches per unit: cheap enough for the ≤ 15 replies an
+    answer shows, so nothing is cached (a cache keyed by the letter would hold thousands of texts)."""
+    text = reply.text
+    return _written(text, reply.lead_unit or "", reply.signer or ""), [_written(text, u, "") for u in reply.co_units]
