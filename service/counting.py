@@ -45,9 +45,11 @@ def count_records(retriever: "Retriever", q: "Query", question: str, rewritten: 
     kind = _kind(q.text)
     depts = set(q.departments)
     co_asked = bool(re.search(r"协办|会办|参与|配合", q.text))
-    hits: list[str] = []
+    # the API's or chat's filters (year range, department, proposer) from the per-field lookups: no letter decoded
+    allowed = index.facets.mask(filters) if filters is not None else None
+    hits: list[tuple[str, str]] = []  # (date, reply id)
     for pos, meta in enumerate(index.facets.metas if not q.unknown_places else []):
-        if not index.live_replies[pos]:
+        if not index.live_replies[pos] or (allowed is not None and not allowed[pos]):
             continue
         if q.years and meta.year not in q.years:
             continue
@@ -62,9 +64,7 @@ def count_records(retriever: "Retriever", q: "Query", question: str, rewritten: 
                 own |= {table.canonical(u) for u in meta.units}
             if not own & depts:
                 continue
-        hits.append(index.reply_ids[pos])
-    if filters is not None:  # the API's or chat's filters (year range, department, proposer) on top
-        hits = [rid for rid in hits if filters.matches(index.replies[rid])]
+        hits.append((meta.date, index.reply_ids[pos]))
     noun = kind or "提案和建议"
     if q.unknown_places:
         head = f"已收录的答复中没有{'、'.join(q.unknown_places)}的答复。"
@@ -72,16 +72,16 @@ def count_records(retriever: "Retriever", q: "Query", question: str, rewritten: 
         where = "".join([*(f"{y}年" for y in q.years), "、".join(q.places)])
         who = "、".join(q.departments)
         head = (f"{where}{who}答复的{noun}共{len(hits)}件" if who else f"{where}已收录的{noun}答复共{len(hits)}件") + ("：" if hits else "。")
-    replies = [index.replies[rid] for rid in hits]
-    replies.sort(key=lambda r: (r.reply_date or r.signed_date or "", r.id), reverse=True)
+    hits.sort(reverse=True)  # newest first; only the letters listed are decoded
+    replies = [index.replies[rid] for _, rid in hits[:LIST_SHOWN]]
     lines = [head]
-    for r in replies[:LIST_SHOWN]:
+    for r in replies:
         num = f"{number_label(r.number)}{r.kind}" if r.number else ""
         lines.append(f"- {num}《{r.title or '（无标题）'}》（{r.signer or r.lead_unit or '—'}，{r.reply_date or r.signed_date or '—'}）")
-    if len(replies) > LIST_SHOWN:
-        lines.append(f"- ……另有{len(replies) - LIST_SHOWN}件")
+    if len(hits) > LIST_SHOWN:
+        lines.append(f"- ……另有{len(hits) - LIST_SHOWN}件")
     related = []
-    for r in replies[:LIST_SHOWN]:
+    for r in replies:
         lead, co = written_units(r)
         related.append({**r.summary(), "lead_unit": lead, "co_units": co, "score": 0.0, "coverage": 0.0, "place": ""})
     return Answer(question, "\n".join(lines), [], [], related, not hits, rewritten, 0.0,

@@ -49,3 +49,15 @@ def test_letters_on_a_topic_are_counted_as_they_are_judged(retriever):
     a = answer_question(retriever, "关于农村公路的答复有几件？")
     assert not a.no_answer and a.lead.startswith("共有2件答复谈到了")
     assert {c.place for c in a.citations} == {"江津区", "泽州县"}
+
+
+def test_a_count_keeps_to_the_filters_given_and_lists_at_most_ten(retriever):
+    from service.answer import answer_question
+    from service.filters import Filters
+
+    a = answer_question(retriever, "答复了多少件提案和建议？", filters=Filters(year_from=2023, year_to=2023))
+    in_2023 = {r.id for r in retriever.index.replies.values() if r.year == 2023}
+    assert f"共{len(in_2023)}件" in a.lead and {r["id"] for r in a.related} == in_2023
+    a = answer_question(retriever, "答复了多少件提案和建议？")
+    n = len(retriever.index.replies)
+    assert f"共{n}件" in a.lead and len(a.related) == min(n, 10)
