@@ -20,8 +20,8 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (ASKED_RATE_RE, PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, holds_detail,
-                                   money_role, other_class, sentence_words as _words)
+from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, asks_rate,
+                                   holds_detail, money_role, other_class, sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
@@ -157,7 +157,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     role = money_role(q.text) if unit == "money" else None
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     shapes = asked_shapes(q.text)
-    rate = unit == "money" and bool(ASKED_RATE_RE.search(q.text))
+    rate = asks_rate(q.text, unit)
     classes = asked_classes(q.text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))

@@ -161,6 +161,11 @@ RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{
                      rf"(?:标准|单价|均价|月均|人均|户均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}")
 
 
+def asks_rate(text: str, unit: str | None) -> bool:
+    """Is money asked per unit (一节课/每餐/一台…多少)?"""
+    return unit == "money" and bool(ASKED_RATE_RE.search(text))
+
+
 def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "",
                  rate: bool = False) -> bool:
     """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?
@@ -247,7 +252,7 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
-        rate = unit == "money" and bool(ASKED_RATE_RE.search(q.text))
+        rate = asks_rate(q.text, unit)
         g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path), rate)
                           and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)

@@ -42,13 +42,9 @@ def reply_from_text(text: str, source: str, meta: dict | None = None) -> tuple[R
 def replies_from_text(text: str, source: str, meta: dict | None = None) -> tuple[list[Reply], list[str]]:
     """Like :func:`reply_from_text`, for a file that may hold several signed letters one after another (a
     compilation): each becomes a reply of its own, with source ``file#letter2`` and offsets into its own text."""
-    head_meta, body_start = read_meta_header(text)
-    body = text[body_start:]
-    if has_labels(body) and _REPLY_LABEL.search(body):
-        reply, warns = reply_from_text(text, source, meta)
-        return [reply], warns
-    spans = split_letters(text)
-    if len(spans) == 1:
+    body = text[read_meta_header(text)[1]:]
+    spans = [] if has_labels(body) and _REPLY_LABEL.search(body) else split_letters(text)  # the seed layout: one
+    if len(spans) <= 1:
         reply, warns = reply_from_text(text, source, meta)
         return [reply], warns
     replies, warns = [], [f"{source}: {len(spans)} signed letters one after another; indexed as {len(spans)} replies"]
