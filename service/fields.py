@@ -81,12 +81,12 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
     rs, re_ = reply.reply_span
     head_end = reply.proposal_span[0] if reply.proposal_span[1] > reply.proposal_span[0] else rs
     out: list[FieldFact] = []
+    units = written_units(reply) if {"lead_unit", "co_units"} & set(wanted) else ("", [])
     for f in wanted:
         span = None
         value = ""
         if f in ("lead_unit", "co_units"):
-            lead, co = written_units(reply)
-            value = lead if f == "lead_unit" else "、".join(co)
+            value = units[0] if f == "lead_unit" else "、".join(units[1])
             if not value:
                 continue
             span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs) if rs else None
