@@ -6,14 +6,12 @@ import re
 from pathlib import Path
 
 from index.errors import UnsupportedFormatError
+from index.formats.layout import clean_pages
 from index.ingest_limits import check_reply_chars
 from index.records import Reply
 from index.textio import normalize_newlines
 
 _OCR_HOW = "run OCR first (e.g. `ocrmypdf -l chi_sim scan.pdf text.pdf`) and add the result, or add the Word original"
-_PAGE_NO = re.compile(r"^[-—－\s]*(?:第\s*)?\d+\s*(?:页|/\s*\d+\s*页?)?[-—－\s]*$")
-_ENDS_SENTENCE = tuple("。！？：:；;）)”\"》")
-_STARTS_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[①-⑩])")
 
 
 def _pages_pdfplumber(data: bytes) -> list[str]:
@@ -27,23 +25,6 @@ def _pages_pypdf(data: bytes) -> list[str]:
     from pypdf import PdfReader
 
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
-
-
-def unwrap_lines(lines: list[str]) -> list[str]:
-    """Join lines the PDF wrapped inside a paragraph: a full-width line not ending a sentence continues."""
-    full = max((len(s) for s in lines), default=0)
-    out: list[str] = []
-    for line in lines:
-        s = line.strip()
-        prev = out[-1].strip() if out else ""
-        if (
-            out and s and prev and full >= 15 and len(prev) >= 0.85 * full
-            and not prev.endswith(_ENDS_SENTENCE) and not _STARTS_ITEM.match(s)
-        ):
-            out[-1] = out[-1].rstrip() + s
-        else:
-            out.append(line)
-    return out
 
 
 def pdf_text(data: bytes, source: str = "<pdf>") -> str:
@@ -73,8 +54,8 @@ def pdf_text(data: bytes, source: str = "<pdf>") -> str:
         raise UnsupportedFormatError(
             f"{source}: no text layer in {len(pages)} page(s) (a scanned image?); it needs OCR before it can be indexed: {_OCR_HOW}"
         )
-    kept = [ln for page in pages for ln in normalize_newlines(page).split("\n") if not _PAGE_NO.match(ln)]
-    return "\n".join(unwrap_lines(kept)).strip("\n") + "\n"  # across pages: a paragraph may continue overleaf
+    lines = clean_pages([normalize_newlines(page).split("\n") for page in pages])
+    return "\n".join(lines).strip("\n") + "\n"
 
 
 def read_pdf(path: Path, data: bytes, options: dict) -> list[Reply]:

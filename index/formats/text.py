@@ -6,6 +6,7 @@ from pathlib import Path
 
 from index.errors import ParseError
 from index.ingest_limits import check_reply_chars
+from index.formats.layout import unwrap_text
 from index.extract import complete_reply, extract_reply, read_meta_header, split_letters
 from index.parse import LABELS, has_labels, parse_labelled
 from index.records import Reply
@@ -66,6 +67,8 @@ def read_text_reply(path: Path, data: bytes, options: dict) -> list[Reply]:
     if path.suffix.lower() in (".md", ".markdown"):
         # markup blanked with spaces of the same length: '## 标题' -> '   标题', '**戴红玲委员：**' -> '  戴红玲委员：  '
         text = _MD.sub(lambda m: " " * len(m.group(0)), text)
+    else:  # a PDF saved as text: page numbers, running headers and mid-sentence line breaks
+        text = unwrap_text(text)
     check_reply_chars(text, str(path), options)
     replies, warns = replies_from_text(text, str(path))
     options.setdefault("_warnings", []).extend(warns)
