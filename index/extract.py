@@ -56,9 +56,10 @@ NUMBER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("pattern:number", re.compile(r"(?<![〕\]］)）】\d])第\s*(?P<n>\d{1,5})\s*号")),
 ]
 _TITLE_BODY = r"[^《》“”\"「」\n]{4,120}"
+_QUOTED_TITLE = rf"(?<=《)[^《》\n]{{4,120}}(?=》)|{_TITLE_BODY}"  # inside 《》 a title may quote: 《关于以“微更新”方式…的提案》
 TITLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pattern:title-quoted", re.compile(rf"(?:您|你们|贵[^\n，。]{{1,6}})[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的(?:第\d+号)?[《“\"「](?P<t>{_TITLE_BODY})[》”\"」]")),
-    ("pattern:title-quoted", re.compile(rf"(?:委员|代表)[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的[《“\"「](?P<t>{_TITLE_BODY})[》”\"」]")),
+    ("pattern:title-quoted", re.compile(rf"(?:您|你们|贵[^\n，。]{{1,6}})[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的(?:第\d+号)?[《“\"「](?P<t>{_QUOTED_TITLE})[》”\"」]")),
+    ("pattern:title-quoted", re.compile(rf"(?:委员|代表)[^\n。]{{0,30}}?(?:提出|所提|领衔提出|提交)的[《“\"「](?P<t>{_QUOTED_TITLE})[》”\"」]")),
     ("pattern:title", re.compile(r"(?:提出|所提|提交)的(?P<t>关于[^\n《》“”，。]{4,100}?的(?:提案|建议))(?:收悉|已收悉|已收到|，|。|\s)")),
     ("pattern:title-quoted", re.compile(r"《(?P<t>关于[^《》\n]{4,120})》")),
     ("pattern:title-quoted", re.compile(r"[“\"「](?P<t>关于[^“”\"「」\n]{4,120})[”\"」]")),
@@ -67,8 +68,16 @@ _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的�
 _ATTACHMENT = re.compile(r"^(?:附件|附)\s*\d*\s*(?:[:：]|$)")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
-_CO_UNITS = re.compile(r"(?:会同|协办单位|会办单位|协办|会办|经与|经商|并商|会商|商请|征求)[:：]?(?P<seg>[^。；;\n]{2,80}?)(?:会办|协办|共同|一起|联合|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)")
-_UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行)")
+_CO_END = r"(?:会办|协办|共同|一起|联合(?!会)|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)"
+_CO_UNITS = re.compile(rf"(?:协办单位|会办单位|协办|会办)[:：]?(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
+# units the reply was worked out with (会同市财政局研究, 并商…): co-handling units when the opening says so and
+# no 协办/会办 statement names them; "我局会同县人社局将…" deep in the body is work done together, not handling
+_CO_MENTION = re.compile(rf"(?:会同|经与|经商|并商|会商|商请|征求)(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
+_SECTION_HEAD = re.compile(r"\n[ \t\u3000]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
+_OPENING_MAX = 600
+_UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行|联合会|合作社|供销社)")
+# any unit a 协办/会办 statement lists (a company, a federation): 中国邮政集团有限公司青川市分公司, 县供销合作社
+_STATED_UNIT = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:局|委|办|中心|公司|委员会|办公室|集团|银行|联合会|合作社|供销社|协会|商会|院|站|队|馆|街道|政府)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 
 
@@ -257,24 +266,38 @@ def title_from_doc_title(name: str) -> str:
     return ""
 
 
-def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
+def _units_in(seg: str, stated: bool) -> list[str]:
+    """The units a stretch of the letter names (canonical where the alias table knows them)."""
     table = department_table()
-    out: list[str] = []
+    names = table.find_in(seg)
+    rest = seg
+    for alias in table.all_names():
+        rest = rest.replace(alias, "、")
+    for piece in re.split(r"[、，,及与和\s]+", rest):
+        if _UNKNOWN_UNIT.fullmatch(piece):  # a unit the alias table lacks, written like 区政法委
+            names.append(table.canonical(piece) if table.known(piece) else piece[1:])
+        elif stated and _STATED_UNIT.fullmatch(piece):
+            names.append(piece)
+    return names
+
+
+def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
+    """Co-handling units: those a 协办/会办 statement names (…主办，市财政局、市人社局协办; 会办单位：…), else
+    those the opening says the reply was worked out with (我局会同市财政局认真研究…)."""
+    table = department_table()
     stop = min(end, start + 3000)
     segs = [m.group("seg") for m in _CO_UNITS.finditer(text, start, stop)]
     segs += [re.split(r"[，,]", m.group("seg"))[-1] for m in _CO_AFTER.finditer(text, start, stop)]
-    for seg in segs:
-        names = table.find_in(seg)
-        rest = seg
-        for alias in table.all_names():
-            rest = rest.replace(alias, "、")
-        for piece in re.split(r"[、，,及与和\s]+", rest):
-            if _UNKNOWN_UNIT.fullmatch(piece):  # a unit the alias table lacks, written like 区政法委
-                names.append(table.canonical(piece) if table.known(piece) else piece[1:])
-        lead_c = table.canonical(lead) if lead else ""
-        for n in names:
-            if n and n != lead and table.canonical(n) != lead_c and n not in out:  # the lead, however written, is not a co-unit
-                out.append(n)
+    names = [n for seg in segs for n in _units_in(seg, True)]
+    if not names:
+        head = _SECTION_HEAD.search(text, start, stop)
+        opening = min(head.start() if head else stop, start + _OPENING_MAX)
+        names = [n for m in _CO_MENTION.finditer(text, start, opening) for n in _units_in(m.group("seg"), False)]
+    lead_c = table.canonical(lead) if lead else ""
+    out: list[str] = []
+    for n in names:
+        if n and n != lead and table.canonical(n) != lead_c and n not in out:  # the lead, however written, is not a co-unit
+            out.append(n)
     return out
 
 

@@ -45,6 +45,9 @@ PLAN_RE = re.compile(
     r"将(?:进一步|继续|持续|加快|加大|积极|不断|着力|重点|研究|争取|探索|认真)|将(?:会同|联合|与|协调).{0,20}(?:研究|出台|制定)|"
     r"研究出台|适时(?:出台|启动|开展)|择机"
 )
+ALREADY_DONE_RE = re.compile(r"已(?:于|在)\s*(?:19|20)\d{2}\s*年[^，。；;]{0,12}(?:建成|完成|投入|投用|开通|运营|运行|实施|印发|出台|开业|竣工)|"
+                             r"(?:现|目前)已(?:经)?(?:建成|完成|投入使用|投用|开通|覆盖)")
+PLAN_OPENING_RE = re.compile(r"(?:下一步|今后|接下来|未来|后续|下阶段|下一阶段|力争|计划|拟|预计)")
 WEAK_PLAN_RE = re.compile(r"^(?:我局|我们|我委|我区|我办|区政府)?将|将(?:结合|会同|推动|加强)|^(?:会同|联合)[^，,。]{1,24}将")
 DONE_HEAD_RE = re.compile(r"做法|开展情况|工作情况|主要工作|已(?:经)?开展|成效|进展|办理情况|落实情况|基本情况|现状|取得|举措")
 # list markers that open an item: 一、 (一) 1. (1) ① 一是 第一， 首先
@@ -83,7 +86,11 @@ def label_sentence(sentence: str, heading_path: list[str], *, is_signature: bool
     if any(PLAN_HEAD_RE.search(h) for h in heading_path):
         return "plan"
     body = strip_enum(s)
-    if re.search(r"(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将).){0,12}(?:已|完成|建成|新增|累计)", s):
+    if re.search(r"(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将|前).){0,12}(?:已|完成|建成|新增|累计)", s):
+        return "done"
+    # "我局争取专项资金…建成冷库…，已于2024年10月投入运营": a completion stated outright is done, whatever the
+    # sentence opened with (争取 also reads as the past "secured"); a 下一步/今后 opening stays a plan
+    if ALREADY_DONE_RE.search(s) and not PLAN_OPENING_RE.match(body):
         return "done"
     if PLAN_RE.search(s) or PLAN_RE.search(body):
         return "plan"

@@ -20,12 +20,12 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, asks_rate,
-                                   holds_detail, money_role, other_class, sentence_words as _words)
+from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, asked_rate_or_total,
+                                   holds_detail, money_role, names_year, other_class, sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
-from service.query import LIST_RE, Query
+from service.query import LIST_RE, Query, asks_future
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 from service.units import written_units
@@ -129,6 +129,7 @@ class ComposeWeights:
     detail: float = 1.0  # holds the asked detail (an amount in the asked unit, a date, a reason, a unit)
     label: float = 0.2  # done for work questions, plan for 下一步 questions
     problem: float = 0.5  # taken off a sentence under a 存在的问题 heading when work done or planned is asked
+    year: float = 0.3  # states the figure for the asked year (2023年; 去年 read from the letter's own year)
 
 
 WEIGHTS = ComposeWeights()
@@ -157,8 +158,9 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     role = money_role(q.text) if unit == "money" else None
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     shapes = asked_shapes(q.text)
-    rate = asks_rate(q.text, unit)
+    rate = asked_rate_or_total(q.text, unit, inferred=True)
     classes = asked_classes(q.text)
+    future = asks_future(q)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -167,10 +169,14 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if has_facts(c.text):
             v += w.facts
         if q.aspect in ("amount", "date", "reason", "who") and holds_detail(
-                c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path), rate) and not other_class(c.text, classes):
+                c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path), rate) and not other_class(c.text, classes) and not (
+                future and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
             v += w.detail
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
+        if w.year and (q.years or q.relative) and any(
+                names_year(c.text, y, c.reply.year) for y in {*q.years, *(c.reply.year + o for o in q.relative if c.reply.year)}):
+            v += w.year
         if (c.label == "plan") == plan_first:
             v += w.label
         if w.problem and q.aspect in ("work", "progress", "plan") and PROBLEM_HEAD_RE.search(" ".join(c.chunk.heading_path)):
@@ -448,7 +454,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
                            and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:2]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
-    plan_first = q.aspect == "plan"
+    plan_first = q.aspect == "plan" or asks_future(q)
     cands = [c for g in support for c in _sentences(retriever, g)]
     _score(cands, q, plan_first, retriever=retriever)
     several = len(support) > 1
@@ -515,7 +521,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> 
     if settings.compose == "flat" or not cands:
         return []
     pool = sorted(cands, key=lambda c: -c.score)
-    want = "plan" if q.aspect == "plan" else "done"
+    want = "plan" if q.aspect == "plan" or asks_future(q) else "done"
     pool = [c for c in pool if c.label == want] or pool
     out: list[_Cand] = []
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)

@@ -42,7 +42,8 @@ UNIT_CLASSES = {
 }
 ASKED_UNIT = (
     ("time", re.compile(r"多久|多长时间|几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
-    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准")),
+    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
+                        r"(?:拿|出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入)")),
     ("length", re.compile(r"多少公里|几公里|多长|多少米")),
     ("area", re.compile(r"多少亩|多少平方|多大面积|面积")),
     ("weight", re.compile(r"多少(?:万)?吨|几(?:万)?吨|多少(?:公斤|千克|斤)|几(?:公斤|千克|斤)|多重")),
@@ -92,9 +93,9 @@ RANGE_MARK = "至到—－-～~"
 
 def names_year(sentence: str, year: int, letter_year: int | None = None) -> bool:
     """Does the sentence state something for `year` itself, not as one end of a span (2019年至2021年)?
-    A letter's 去年/上年 is the year before it was written, its 前年 the one before that."""
+    A letter's 今年 is the year it was written, its 去年/上年 the year before, its 前年 the one before that."""
     if letter_year is not None:
-        back = {1: r"去年|上年|上一年", 2: r"前年"}.get(letter_year - year)
+        back = {0: r"今年|本年", 1: r"去年|上年|上一年", 2: r"前年"}.get(letter_year - year)
         if back and re.search(rf"(?:{back})(?!度以前|以前|之前)", sentence):
             return True
     for m in re.finditer(rf"(?<!\d){year}\s*年?", sentence):
@@ -158,7 +159,16 @@ _PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|
 ASKED_RATE_RE = re.compile(rf"(?:每|一|单)(?!年){_PER_UNIT}")  # 一年 asks a year's total, which letters state as 2022年…
 RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{_PER_UNIT}|单{_PER_UNIT}|(?:最高|最多|不超过|上限)[^，。；;]{{0,8}}{_NUM}|"
                      rf"按[^，。；;]{{0,16}}(?:标准|比例|%)|{_NUM}\s*(?:元|万元)\s*(?:每|一){_PER_UNIT}|"
-                     rf"(?:标准|单价|均价|月均|人均|户均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}")
+                     rf"(?:标准|单价|均价|月均|人均|户均|亩均|平均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}")
+
+
+ASKED_TOTAL_RE = re.compile(r"一共|总共|共计|合计|总计|累计|总额|总投入|总投资|加起来")
+TOTAL_RE = re.compile(rf"(?:共|累计|合计|总计|总额|总投资|总投入|全年|全市|全区|全县)[^，。；;]{{0,12}}{_NUM}")
+
+
+def asks_total(text: str, unit: str | None) -> bool:
+    """Is a total sum asked (一共拿出多少, 总投资多少)? A cap or a rate per item does not answer it."""
+    return unit == "money" and bool(ASKED_TOTAL_RE.search(text)) and not ASKED_RATE_RE.search(text)
 
 
 def asks_rate(text: str, unit: str | None) -> bool:
@@ -166,9 +176,19 @@ def asks_rate(text: str, unit: str | None) -> bool:
     return unit == "money" and bool(ASKED_RATE_RE.search(text))
 
 
+def asked_rate_or_total(text: str, unit: str | None, inferred: bool = False) -> bool | None:
+    """holds_detail's `rate`: True for money per unit, None for a total, False otherwise.
+    inferred: money the government put in (政府投了多少钱) counts as a total too — for choosing the sentence
+    that leads, not for refusing (a letter may state only what it spent per item)."""
+    if asks_rate(text, unit):
+        return True
+    return None if asks_total(text, unit) or (inferred and unit == "money" and money_role(text) == "invest") else False
+
+
 def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "",
-                 rate: bool = False) -> bool:
+                 rate: bool | None = False) -> bool:
     """Does the sentence hold the kind of detail the aspect asks for (for money, flowing the asked way)?
+    rate: True when money is asked per unit, None when a total is asked (asked_rate_or_total).
     A sentence under a 存在的问题/困难 heading states a reason."""
     if aspect == "amount":
         unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
@@ -176,6 +196,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
             return False
         if unit == "money" and rate and not RATE_RE.search(sentence):
             return False
+        if unit == "money" and rate is None and RATE_RE.search(sentence) and not TOTAL_RE.search(sentence):
+            return False  # a total asked (rate is None): "最高100万元" or "按40%补助" is not one
         if unit == "money" and role is not None:
             return bool(dict(MONEY_ROLES)[role].search(sentence))
         return True
@@ -252,7 +274,7 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
-        rate = asks_rate(q.text, unit)
+        rate = asked_rate_or_total(q.text, unit)
         g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path), rate)
                           and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
                           for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)

@@ -47,11 +47,12 @@ def count_records(retriever: "Retriever", q: "Query", question: str, rewritten: 
     co_asked = bool(re.search(r"协办|会办|参与|配合", q.text))
     # the API's or chat's filters (year range, department, proposer) from the per-field lookups: no letter decoded
     allowed = index.facets.mask(filters) if filters is not None else None
+    years = q.years or q.relative_years  # "去年答复了多少件？": the calendar's year
     hits: list[tuple[str, str]] = []  # (date, reply id)
     for pos, meta in enumerate(index.facets.metas if not q.unknown_places else []):
         if not index.live_replies[pos] or (allowed is not None and not allowed[pos]):
             continue
-        if q.years and meta.year not in q.years:
+        if years and meta.year not in years:
             continue
         if kind and meta.kind and meta.kind != kind:
             continue
@@ -69,7 +70,7 @@ def count_records(retriever: "Retriever", q: "Query", question: str, rewritten: 
     if q.unknown_places:
         head = f"已收录的答复中没有{'、'.join(q.unknown_places)}的答复。"
     else:
-        where = "".join([*(f"{y}年" for y in q.years), "、".join(q.places)])
+        where = "".join([*(f"{y}年" for y in years), "、".join(q.places)])
         who = "、".join(q.departments)
         head = (f"{where}{who}答复的{noun}共{len(hits)}件" if who else f"{where}已收录的{noun}答复共{len(hits)}件") + ("：" if hits else "。")
     hits.sort(reverse=True)  # newest first; only the letters listed are decoded

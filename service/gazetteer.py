@@ -134,6 +134,8 @@ class Gazetteer:
                 continue  # 全区, 社区; 老城区, 开发区, 风景区: common nouns, not places
             if any(a < e and s < b for a, b, _ in taken) or name in self.places:
                 continue
+            if name[-1] in "镇乡":  # a town inside a county that signs letters (龙潭镇中心初中): a topic word that
+                continue  # letters mention, not a place that would have letters of its own
             out.append((s, e, name))
         return out
 

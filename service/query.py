@@ -25,7 +25,7 @@ ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
     ("plan", re.compile(r"下一步|今后|将来|未来|打算|以后(?:会|还会|能不能|能否|要|将|准备|打算)|准备怎么|准备如何|有何计划|什么计划|哪些计划|计划(?:怎么|如何|做|在)|"
                         r"(?:有|是|做了?|作了?)(?:什么|哪些|啥)(?:样的)?规划|(?:怎么|如何|怎样)规划|规划(?:是|有)?(?:什么|哪些|怎样|如何)")),
     ("reason", re.compile(r"为什么|为何|原因|怎么回事|理由|何故")),
-    ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
+    ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
     ("amount", re.compile(r"多久|多长时间|多少|几(?:个|家|所|项|名|人|次|条|处|座|公里|万|亿|成|批|户|套|辆|台|元|块)|数量|(?:补贴|补助|收费|什么)标准|标准(?:是|为)?(?:多少|多高)|金额|比例|规模|多大|多长|多高|多远|几成")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|哪些企业|哪些学校|由哪|牵头")),
     ("progress", re.compile(r"进展|进度|完成了?(?:没有|吗|多少)|(?:建|修|办|做|落实|开通|建成)(?:了|好)?没有|落实了?吗|到什么程度|做到哪|怎么样了|效果|成效|结果")),
@@ -46,6 +46,9 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
     ("number", re.compile(r"(?:编号|案号)(?:是|为)?(?:多少|什么)?|第几号|几号(?:提案|建议)|(?:提案|建议|议案)(?:是|为)第?几号(?!答复|回复|办复|给)")),
     ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果|类型)(?:是|为|属于|算)?(?:哪一?|几|什么|啥)?类?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类(?:吗|还是)")),
 )
+# a date asked of something still to come ("新校舍啥时候能用上？", "什么时候开工？"): a plan answers it
+FUTURE_DATE_RE = re.compile(r"(?:什么时候|啥时候|何时|哪一?年|几月|什么时间)(?:才|就|可以|能够|能|会|将|要|开始|启动|开工|建成|完工|投用|投入使用|开通|落地|实施|出台)(?![了的过])|"
+                            r"(?:能|会|将|可以|才能|打算|准备|计划)(?:在)?(?:什么时候|啥时候|何时|哪一?年|几月)")
 # a bare "什么时候？" beside another question about the record asks when it was answered
 BARE_DATE_RE = re.compile(r"什么时候|何时|哪天|哪一?年|什么时间|啥时候|几月几[日号]")
 RECORD_WORDS = re.compile(r"提案|建议|议案|答复|回复|办复|这件|这份|该件")
@@ -54,7 +57,7 @@ LIST_RE = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(
 BROAD_RE = re.compile(r"做了(?:哪些|什么|啥)|哪些工作|什么工作|哪些措施|什么措施|哪些举措|怎么做|如何做|情况(?:怎么样|如何)?|怎么答复|如何答复|是怎么回复|怎么回复|怎么说")
 # words that carry no topic in a question (interrogatives, generic work nouns); BM25 still sees them
 FUNCTION_RE = re.compile(
-    r"请问|想问|问一下|了解一下|具体|目前|现在|已经|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|什么|啥|(?:多少|几)(?:件|份)|多少|"
+    r"请问|想问|问一下|了解一下|具体|目前|现在|已经|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|啥时候|什么时候|什么|啥|(?:多少|几)(?:件|份)|多少|"
     r"几(?=[个家所项名人次条处座批户套辆台])|为什么|为何|原因|什么时候|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
     r"工作|措施|举措|做法|方面|相关|关于|有关|答复|回复|办复|提案|建议|议案|的|了|吗|呢|啊|吧|呀|给|在|对|和|与|及|等|是|有|"
     r"下一步|今后|打算|计划|进展|进度|成效|效果|这件|这份|该件|这个|那个|那|这|一下|说说|介绍|"
@@ -73,7 +76,7 @@ class Query:
     narrow: bool  # asks one thing (an amount, a date, a reason, a unit, a field) rather than "what was done"
     places: list[str] = field(default_factory=list)  # full names of known places named
     unknown_places: list[str] = field(default_factory=list)  # place names the index has no letter from
-    years: list[int] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)  # years written out (2023年): a constraint on the letters
     departments: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     proposers: list[str] = field(default_factory=list)
@@ -81,10 +84,19 @@ class Query:
     multi: bool = False
     listing: bool = False
     dense_text: str = ""  # what the encoder sees: the question without the places and years it names
+    # 今年/去年/前年 by the calendar: what a count of replies means by them ("去年答复了多少件？"), never a
+    # constraint on content: asked of a letter ("今年春季比去年多招了多少人？") they are the letter's own years
+    relative_years: list[int] = field(default_factory=list)
+    relative: list[int] = field(default_factory=list)  # their offsets (去年 → -1): a letter's own years, for composition
 
     @property
     def constrained(self) -> bool:
         return bool(self.places or self.unknown_places or self.years)
+
+
+def asks_future(q: "Query") -> bool:
+    """A date asked of something still to come: the plan that names it is the answer."""
+    return q.aspect == "date" and bool(FUTURE_DATE_RE.search(q.text))
 
 
 def _aspect(text: str) -> str:
@@ -120,8 +132,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     merged = list(dict.fromkeys(tokens + extra))
 
     years = [int(y) for y in YEAR_RE.findall(text)]
-    if current_year:
-        years += [current_year + off for w, off in RELATIVE_YEAR.items() if w in text]
+    offsets = sorted({off for w, off in RELATIVE_YEAR.items() if w in text})
+    relative = [current_year + off for off in offsets] if current_year else []
     known = gaz.find(text)
     unknown = gaz.find_unknown(text, known)
     places = list(dict.fromkeys(full for _, _, full in known))
@@ -181,7 +193,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     multi = bool(MULTI_RE.search(text)) or len(places) + len(unknown) > 1 or len(set(years)) > 1
     narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
     return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],
-                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text)
+                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, offsets)
 
 
 def _phrase(residual: str) -> str:

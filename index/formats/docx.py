@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from index.ingest_limits import check_package, check_reply_chars
 from index.records import Reply
 from index.textio import normalize_newlines
 
+# the label cell of a two-column form at the head of a reply (提案号 | 86, 主办单位 | …, 办理结果 | A类)
+_FORM_LABEL = re.compile(r"(?:建议|提案|议案)?(?:号|编号|案号|人|提出人|提出者|领衔人|标题|题目|案由)|(?:主办|承办|协办|会办|办理)(?:单位|部门)|"
+                         r"(?:答复|办复|办结)(?:日期|时间)|(?:办理|办复|答复)(?:结果|类别|类型)|签发人|文号|联系人|联系电话")
 _HOW = "expected a Word .docx file (Office Open XML); if it is an old .doc, a WPS file or damaged, open it in Word/WPS and save as .docx"
 
 
@@ -43,7 +47,9 @@ def docx_text(data: bytes, source: str = "<docx>", options: dict | None = None) 
                 t = " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
                 if t:
                     cells.append(t)
-            if cells:
+            if len(cells) == 2 and _FORM_LABEL.fullmatch(cells[0]):  # a form row (提案号 | 86): "提案号：86"
+                lines.append(f"{cells[0]}：{cells[1]}")
+            elif cells:
                 lines.append("  ".join(cells))
 
     def block(el) -> None:

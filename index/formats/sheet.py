@@ -34,6 +34,7 @@ COLUMN_TARGETS = {
     "reply_date": "reply date (答复日期)",
     "reply_text": "the reply letter (答复内容)",
     "proposal": "the proposal text (提案内容)",
+    "category": "办复类别 / 办理结果 (A类, B类 …)",
     "ignore": "leave this column out",
 }
 DEFAULT_COLUMNS: dict[str, str] = {
@@ -47,6 +48,7 @@ DEFAULT_COLUMNS: dict[str, str] = {
     **dict.fromkeys(["答复日期", "办复日期", "办结日期", "答复时间", "办复时间"], "reply_date"),
     **dict.fromkeys(["答复内容", "答复正文", "办理答复", "答复意见", "答复函", "办理情况"], "reply_text"),
     **dict.fromkeys(["提案内容", "建议内容", "提案正文", "建议正文"], "proposal"),
+    **dict.fromkeys(["办理结果", "办复类别", "答复类别", "办理类别", "办复结果", "答复类型", "办复类型"], "category"),
 }
 
 
@@ -158,6 +160,8 @@ def labelled_row(fields: dict[str, str]) -> str:
         lines.append(f"承办单位: {unit}" + (f" 协办: {fields['co_units']}" if fields.get("co_units") else ""))
     if fields.get("reply_date"):
         lines.append(f"答复日期: {parse_date(fields['reply_date']) or fields['reply_date']}")
+    if fields.get("category"):
+        lines.append(f"办复类别: {' '.join(fields['category'].split())}")
     lines.append(f"答复内容:\n\n{fields['reply_text']}\n")
     return "\n".join(lines)
 

@@ -78,6 +78,9 @@ def test_labels_on_seed_sections(seed_reply, chunks):
     ("下一步，我局将继续加大投入。", [], "plan"),
     ("加快推进城乡公交一体化。", ["二、下一步工作打算"], "plan"),
     ("我局将会同财政局研究出台补贴政策。", ["一、基本情况"], "plan"),
+    # a completion stated outright is done, though the sentence opens like a plan (争取 = secured)
+    ("我局争取专项资金建设冷链集配中心，总投资3200万元，已于2024年10月投入运营。", ["（二）建设县域冷链集配中心"], "done"),
+    ("力争2025年底前建成，目前已完成可研。", [], "plan"),
 ])
 def test_label_sentence(sentence, path, label):
     assert label_sentence(sentence, path) == label

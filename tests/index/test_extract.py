@@ -221,3 +221,34 @@ def test_the_proposal_attached_after_the_signature_is_the_proposal_not_the_reply
     assert (r.signer, r.reply_date) == ("南岭区发展和改革局", "2024-06-20")
     assert "1000个" in r.text[r.proposal_span[0]:r.proposal_span[1]]
     assert "1000个" not in r.text[r.reply_span[0]:r.reply_span[1]]
+
+
+def test_a_title_in_book_quotes_may_quote_a_phrase():
+    text = ("九三学社鹤湾市委员会：\n贵会提出的《关于以“微更新”方式推进背街小巷整治提升的提案》收悉。贵会在提案中提出的“一巷一策”等建议很有参考价值。\n"
+            "我市已整治背街小巷203条。\n\n鹤湾市住房和城乡建设局\n2024年6月26日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert r.title == "关于以“微更新”方式推进背街小巷整治提升的提案"
+    assert r.text[r.title_span[0]:r.title_span[1]] == r.title
+
+
+def test_co_units_stated_as_such_win_over_units_worked_with_in_the_body():
+    text = ("罗建华代表：\n您提出的《关于加快农贸市场改造提升的建议》收悉。该建议由我局主办，县商务局、县农业农村局会办。现答复如下：\n"
+            "一、基本情况\n全县共有农贸市场12家。\n二、主要工作\n会同县商务局、县财政局积极争取省级资金860万元。\n\n"
+            "松澜县市场监督管理局\n2022年7月8日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert r.co_units == ["商务局", "农业农村局"]
+
+
+def test_a_unit_worked_with_deep_in_the_body_is_not_a_co_unit():
+    text = ("陈立新委员：\n您提出的《关于扩大老年大学办学规模的提案》收悉，现答复如下：\n一、基本情况\n县老年大学现有学员2150人。\n"
+            "二、主要工作\n今年起，我局会同县人社局将退休教师到老年大学任教纳入“银龄讲学”项目管理。\n\n桐溪县教育局\n2023年6月20日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert r.co_units == []
+
+
+def test_stated_co_units_may_be_a_company_or_a_federation():
+    text = ("周明代表：\n你提出的《关于打通农村快递最后一公里的建议》收悉。本建议由我局主办，市交通运输局、中国邮政集团有限公司枫林市分公司、"
+            "市残疾人联合会、市供销合作社协办。现答复如下：\n全市建成村级寄递服务站213个。\n\n枫林市商务局\n2023年7月18日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert r.co_units[0] == "交通运输局"
+    assert "中国邮政集团有限公司枫林市分公司" in r.co_units and len(r.co_units) == 4

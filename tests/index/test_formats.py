@@ -279,3 +279,36 @@ def test_sheet_row_fields_filled_from_the_letter_drop_their_warnings(tmp_path):
     assert r.field_sources["number"] == "pattern:number" and r.field_sources["title"] == "column"
     assert r.id == "45_20230703"
     assert not [w for w in opts.get("_warnings", []) if "number" in w or "reply_date" in w]
+
+
+def test_docx_form_table_gives_labelled_fields(tmp_path):
+    """A two-column form at the top (提案号 | 86 …), then the letter (虚构示例)."""
+    import docx
+
+    d = docx.Document()
+    t = d.add_table(rows=5, cols=2)
+    for i, (k, v) in enumerate([("提案号", "86"), ("提案人", "吴振宇等3位委员"), ("主办单位", "蒲湾区住房和城乡建设局"),
+                                ("协办单位", "区残疾人联合会、区交通运输局"), ("办理结果", "A类（所提问题已经解决）")]):
+        t.cell(i, 0).text, t.cell(i, 1).text = k, v
+    for line in ["对《关于推进无障碍环境建设的提案》的答复", "吴振宇委员：", "你们提出的第86号提案收悉。现答复如下：",
+                 "2023年全区修复盲道14.6公里。", "", "蒲湾区住房和城乡建设局", "2024年7月5日"]:
+        d.add_paragraph(line)
+    p = tmp_path / "form.docx"
+    d.save(str(p))
+    assert docx_text(p.read_bytes()).startswith("提案号：86\n提案人：吴振宇等3位委员\n")
+    (r,) = read(read_docx, p)
+    assert (r.number, r.reply_date) == ("86", "2024-07-05")
+    assert len(r.co_units) == 2 and "交通运输局" in r.co_units
+    from service.fields import facts
+
+    assert [f.value for f in facts(r, ["category"])] == ["A类"]
+
+
+def test_sheet_result_column_gives_the_category(tmp_path):
+    p = B.make_xlsx([["提案号", "提案人", "主办单位", "答复日期", "办理结果", "答复内容"],
+                     [12, "李明", "梅岗县水利局", "2024-06-28", "B类", "李明委员：\n您的提案收悉。全县新建集中供水工程8处。\n\n梅岗县水利局\n2024年6月28日"]],
+                    tmp_path / "s.xlsx")  # 虚构示例
+    (r,) = read(read_sheet, p)
+    from service.fields import facts
+
+    assert [f.value for f in facts(r, ["category"])] == ["B类"]

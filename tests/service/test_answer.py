@@ -173,3 +173,67 @@ def test_a_difficulty_the_letter_admits_does_not_lead_an_answer_on_work_done():
     assert cands[1].score > cands[0].score
     _score(cands, analyse("农村客运为什么亏损？"), plan_first=False)  # a reason is asked: the difficulty answers it
     assert cands[0].score >= cands[1].score
+
+
+def _cands_of(reply, pieces: list[tuple[str, str]]):
+    """_Cand per (sentence, label) of `reply` (whose text is the sentences joined by newlines), equal cosine."""
+    from index.records import Chunk
+    from service.answer import _Cand
+
+    out, pos = [], 0
+    for text, label in pieces:
+        start = reply.text.index(text, pos)
+        end = start + len(text)
+        chunk = Chunk(f"{reply.id}#{start}", reply.id, text, start, end, "reply", [], label, [])
+        out.append(_Cand(reply, chunk, start, end, label, 0.9))
+        pos = end
+    return out
+
+
+def test_a_date_asked_of_something_to_come_is_answered_by_the_plan():
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse, asks_future
+
+    done, plan = "县老年大学创办于2006年，现有校舍一处。", "迁建项目力争2024年上半年开工、2025年秋季学期投入使用。"  # 虚构示例
+    reply = Reply(id="r", text=f"{done}\n{plan}\n", reply_date="2023-06-20")
+    cands = _cands_of(reply, [(done, "done"), (plan, "plan")])
+    q = analyse("老年大学新校舍啥时候能用上？")
+    assert q.aspect == "date" and asks_future(q) and "时候" not in q.topic
+    _score(cands, q, plan_first=asks_future(q))
+    assert cands[1].score > cands[0].score
+    assert not asks_future(analyse("老年大学什么时候建成的？"))
+
+
+def test_a_total_asked_is_not_answered_by_a_cap_or_a_rate():
+    from service.answerability import asked_rate_or_total, asked_unit, holds_detail
+
+    cap = "对新认定的集聚区给予最高100万元一次性奖励，改造项目按投资额的40%给予补助。"
+    total = "2023年共下达扶持资金560万元，支持项目23个。"
+    assert asked_rate_or_total("山区吃水难，政府投了多少钱？", "money") is False  # refusing needs "一共"/"总投资" …
+    for q in ("夜市街区市里一共拿出多少扶持资金？", "冷链集配中心一期一共投了多少钱？", "山区吃水难，政府投了多少钱？"):
+        unit = asked_unit(q)
+        rate = asked_rate_or_total(q, unit, inferred=True)  # … choosing the sentence that leads does not
+        assert unit == "money" and rate is None, q
+        assert holds_detail(total, "amount", unit, None, "", rate) and not holds_detail(cap, "amount", unit, None, "", rate)
+    # money per unit asked: the rate answers (亩均 is a rate), a total does not
+    q = "高标准农田一亩平均投了多少钱？"
+    unit = asked_unit(q)
+    assert asked_rate_or_total(q, unit) is True
+    assert holds_detail("新建高标准农田4.2万亩，亩均投入达到3000元。", "amount", unit, None, "", True)
+    assert not holds_detail("全年总投资1.26亿元。", "amount", unit, None, "", True)
+
+
+def test_the_sentence_stating_the_asked_year_leads():
+    """去年 in a question asked of a 2024 letter is that letter's 2023; 前年 its 2022."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    a, b = "2022年下达扶持资金420万元，支持项目18个。", "2023年共下达扶持资金560万元，支持项目23个。"  # 虚构示例
+    reply = Reply(id="r", text=f"{a}\n{b}\n", reply_date="2024-06-18")
+    cands = _cands_of(reply, [(a, "done"), (b, "done")])
+    _score(cands, analyse("夜市去年拿出多少扶持资金？", current_year=2026), plan_first=False)
+    assert cands[1].score > cands[0].score
+    _score(cands, analyse("夜市前年拿出多少扶持资金？", current_year=2026), plan_first=False)
+    assert cands[0].score > cands[1].score

@@ -43,6 +43,16 @@ def test_records_are_counted_by_year_place_and_department(retriever):
     assert a.no_answer and "没有如东县的答复" in a.lead and not a.related
 
 
+def test_last_year_in_a_count_is_the_calendar_s(retriever):
+    from service.counting import count_records
+    from service.query import analyse
+
+    q = analyse("去年答复了多少件提案和建议？", retriever.gazetteer, current_year=2024)
+    a = count_records(retriever, q, q.text, q.text)
+    in_2023 = {r.id for r in retriever.index.replies.values() if r.year == 2023}
+    assert in_2023 and a.lead.startswith(f"2023年已收录的提案和建议答复共{len(in_2023)}件")
+
+
 def test_letters_on_a_topic_are_counted_as_they_are_judged(retriever):
     from service.answer import answer_question
 

@@ -54,6 +54,15 @@ def test_a_place_the_index_has_no_letter_from(op_retriever):
     assert "如东县" in a.answer_markdown and "没有" in a.answer_markdown
 
 
+def test_this_year_in_a_question_is_the_letter_s_year_not_a_filter(op_retriever):
+    from service.answer import answer_question
+
+    # the letters are of 2021–2024 and today is later: "今年" must not rule them all out
+    plain = answer_question(op_retriever, "江津区家庭医生重点人群签约率多少？")
+    a = answer_question(op_retriever, "江津区家庭医生今年重点人群签约率多少？")
+    assert not a.no_answer and {c.number for c in a.citations} == {c.number for c in plain.citations} == {"88"}
+
+
 def test_place_constraint_picks_the_named_place(op_retriever):
     from service.answer import answer_question
 

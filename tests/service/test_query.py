@@ -66,8 +66,14 @@ def test_record_fields_and_number():
     assert analyse("如皋校外培训的答复是哪个局签发的？", GAZ).fields == ["lead_unit"]
 
 
-def test_relative_years():
-    assert analyse("去年答应新增的助餐点建了没有？", GAZ, current_year=2024).years == [2023]
+def test_relative_years_are_kept_apart_from_written_years():
+    q = analyse("去年答应新增的助餐点建了没有？", GAZ, current_year=2024)
+    assert q.relative_years == [2023] and q.years == []
+    # asked of a letter, 今年/去年 are the letter's own years: not a constraint on which letter answers
+    q = analyse("海门老年大学今年春季比去年多招了多少人？", GAZ, current_year=2026)
+    assert q.years == [] and q.relative_years == [2025, 2026] and not q.multi
+    assert "今年" not in "".join(q.topic) and "去年" not in "".join(q.topic)
+    assert analyse("2023年海门老年大学招了多少人？", GAZ, current_year=2026).years == [2023]
 
 
 def test_multi_and_listing():
@@ -123,3 +129,14 @@ def test_record_fields_asked_as_noun_phrases(question, fields):
 ])
 def test_a_number_written_in_chinese_numerals(question, number):
     assert analyse(question, GAZ).numbers == [number]
+
+
+def test_a_town_named_with_its_county_is_a_topic_word_not_an_unknown_place():
+    from index.records import Reply
+    from service.gazetteer import Gazetteer
+
+    gaz = Gazetteer.from_replies([Reply(id="r", text="", signer="梅岗县教育局")])  # 虚构示例
+    q = analyse("梅岗龙潭镇中心初中的食堂改造是哪个月完工的？", gaz)
+    assert q.places == ["梅岗县"] and q.unknown_places == [] and "龙潭" in "".join(q.topic)
+    assert q.aspect == "date"
+    assert analyse("如东县老年助餐每餐补贴多少？", gaz).unknown_places == ["如东县"]  # a county with no letter still is
