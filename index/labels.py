@@ -31,15 +31,19 @@ COURTESY_RE = re.compile(
     r"^[\u4e00-\u9fff·、，,]{2,60}?(?:[(（]?等\d*[位名]?[)）]?)?(?:委员|代表)(?:们)?[:：,，]?$|"
     r"^(?:尊敬的)?[\u4e00-\u9fff·、]{0,24}?(?:[(（]等\d*[位名]?[)）]|等)?(?:委员|代表)?[，,]?\s*您好[!！。]?$|^您好[!！。，,]?$|"
     r"^(?:特此|专此|现予)?(?:答复|函复|回复)[。.!！]?$|^此复[。.!！]?$|^特此(?:答复|函复|回复|说明)|^以上(?:答复|意见)|"
-    r"^(?:再次)?(?:感谢|谢谢)|衷心希望您继续|恳请|请继续(?:关心|关注|支持)"
+    r"^(?:再次)?(?:感谢|谢谢)|衷心希望您继续|恳请|请继续(?:关心|关注|支持)|"
+    r"^(?:您|你们|贵[^。，,]{1,3}|该?提案|该?建议)[^。]{0,80}(?:切实可行|很有帮助|很好的(?:意见|建议)|很有见地|具有很强的)"
 )
+# the letter telling back what the proposal said ("建议中提出由社会餐饮企业集中配送午餐。", "你们在提案中反映的…问题，
+# 是群众普遍关心的热点问题。"): neither done nor planned, when it reports nothing itself (no figure, no 已)
+RESTATE_RE = re.compile(r"^(?:您|你们|贵[^。，,]{1,3}|代表|委员)?(?:在|所提)?(?:提案|建议)中?(?:提出|反映|提到|指出|建议)")
 PLAN_HEAD_RE = re.compile(r"下一步|今后|打算|计划|展望|努力方向|工作思路|后续")
 # future-tense markers: strong ones make a plan anywhere; a bare 将 (which also reads as the past
 # "将X纳入Y") only outside a section that reports what was done
 PLAN_RE = re.compile(
     r"^(?:下一步|今后|接下来|未来|后续)|下一步|^(?:我局|我们|我委|我区|我办|区政府|各地|各部门)?(?:拟|计划|力争|准备|争取|预计|还将)|"
     r"(?:我局|我们|我委|我办|我中心)(?:还|也|都|仍)?将|还将|也将|将于|将在.{0,16}(?:时|中|前|后)|"
-    r"(?:今年|明年|年内|今后|后续|届时|下阶段|下一阶段)(?:还|也|仍|再)?将|(?:19|20)\d{2}年(?:计划|拟|力争|预计)|"
+    r"(?:今年|明年|年内|今后|后续|届时|下阶段|下一阶段)(?:还|也|仍|再)?将|^(?:今年|明年)[，,]?(?:我[市区县局委])?(?:计划|拟|力争|预计)|(?:19|20)\d{2}年(?:计划|拟|力争|预计)|"
     r"年内(?:新增|完成|建成|实现|新建|开工)|"
     r"力争|拟于|拟在|拟将|计划于|计划在|预计|(?<!已)(?<!已经)列入.{0,24}(?:计划|规划|议程)|(?:年底|年内|月底|季度)前(?:完成|建成|实现)|"
     r"将(?:进一步|继续|持续|加快|加大|积极|不断|着力|重点|研究|争取|探索|认真)|将(?:会同|联合|与|协调).{0,20}(?:研究|出台|制定)|"
@@ -86,6 +90,8 @@ def label_sentence(sentence: str, heading_path: list[str], *, is_signature: bool
     if any(PLAN_HEAD_RE.search(h) for h in heading_path):
         return "plan"
     body = strip_enum(s)
+    if RESTATE_RE.match(body) and not DONE_HINT_RE.search(body) and not PLAN_RE.search(body):
+        return "courtesy"
     if re.search(r"(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将|前).){0,12}(?:已|完成|建成|新增|累计)", s):
         return "done"
     # "我局争取专项资金…建成冷库…，已于2024年10月投入运营": a completion stated outright is done, whatever the

@@ -81,6 +81,13 @@ def test_labels_on_seed_sections(seed_reply, chunks):
     # a completion stated outright is done, though the sentence opens like a plan (争取 = secured)
     ("我局争取专项资金建设冷链集配中心，总投资3200万元，已于2024年10月投入运营。", ["（二）建设县域冷链集配中心"], "done"),
     ("力争2025年底前建成，目前已完成可研。", [], "plan"),
+    ("今年，我市计划整治背街小巷65条，总投资1.06亿元。", [], "plan"),
+    # the letter telling back the proposal, or praising it, reports nothing itself
+    ("建议中提出由社会餐饮企业为农村学校集中配送午餐。", [], "courtesy"),
+    ("你们在提案中反映的校门口车辆乱停乱放等问题，是群众普遍关心的热点问题。", [], "courtesy"),
+    ("提案针对我区盲道被占、坡道缺失等问题提出了切实可行的意见，对推动我区无障碍环境建设很有帮助。", [], "courtesy"),
+    ("您在提案中提出的开设晚间班的建议，县老年大学已于今年春季学期开设晚间班6个。", [], "done"),
+    ("建议中提出的增设停车位问题，我局将会同交警部门研究。", [], "plan"),
 ])
 def test_label_sentence(sentence, path, label):
     assert label_sentence(sentence, path) == label

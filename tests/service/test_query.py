@@ -140,3 +140,13 @@ def test_a_town_named_with_its_county_is_a_topic_word_not_an_unknown_place():
     assert q.places == ["梅岗县"] and q.unknown_places == [] and "龙潭" in "".join(q.topic)
     assert q.aspect == "date"
     assert analyse("如东县老年助餐每餐补贴多少？", gaz).unknown_places == ["如东县"]  # a county with no letter still is
+
+
+def test_colloquial_reason_and_these_years():
+    q = analyse("桐溪县的老人大学为啥老是报不上名？", GAZ)
+    assert q.aspect == "reason" and "为啥" not in "".join(q.topic)
+    q = analyse("这几年修老街巷子都干了些啥？", GAZ)
+    assert q.multi and "几年" not in "".join(q.topic)
+    from service.answerability import asked_unit
+
+    assert asked_unit("这几年修老街巷子都干了些啥？") is None and asked_unit("学校几年能建好？") == "time"
