@@ -16,6 +16,9 @@ from index.tokenize import default_tokenizer
 from service.gazetteer import Gazetteer
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+# a year naming the letter itself ("2021年那份提案", "2023年答复的"), not a year its content reports on
+LETTER_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年(?:(?:的|那份|那件|那个|这份|这件|那)[^，,。？?\d]{0,12}?)?(?:提案|建议|议案|答复|回复|办复)|"
+                            r"((?:19|20)\d{2})\s*年(?:提|提出|答复|回复|办复|办理)的|((?:19|20)\d{2})\s*年\s*第")
 NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(?:提案|建议|议案)?")
 CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(?:提案|建议|议案)?")  # 第二十八号提案
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
@@ -87,6 +90,7 @@ class Query:
     # 今年/去年/前年 by the calendar: what a count of replies means by them ("去年答复了多少件？"), never a
     # constraint on content: asked of a letter ("今年春季比去年多招了多少人？") they are the letter's own years
     relative_years: list[int] = field(default_factory=list)
+    letter_years: list[int] = field(default_factory=list)  # years that name the letter's own year (2021年那份提案)
     relative: list[int] = field(default_factory=list)  # their offsets (去年 → -1): a letter's own years, for composition
 
     @property
@@ -132,6 +136,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     merged = list(dict.fromkeys(tokens + extra))
 
     years = [int(y) for y in YEAR_RE.findall(text)]
+    letter_years = sorted({int(next(g for g in m if g)) for m in LETTER_YEAR_RE.findall(text)})
     offsets = sorted({off for w, off in RELATIVE_YEAR.items() if w in text})
     relative = [current_year + off for off in offsets] if current_year else []
     known = gaz.find(text)
@@ -193,7 +198,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     multi = bool(MULTI_RE.search(text)) or len(places) + len(unknown) > 1 or len(set(years)) > 1
     narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
     return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],
-                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, offsets)
+                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, letter_years, offsets)
 
 
 def _phrase(residual: str) -> str:

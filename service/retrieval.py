@@ -313,7 +313,7 @@ class Retriever:
     def constraints(self, q: Query, ri: int) -> tuple[bool, float, bool | None, bool, bool, bool]:
         """(all satisfied, weight of what matched, department ok, identified, place ok, year ok) for one reply."""
         m = self.index.facets.metas[ri]  # the fields kept beside the letter; the letter itself only when needed
-        year_ok = [y == m.year or self._reports_year(ri, y) for y in q.years] if q.years else []
+        year_ok = [y == m.year or (y not in q.letter_years and self._reports_year(ri, y)) for y in q.years] if q.years else []
         place_ok: list[bool] = []
         if q.places:
             r = _Lazy(self.index, ri)

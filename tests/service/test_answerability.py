@@ -214,3 +214,11 @@ def test_a_year_asked_is_answered_by_the_next_years_letter_saying_last_year(sett
     assert not a.no_answer and "37个" in a.points[0].text
     a = answer_question(r, "南岭区2019年新建了多少个老年助餐点？")
     assert a.no_answer
+
+
+def test_fees_asked_are_money():
+    from service.answerability import asked_unit, money_role
+
+    assert asked_unit("老年大学一学期要交多少学费？") == "money" and money_role("老年大学一学期要交多少学费？") == "charge"
+    assert asked_unit("停车费是多少？") == "money"
+    assert asked_unit("老年大学招了多少人？") != "money"

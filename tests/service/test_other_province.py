@@ -93,3 +93,16 @@ def test_a_place_named_with_nothing_else_answers_from_that_place(op_retriever):
     assert not a.no_answer and a.citations and {c.place for c in a.citations} == {"綦江区"}
     a = answer_question(op_retriever, "綦江区2019年呢？")  # its letters are of 2023 and 2024
     assert a.no_answer and "方面方面" not in a.answer_markdown
+
+
+def test_a_year_naming_the_letter_is_not_met_by_a_later_letter_reporting_on_it(settings, tmp_path):
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("关于县政协十届二次会议第23号提案的答复\n\n李明委员：\n您提出的《关于保障山区农村饮水安全的提案》收悉，现答复如下：\n"
+              "2021年以来，我县累计投入农村供水建设资金3.86亿元，农村自来水普及率达到93%。\n感谢您的关心和支持。\n\n"
+              "清溪县水利局\n2023年7月10日\n")  # 虚构示例
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    assert not answer_question(r, "清溪县2021年农村饮水投了多少钱？").no_answer  # the content reports 2021
+    a = answer_question(r, "清溪县2021年那份农村饮水提案的答复是怎么说的？")  # the 2023 letter is not of 2021
+    assert a.no_answer and a.missing == "year"

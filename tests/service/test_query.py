@@ -150,3 +150,10 @@ def test_colloquial_reason_and_these_years():
     from service.answerability import asked_unit
 
     assert asked_unit("这几年修老街巷子都干了些啥？") is None and asked_unit("学校几年能建好？") == "time"
+
+
+def test_a_year_that_names_the_letter_itself():
+    assert analyse("清溪县2021年那份农村饮水提案的答复是怎么说的？", GAZ).letter_years == [2021]
+    assert analyse("2023年答复的加装电梯提案说了什么？", GAZ).letter_years == [2023]
+    q = analyse("2021年农村饮水投了多少钱？", GAZ)  # a year the content reports on
+    assert q.years == [2021] and q.letter_years == []
