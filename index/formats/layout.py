@@ -11,7 +11,7 @@ PAGE_NO = re.compile(
     r"[Pp]age\s*\d+(?:\s*(?:of|/)\s*\d+)?)[-—－–\s]*$"
 )
 _ENDS_SENTENCE = tuple("。！？：:；;）)”\"》")
-_STARTS_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[①-⑩])")
+_STARTS_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．](?!\d)|[①-⑩])")  # not 1.26亿元
 _MAX_RUNNING = 40  # a running header or footer is one short line
 
 

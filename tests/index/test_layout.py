@@ -26,6 +26,12 @@ def test_unwrap_joins_a_paragraph_but_not_items_or_sentence_ends():
                                    "二、存在的问题", "部分线路客流少。"]
 
 
+def test_a_line_opening_with_a_decimal_continues_the_paragraph():
+    lines = ["县财政按规定足额落实地方配套资金。2023年度全县项目总投资", "1.26亿元，其中中央和省级资金9240万元。", "2. 建立项目储备库。"]
+    assert unwrap_lines(lines) == ["县财政按规定足额落实地方配套资金。2023年度全县项目总投资1.26亿元，其中中央和省级资金9240万元。",
+                                   "2. 建立项目储备库。"]
+
+
 def test_unwrap_width_is_not_set_by_one_long_table_row():
     row = "序号 项目名称 建设内容 总投资（万元） 完成情况 备注 责任单位 开工时间 竣工时间"
     lines = [row, *["全县现有农村客运班线四十二条，新", "开通镇村公交线路六条。", "短行。"] * 4]
