@@ -14,6 +14,7 @@ from index.records import Reply
 
 _LEVEL = "市区县"
 _UNIT_END = "局委办会院所队站厅处室团联协馆司"
+_UNDER_BODY = re.compile(r"(?:国家[\u4e00-\u9fff]{2,10}总局|[\u4e00-\u9fff]{2,14}(?:集团|公司))[\u4e00-\u9fff]{1,10}[省市区县州]")
 _PLACE_LINE = re.compile(r"[\u4e00-\u9fff]{1,12}[省市区县州旗盟]")
 
 
@@ -37,6 +38,10 @@ def _written(text: str, canonical: str, signer: str) -> str:
         line = text[ls:len(text) if le < 0 else le].strip()
         if line.endswith(name) and _PLACE_LINE.fullmatch(line[: -len(name)]):  # a letterhead: 东湖区城市管理局
             return line
+        # a unit under a national body, named with it: 国家税务总局松澜县税务局, 国网XX市供电公司
+        head = re.split(r"[、，,：:；;（(\s和与及]", text[max(0, i - 24):i])[-1]
+        if _UNDER_BODY.fullmatch(head):
+            return head + name
         return (text[i - 1] if i > 0 and text[i - 1] in _LEVEL else "") + name
     return canonical
 

@@ -42,3 +42,13 @@ def test_the_fullest_alias_written_wins_over_a_stem():
             "南通市通州区教育体育局\n2023年5月22日\n")
     r, _ = extract_reply(text, "x")
     assert written_units(r)[1] == ["区人力资源和社会保障局", "区发改委"]
+
+
+def test_a_unit_under_a_national_body_is_named_with_it():
+    from index.records import Reply
+    from service.units import written_units
+
+    text = ("邓慧敏委员：\n您的提案收悉。本提案由我局主办，县残疾人联合会、国家税务总局松澜县税务局协办。\n"
+            "全县新增残疾人就业岗位320个。\n\n松澜县人力资源和社会保障局\n2023年6月27日\n")  # 虚构示例
+    r = Reply(id="r", text=text, lead_unit="人力资源和社会保障局", co_units=["税务局"], signer="松澜县人力资源和社会保障局")
+    assert written_units(r) == ("松澜县人力资源和社会保障局", ["国家税务总局松澜县税务局"])

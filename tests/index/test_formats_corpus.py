@@ -1,0 +1,45 @@
+"""Record fields of the letters in eval/formats/corpus (HTML, Word, PDF, a spreadsheet, text; 虚构示例), each
+checked against eval/formats/expected.jsonl, which their writers filled in from the letters themselves."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+FORMATS = ROOT / "eval" / "formats"
+EXPECTED = [json.loads(x) for x in (FORMATS / "expected.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def replies():
+    from index.loader import load_paths
+
+    report = load_paths([FORMATS / "corpus"])
+    assert not report.skipped, report.skipped
+    return {r.source.split("/")[-1]: r for r in report.replies}
+
+
+def _digits(s: str) -> str:
+    return (re.findall(r"\d+", s or "") or [""])[-1].lstrip("0")
+
+
+@pytest.mark.parametrize("want", EXPECTED, ids=[f"{e['file']}{'#row%d' % e['row'] if e.get('row') else ''}" for e in EXPECTED])
+def test_fields_as_the_letter_states_them(replies, want):
+    from service.fields import facts
+    from service.units import written_units
+
+    key = want["file"] + (f"#row{want['row']}" if want.get("row") else "")
+    r = replies[key]
+    lead, co = written_units(r)
+    assert _digits(r.number) == _digits(want["number"])
+    assert r.kind == want["kind"]
+    assert r.title == want["title"]
+    assert (r.reply_date or r.signed_date) == want["reply_date"]
+    assert lead == want["lead_unit"] or want["lead_unit"].endswith(lead) or lead.endswith(want["lead_unit"])
+    assert sorted(co) == sorted(want["co_units"])
+    first = re.split(r"[、，,等]", want["proposer"])[0].removesuffix("委员").removesuffix("代表")
+    assert r.proposer.startswith(first)
+    assert [f.value for f in facts(r, ["category"])] == ([want["category"]] if want["category"] else [])
