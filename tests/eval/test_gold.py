@@ -148,3 +148,23 @@ def test_a_letter_of_a_compilation_is_referred_to_by_its_fragment():
     assert split_source("a/汇编.docx#letter2") == ("a/汇编.docx", "#letter2")
     assert split_source("a/b.xlsx#row3") == ("a/b.xlsx", "#row3")
     assert split_source("a/b.txt") == ("a/b.txt", "")
+
+
+def test_formats_gold_set_is_valid_and_its_facts_are_in_its_letters():
+    """eval/formats: every key fact and answer span occurs in the (decoded) letter it is said to come from."""
+    from index.loader import load_paths
+
+    root = DEV_GOLD.parents[1] / "formats"
+    gold = load_gold(root / "gold.jsonl")
+    assert len(gold.items) >= 60 and all(i.split == "tune" for i in gold.items)
+    texts = {}
+    for r in load_paths([root / "corpus"]).replies:
+        texts.setdefault((r.number.lstrip("0"), r.reply_date or r.signed_date), []).append(r.text)
+    for item in gold.items:
+        assert item.answerable == bool(item.relevant), item.id
+        if not item.answerable:
+            continue
+        letters = [t for ref in item.relevant for t in texts.get((ref.number.lstrip("0"), ref.reply_date), [])]
+        assert letters, item.id
+        for fact in [*item.must_include, *item.answer_spans]:
+            assert any(fact in t for t in letters), (item.id, fact)
