@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
+from service.counting import asks_count
 from service.filters import Filters
 from service.gazetteer import Gazetteer
 
@@ -155,7 +156,11 @@ def _depends_on_context(question: str, turn: Turn) -> bool:
     if turn.places or turn.depts:
         return False
     body = re.sub(r"[？?。！!，,\s]", "", question)
-    return bool(turn.years) or bool(ANAPHORA_RE.match(body)) or len(body) <= 8
+    if ANAPHORA_RE.match(body):
+        return True
+    if asks_count(question):  # "2023年答复了多少件建议？": a count of the records, whatever was asked before
+        return False
+    return bool(turn.years) or len(body) <= 8
 
 
 def is_followup(turn: Turn) -> bool:

@@ -185,3 +185,10 @@ def test_record_followups_over_http(client):
     assert not r["no_answer"] and "由戴红玲提出" in r["answer_markdown"]
     r = client.post("/api/ask", json={"question": "什么时候答复的？", "history": [{"question": Q}]}).json()
     assert not r["no_answer"] and "2023年6月30日答复" in r["answer_markdown"]
+
+
+def test_a_count_of_the_records_is_a_question_of_its_own():
+    h = [{"question": "加装电梯的提案是怎么答复的？"}]
+    assert rewrite("2023年答复了多少件建议？", h, None)[0] == "2023年答复了多少件建议？"
+    # with an anaphor it leans on what came before
+    assert rewrite("那2023年的呢？", [{"question": "通州加装电梯装了多少台？"}], None)[0] != "那2023年的呢？"
