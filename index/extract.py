@@ -69,7 +69,8 @@ _ATTACHMENT = re.compile(r"^(?:附件|附)\s*\d*\s*(?:[:：]|$)")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
 _CO_END = r"(?:会办|协办|共同|一起|联合(?!会)|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)"
-_CO_UNITS = re.compile(rf"(?:协办单位|会办单位|协办|会办)[:：]?(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
+# a 协办/会办 label with its units ("协办单位：市财政局、市人社局"); "会同会办单位召开会商会" names none
+_CO_UNITS = re.compile(rf"(?:协办单位|会办单位|协办|会办)(?:[:：]|[ \t\u3000]+)(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
 # units the reply was worked out with (会同市财政局研究, 并商…): co-handling units when the opening says so and
 # no 协办/会办 statement names them; "我局会同县人社局将…" deep in the body is work done together, not handling
 _CO_MENTION = re.compile(rf"(?:会同|经与|经商|并商|会商|商请|征求)(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
@@ -77,7 +78,8 @@ _SECTION_HEAD = re.compile(r"\n[ \t\u3000]*(?:[一二三四五六七八九十]+�
 _OPENING_MAX = 600
 _UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行|联合会|合作社|供销社)")
 # any unit a 协办/会办 statement lists (a company, a federation): 中国邮政集团有限公司青川市分公司, 县供销合作社
-_STATED_UNIT = re.compile(r"[\u4e00-\u9fff（）()]{2,30}(?:局|委|办|中心|公司|委员会|办公室|集团|银行|联合会|合作社|供销社|协会|商会|院|站|队|馆|街道|政府)")
+_STATED_UNIT = re.compile(r"(?![\u4e00-\u9fff]{0,6}(?:赴|到|前往|召开|组织|开展|邀请|进行))"
+                          r"[\u4e00-\u9fff（）()]{2,30}(?:局|委|办|中心|公司|委员会|办公室|集团|银行|联合会|合作社|供销社|协会|院|站|队|馆|街道|政府)")
 _LETTER_CUES = ("提案", "建议", "答复", "委员", "代表", "收悉", "办理", "承办")
 
 
@@ -267,17 +269,32 @@ def title_from_doc_title(name: str) -> str:
 
 
 def _units_in(seg: str, stated: bool) -> list[str]:
-    """The units a stretch of the letter names (canonical where the alias table knows them)."""
+    """The units a stretch of the letter names (canonical where the alias table knows them). In a statement of
+    who handled it (stated) each listed piece is a unit: one the table knows (国家税务总局松澜县税务局 → 税务局),
+    else the piece as written (区公安分局交通警察大队, 中国邮政集团有限公司枫林市分公司)."""
     table = department_table()
-    names = table.find_in(seg)
-    rest = seg
-    for alias in table.all_names():
-        rest = rest.replace(alias, "、")
-    for piece in re.split(r"[、，,及与和\s]+", rest):
-        if _UNKNOWN_UNIT.fullmatch(piece):  # a unit the alias table lacks, written like 区政法委
-            names.append(table.canonical(piece) if table.known(piece) else piece[1:])
-        elif stated and _STATED_UNIT.fullmatch(piece):
-            names.append(piece)
+    names: list[str] = []
+    for piece in re.split(r"[、，,；;\s]+", seg):
+        if not piece:
+            continue
+        if stated:
+            if table.known(piece):
+                names.append(table.canonical(piece))
+                continue
+            found = table.find_in(piece)
+            if len(found) == 1 and any(piece.endswith(a) for a in [found[0], *table.aliases.get(found[0], [])]):
+                names.append(found[0])
+                continue
+            if _STATED_UNIT.fullmatch(piece) and not re.search(r"[和与及]", piece[:-4] if len(piece) > 4 else ""):
+                names.append(table.canonical(piece[1:]) if piece[0] in "区市县" and table.known(piece[1:]) else piece)
+                continue
+        names.extend(table.find_in(piece))
+        rest = piece
+        for alias in table.all_names():
+            rest = rest.replace(alias, "、")
+        for part in re.split(r"[、及与和\s]+", rest):
+            if _UNKNOWN_UNIT.fullmatch(part):  # a unit the alias table lacks, written like 区政法委
+                names.append(table.canonical(part) if table.known(part) else part[1:])
     return names
 
 
@@ -292,7 +309,9 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
     if not names:
         head = _SECTION_HEAD.search(text, start, stop)
         opening = min(head.start() if head else stop, start + _OPENING_MAX)
-        names = [n for m in _CO_MENTION.finditer(text, start, opening) for n in _units_in(m.group("seg"), False)]
+        # "由我局会同区城管局、区公安分局交通警察大队共同办理": handled together, so each piece is a unit
+        names = [n for m in _CO_MENTION.finditer(text, start, opening)
+                 for n in _units_in(m.group("seg"), m.group(0).endswith(("共同", "联合", "一起", "办理")))]
     lead_c = table.canonical(lead) if lead else ""
     out: list[str] = []
     for n in names:

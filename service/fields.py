@@ -15,8 +15,8 @@ CATEGORY_RE = re.compile(r"[^。\n]{0,30}(?:办复类别|答复类别|办理类�
                          r"[^。\n]{0,20}按\s*[ABC]\s*类\s*(?:办复|答复|办理)[^。\n]{0,40}|"
                          r"[^。\n]{0,20}(?:本件|此件|该件)?(?:答复|办理|办复)(?:结果)?(?:为|属于?|列为)\s*[ABC]\s*类[^。\n]{0,40}")
 CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
-# "办理结果：A", "答复类型: B" (no 类), or the letter's top line holding only "A类" / "（B）"
-CATEGORY_LABEL_RE = re.compile(r"(?:办复类别|答复类别|办理类别|办理结果|答复类型|办复类型)\s*[:：]\s*([ABC])(?![A-Za-z])")
+# "办理结果：A", "答复类型: B" (no 类), "办理结果：已解决（A）", or the letter's top line holding only "A类" / "（B）"
+CATEGORY_LABEL_RE = re.compile(r"(?:办复类别|答复类别|办理类别|办理结果|答复类型|办复类型)\s*[:：]\s*(?:[^\nABC]{0,12}[（(]\s*)?([ABC])(?![A-Za-z])")
 CATEGORY_TOP_RE = re.compile(r"^[ \t\u3000]*[（(]?\s*([ABC])\s*类?\s*[)）]?[ \t\u3000]*$", re.M)
 FIELD_WORDS = {"lead_unit": "主办单位", "co_units": "协办单位", "reply_date": "答复日期", "proposer": "提出者",
                "number": "编号", "category": "办复类别"}

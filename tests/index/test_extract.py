@@ -252,3 +252,11 @@ def test_stated_co_units_may_be_a_company_or_a_federation():
     r, _ = extract_reply(text, "x")
     assert r.co_units[0] == "交通运输局"
     assert "中国邮政集团有限公司枫林市分公司" in r.co_units and len(r.co_units) == 4
+
+
+def test_units_handled_together_are_co_units_as_written_and_a_verb_phrase_is_none():
+    text = ("王芳代表：\n你提出的《关于缓解学校周边停车难的建议》收悉。本建议由我局会同区城市管理局、区公安分局交通警察大队共同办理。"
+            "5月上旬，我局会同会办单位召开专题会商会，并会同协办单位先后赴鼓楼街道实地调研。现答复如下：\n全区新增共享车位1200个。\n\n"
+            "宁屿区住房和城乡建设局\n2024年6月28日\n")  # 虚构示例
+    r, _ = extract_reply(text, "x")
+    assert r.co_units == ["城市管理局", "区公安分局交通警察大队"]

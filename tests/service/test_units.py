@@ -52,3 +52,12 @@ def test_a_unit_under_a_national_body_is_named_with_it():
             "全县新增残疾人就业岗位320个。\n\n松澜县人力资源和社会保障局\n2023年6月27日\n")  # 虚构示例
     r = Reply(id="r", text=text, lead_unit="人力资源和社会保障局", co_units=["税务局"], signer="松澜县人力资源和社会保障局")
     assert written_units(r) == ("松澜县人力资源和社会保障局", ["国家税务总局松澜县税务局"])
+
+
+@pytest.mark.parametrize("line, value", [("办理结果：已解决（A）", "A类"), ("办理结果：正在解决（B）", "B类"), ("办复类别：C类", "C类")])
+def test_the_category_written_after_a_result_word(line, value):
+    from index.records import Reply
+    from service.fields import facts
+
+    text = f"李明委员：\n您的提案收悉。全县新建服务站9个。\n\n槐庄县商务局\n2024年6月20日\n{line}\n"  # 虚构示例
+    assert [f.value for f in facts(Reply(id="r", text=text, reply_span=(0, len(text))), ["category"])] == [value]
