@@ -68,7 +68,7 @@ _DOC_TITLE = re.compile(r"第\s*\d+\s*号|会议|答复$|复函$|的答复|的�
 _ATTACHMENT = re.compile(r"^(?:附件|附)\s*\d*\s*(?:[:：]|$)")
 _TRAILER = re.compile(r"^[（(]?(?:联系人|联系电话|联系单位|经办人|承办人|签发人|抄送|附件|此件|本件|公开方式|（此件)")
 _CO_AFTER = re.compile(r"(?P<seg>[^。；;\n]{2,80}?)(?:等单位)?(?:协办|会办)(?:单位)?[。，,；;]")
-_CO_END = r"(?:会办|协办|共同|一起|联合(?!会)|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)"
+_CO_END = r"(?:会办|协办|共同|一起|联合(?!会)|同意|进行|研究|办理|协商|沟通|意见|答复|的意见|。|；|;|\n)"
 # a 协办/会办 label with its units ("协办单位：市财政局、市人社局"); "会同会办单位召开会商会" names none
 _CO_UNITS = re.compile(rf"(?:协办单位|会办单位|协办|会办)(?:[:：]|[ \t\u3000]+)(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
 # units the reply was worked out with (会同市财政局研究, 并商…): co-handling units when the opening says so and
@@ -311,7 +311,7 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
         opening = min(head.start() if head else stop, start + _OPENING_MAX)
         # "由我局会同区城管局、区公安分局交通警察大队共同办理": handled together, so each piece is a unit
         names = [n for m in _CO_MENTION.finditer(text, start, opening)
-                 for n in _units_in(m.group("seg"), m.group(0).endswith(("共同", "联合", "一起", "办理")))]
+                 for n in _units_in(m.group("seg"), m.group(0).endswith(("共同", "联合", "一起", "办理", "同意")))]
     lead_c = table.canonical(lead) if lead else ""
     out: list[str] = []
     for n in names:

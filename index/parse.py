@@ -26,6 +26,9 @@ _LABEL_RE = re.compile(
     r"(?:(?<=^)|(?<=[\n \t\u3000]))(?P<label>" + "|".join(f"(?P<{k}>{v})" for k, v in LABELS.items()) + ")" + _COLON,
     re.M,
 )
+# 主办：/协办： on lines of their own (a form header: 主办：苇塘县民政局 / 协办：县卫健委); inside a 承办单位 line they
+# belong to it (承办单位: 主办: 教体局 协办: 人社局)
+_UNIT_LINE_RE = re.compile(r"^[ \t\u3000]*(?P<label>(?P<lead>主办单位|主办)|(?P<co>协办单位|会办单位|协办|会办))" + _COLON, re.M)
 _UNIT_SUFFIX = r"(?:局|委|办|委员会|政府|中心|院|室|公司|处|厅|部|会|所|馆|站|队|集团|分局|办公室)"
 SIGNER_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}" + _UNIT_SUFFIX + r"$")
 SEAL_RE = re.compile(r"[（(](?:盖章|印章|公章|签章|章)[)）]$")
@@ -56,9 +59,10 @@ def _line_of(text: str, pos: int) -> int:
 
 
 def _label_fields(text: str, source: str) -> dict[str, tuple[int, int]]:
+    found = [(m.start(), next(k for k in LABELS if m.group(k)), m) for m in _LABEL_RE.finditer(text)]
+    found += [(m.start(), "lead" if m.group("lead") else "co", m) for m in _UNIT_LINE_RE.finditer(text)]
     matches = []
-    for m in _LABEL_RE.finditer(text):
-        name = next(k for k in LABELS if m.group(k))
+    for _, name, m in sorted(found, key=lambda x: x[0]):
         matches.append((name, m))
         if name == "reply":
             break  # 答复内容 runs to the end: labels inside the letter are text
@@ -145,6 +149,9 @@ QUOTED_TITLE_RE = re.compile(r"[“\"《「]\s*(关于[^”\"》」\n]{4,80}?)\s
 BARE_TITLE_RE = re.compile(r"提出的(?:第\s*\d+\s*号)?(关于[^\n“”《》。；;]{4,80}?的(?:建议|提案|议案))(?=\s*(?:已\s*)?收悉|[，,。]|\s*的(?:提案|建议))")
 
 
+_REPLY_TITLE = re.compile(r"(?:对|关于对)?《?(关于.{4,120}?的(?:提案|建议|议案))》?的(?:答复|复函|办理答复|答复函|办理情况(?:的)?答复)(?:函)?")
+
+
 def title_from_letter(text: str, start: int, end: int) -> tuple[str, int, int] | None:
     """The proposal title named in the first lines of a letter: 您提出的“关于…的建议”… -> (title, start, end)."""
     stop = min(end, start + 600)
@@ -181,7 +188,11 @@ def parse_labelled(text: str, source: str = "") -> tuple[Reply, list[str]]:
     reply_date = parse_date(raw_date) or ""
     if raw_date and not reply_date:
         warnings.append(f"{source}:{_line_of(text, spans['reply_date'][0])}: 答复日期 {raw_date!r} is not a date like 2023-06-30; left empty")
-    lead, co = parse_units(val.get("units", ""))
+    units = val.get("units", "")
+    if not units.strip() and (val.get("lead", "").strip() or val.get("co", "").strip()):
+        units = f"主办: {val.get('lead', '')} 协办: {val.get('co', '')}"
+        val["units"] = units
+    lead, co = parse_units(units)
     signer, sdate, _ = find_signature(text, rs, re_)
     kind, salut_name = detect_kind(text, rs)
     proposer = re.sub(r"\s+", "", val.get("proposer", "")) or salut_name
@@ -196,6 +207,11 @@ def parse_labelled(text: str, source: str = "") -> tuple[Reply, list[str]]:
         sources["lead_unit"] = "pattern:signature"
     title = re.sub(r"\s+", " ", val.get("title", "")).strip()
     title_span = spans.get("title", (0, 0))
+    if m := _REPLY_TITLE.fullmatch(title):  # 标题：关于X的提案的答复 — the title of the reply, naming the proposal's
+        title = m.group(1)
+        if title_span != (0, 0):
+            at = text.find(title, title_span[0], title_span[1])
+            title_span = (at, at + len(title)) if at >= 0 else title_span
     if not title and (found := title_from_letter(text, rs, re_)):
         title, title_span = found[0], (found[1], found[2])
         sources["title"] = "pattern:quoted-title"

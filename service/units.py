@@ -14,7 +14,7 @@ from index.records import Reply
 
 _LEVEL = "市区县"
 _UNIT_END = "局委办会院所队站厅处室团联协馆司"
-_UNDER_BODY = re.compile(r"(?:国家[\u4e00-\u9fff]{2,10}总局|[\u4e00-\u9fff]{2,14}(?:集团|公司))[\u4e00-\u9fff]{1,10}[省市区县州]")
+_UNDER_BODY = re.compile(r"(?:国家[\u4e00-\u9fff]{2,10}总局|[\u4e00-\u9fff]{2,14}(?:集团|公司))[\u4e00-\u9fff]{1,10}[省市区县州]|国网[\u4e00-\u9fff]{1,10}")
 _PLACE_LINE = re.compile(r"[\u4e00-\u9fff]{1,12}[省市区县州旗盟]")
 
 

@@ -134,3 +134,12 @@ def test_title_named_in_the_letter(letter, title):
     assert (found[0] if found else None) == title
     if found:
         assert letter[found[1]:found[2]] == title
+
+
+def test_lead_and_co_units_on_lines_of_their_own_and_a_reply_title_label():
+    text = ("标题：关于发展城乡社区食堂方便老年人就餐的提案的答复\n提案提出者：邱文斌\n提案号：45\n主办：苇塘县民政局\n"
+            "协办：县卫生健康委员会、县市场监督管理局\n答复日期：2024-07-02\n答复内容：\n邱文斌委员：\n您的提案收悉。全县建成社区食堂42个。\n\n"
+            "苇塘县民政局\n2024年7月2日\n")  # 虚构示例
+    r, _ = parse_labelled(text, "x")
+    assert r.number == "45" and r.lead_unit == "民政局" and r.co_units == ["卫生健康委员会", "市场监督管理局"]
+    assert r.title == "关于发展城乡社区食堂方便老年人就餐的提案" and r.text[r.title_span[0]:r.title_span[1]] == r.title
