@@ -77,7 +77,8 @@ MONEY_ROLES = (
 def money_role(text: str) -> str | None:
     """The role of the money asked about: the role word nearest before 多少/几 (补多少 → subsidy, 掏多少 → charge);
     money the government or treasury spends (政府花了多少) is investment."""
-    m = re.search(r"多少|几", text)
+    asks = list(re.finditer(r"多少|几", text))  # of several asks (多少亩…，一亩投了多少钱), the one about money
+    m = next((a for a in asks if re.match(r"(?:多少|几)[^，,。？?]{0,2}(?:钱|元|块|资金|经费|费)", text[a.start():])), asks[0] if asks else None)
     head = text[: m.start()] if m else text
     if re.search(r"(?:政府|财政|区里|市里|县里)[^，,。？?]{0,12}(?:花|出|拿|投)", head):
         return "invest"

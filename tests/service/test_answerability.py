@@ -222,3 +222,9 @@ def test_fees_asked_are_money():
     assert asked_unit("老年大学一学期要交多少学费？") == "money" and money_role("老年大学一学期要交多少学费？") == "charge"
     assert asked_unit("停车费是多少？") == "money"
     assert asked_unit("老年大学招了多少人？") != "money"
+
+
+def test_of_several_asks_the_money_one_sets_the_role():
+    from service.answerability import money_role
+
+    assert money_role("2023年新建了多少亩高标准农田，一亩平均投了多少钱？") == "invest"
