@@ -135,7 +135,9 @@ def _lines(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
 def _salutation(lines: list[tuple[str, int, int]]) -> tuple[int, tuple[str, str] | None, int]:
     """(index of the salutation line, (names, role), its offset) within the first lines; role is 委员/代表,
     or the organisation's name for an organisation's salutation."""
-    for i, (s, a, _) in enumerate(lines[:12]):
+    for i, (s, a, _) in enumerate(lines[:16]):
+        if _FIELD_LINE.match(s):  # 领衔代表：骆文涛代表 is a field of a form header, not the salutation
+            continue
         if found := match_salutation(s) or ((org := _org_salutation(s)) and (org, org)):
             return i, found, a
     return -1, None, 0
@@ -186,15 +188,21 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     return ""
 
 
+_FIELD_LINE = re.compile(r"^[ \t\u3000]*[\u4e00-\u9fff/]{1,8}[ \t\u3000]*[:：][ \t\u3000]*\S")
+
+
 def split_letters(text: str) -> list[tuple[int, int]]:
     """Spans of the letters in a compilation (several signed replies one after another, as in a yearly
     汇编 exported to one Word or PDF file): a letter ends with its signature date (and any contact, 抄送 or
     附件 lines after it) when another salutation follows. One span for an ordinary letter."""
     lines = _lines(text, 0, len(text))
-    sal = [i for i, (s, _, _) in enumerate(lines) if len(s) <= 60 and (match_salutation(s) or _org_salutation(s))]
+    # a field line (领衔代表：骆文涛代表, 答复日期：2024-07-10) is neither a salutation nor a signature date
+    field = [bool(_FIELD_LINE.match(s)) for s, _, _ in lines]
+    sal = [i for i, (s, _, _) in enumerate(lines)
+           if len(s) <= 60 and not field[i] and (match_salutation(s) or _org_salutation(s))]
     cuts: list[int] = []
     for prev, nxt in zip(sal, sal[1:]):
-        dates = [i for i in range(prev + 1, nxt) if _is_date_line(lines[i][0])]
+        dates = [i for i in range(prev + 1, nxt) if _is_date_line(lines[i][0]) and not field[i]]
         if not dates:
             continue  # no signature between them: one letter (a salutation quoted inside it)
         k = dates[-1] + 1

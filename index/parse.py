@@ -28,7 +28,8 @@ _LABEL_RE = re.compile(
 )
 # 主办：/协办： on lines of their own (a form header: 主办：苇塘县民政局 / 协办：县卫健委); inside a 承办单位 line they
 # belong to it (承办单位: 主办: 教体局 协办: 人社局)
-_UNIT_LINE_RE = re.compile(r"^[ \t\u3000]*(?P<label>(?P<lead>主办单位|主办)|(?P<co>协办单位|会办单位|协办|会办))" + _COLON, re.M)
+_UNIT_LINE_RE = re.compile(r"^[ \t\u3000]*(?P<label>(?P<lead>主办单位|主办)|(?P<co>协办单位|会办单位|协办|会办)|"
+                           r"(?P<who>领衔代表|领衔委员|领衔人|代表|委员))" + _COLON, re.M)
 _UNIT_SUFFIX = r"(?:局|委|办|委员会|政府|中心|院|室|公司|处|厅|部|会|所|馆|站|队|集团|分局|办公室)"
 SIGNER_RE = re.compile(r"^[\u4e00-\u9fff（）()·]{2,40}" + _UNIT_SUFFIX + r"$")
 SEAL_RE = re.compile(r"[（(](?:盖章|印章|公章|签章|章)[)）]$")
@@ -60,7 +61,7 @@ def _line_of(text: str, pos: int) -> int:
 
 def _label_fields(text: str, source: str) -> dict[str, tuple[int, int]]:
     found = [(m.start(), next(k for k in LABELS if m.group(k)), m) for m in _LABEL_RE.finditer(text)]
-    found += [(m.start(), "lead" if m.group("lead") else "co", m) for m in _UNIT_LINE_RE.finditer(text)]
+    found += [(m.start(), "lead" if m.group("lead") else "co" if m.group("co") else "who", m) for m in _UNIT_LINE_RE.finditer(text)]
     matches = []
     for _, name, m in sorted(found, key=lambda x: x[0]):
         matches.append((name, m))
@@ -179,6 +180,11 @@ def parse_labelled(text: str, source: str = "") -> tuple[Reply, list[str]]:
     """
     spans = _label_fields(text, source)
     warnings: list[str] = []
+    for k in ("number", "reply_date", "proposer", "who"):  # one-line fields end at the line's end
+        if k in spans and (nl := text.find("\n", *spans[k])) >= 0:
+            spans[k] = (spans[k][0], nl)
+    if "proposer" not in spans and "who" in spans:  # 代表：彭怀安等5位代表 / 领衔委员：…
+        spans["proposer"] = spans["who"]
     val = {k: text[s:e] for k, (s, e) in spans.items()}
     rs, re_ = spans["reply"]
     if rs >= re_:
@@ -196,6 +202,8 @@ def parse_labelled(text: str, source: str = "") -> tuple[Reply, list[str]]:
     signer, sdate, _ = find_signature(text, rs, re_)
     kind, salut_name = detect_kind(text, rs)
     proposer = re.sub(r"\s+", "", val.get("proposer", "")) or salut_name
+    if "who" in spans and spans.get("proposer") == spans["who"]:
+        proposer = re.sub(r"(?<=.)(?:代表|委员)$", "", proposer)  # 代表：彭怀安等5位代表 → 彭怀安等5位
     sources = {k: "label" for k in ("proposer", "number", "title", "units", "reply_date") if val.get(k, "").strip()}
     if not val.get("proposer", "").strip() and salut_name:
         sources["proposer"] = "pattern:salutation"

@@ -39,14 +39,18 @@ def docx_text(data: bytes, source: str = "<docx>", options: dict | None = None) 
 
     def table_rows(tbl) -> None:
         for row in Table(tbl, doc).rows:
-            cells, seen = [], set()
+            cells, seen, units = [], set(), []
             for cell in row.cells:
                 if id(cell._tc) in seen:  # a merged cell repeats
                     continue
                 seen.add(id(cell._tc))
+                units.append(cell)
                 t = " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
                 if t:
                     cells.append(t)
+            if len(units) == 1:  # a one-cell frame around the letter (some offices lay it out so): its paragraphs
+                lines.extend(p.text for p in units[0].paragraphs)
+                continue
             if len(cells) == 2 and _FORM_LABEL.fullmatch(cells[0]):  # a form row (提案号 | 86): "提案号：86"
                 lines.append(f"{cells[0]}：{cells[1]}")
             elif cells:

@@ -260,3 +260,14 @@ def test_units_handled_together_are_co_units_as_written_and_a_verb_phrase_is_non
             "宁屿区住房和城乡建设局\n2024年6月28日\n")  # 虚构示例
     r, _ = extract_reply(text, "x")
     assert r.co_units == ["城市管理局", "区公安分局交通警察大队"]
+
+
+def test_a_form_header_is_neither_a_salutation_nor_a_second_letter():
+    text = ("鹭汀区住房和城乡建设局\n关于区二届人大四次会议第118号建议的答复\n\n建议编号：118\n领衔代表：骆文涛代表\n"
+            "建议标题：关于推进老城片区有机更新的建议\n答复日期：2024-07-10\n办复类别：B类\n骆文涛代表：\n"
+            "您提出的《关于推进老城片区有机更新的建议》收悉。全区完成老旧街巷改造12条。\n\n鹭汀区住房和城乡建设局\n2024年7月10日\n")  # 虚构示例
+    from index.extract import split_letters
+
+    assert len(split_letters(text)) == 1
+    r, _ = extract_reply(text, "x")
+    assert (r.proposer, r.kind, r.number) == ("骆文涛", "建议", "118")

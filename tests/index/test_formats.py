@@ -312,3 +312,18 @@ def test_sheet_result_column_gives_the_category(tmp_path):
     from service.fields import facts
 
     assert [f.value for f in facts(r, ["category"])] == ["B类"]
+
+
+def test_docx_letter_framed_in_a_one_cell_table(tmp_path):
+    import docx
+
+    d = docx.Document()
+    cell = d.add_table(rows=1, cols=1).cell(0, 0)
+    lines = ["龚海澄委员：", "您的提案收悉。全区打通消防通道47处。", "", "蓼汀区消防救援大队", "2023年6月16日"]  # 虚构示例
+    cell.text = lines[0]
+    for line in lines[1:]:
+        cell.add_paragraph(line)
+    p = tmp_path / "framed.docx"
+    d.save(str(p))
+    (r,) = read(read_docx, p)
+    assert (r.proposer, r.reply_date) == ("龚海澄", "2023-06-16") and r.signer == "蓼汀区消防救援大队"

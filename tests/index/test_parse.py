@@ -143,3 +143,10 @@ def test_lead_and_co_units_on_lines_of_their_own_and_a_reply_title_label():
     r, _ = parse_labelled(text, "x")
     assert r.number == "45" and r.lead_unit == "民政局" and r.co_units == ["卫生健康委员会", "市场监督管理局"]
     assert r.title == "关于发展城乡社区食堂方便老年人就餐的提案" and r.text[r.title_span[0]:r.title_span[1]] == r.title
+
+
+def test_a_proposer_labelled_by_role_and_one_line_fields():
+    text = ("建议号：27\n代表：彭怀安等5位代表\n标题：关于深化基层治理网格化管理的建议\n答复日期：2023-06-30\n答复内容：\n"
+            "彭怀安等5位代表：\n你们的建议收悉。全县划分网格612个。\n\n中共茗坪县委政法委员会\n2023年6月30日\n")  # 虚构示例
+    r, _ = parse_labelled(text, "x")
+    assert (r.number, r.proposer, r.reply_date) == ("27", "彭怀安等5位", "2023-06-30")

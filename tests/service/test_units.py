@@ -61,3 +61,13 @@ def test_the_category_written_after_a_result_word(line, value):
 
     text = f"李明委员：\n您的提案收悉。全县新建服务站9个。\n\n槐庄县商务局\n2024年6月20日\n{line}\n"  # 虚构示例
     assert [f.value for f in facts(Reply(id="r", text=text, reply_span=(0, len(text))), ["category"])] == [value]
+
+
+def test_the_category_said_of_the_letter_itself():
+    from index.labels import label_sentence
+    from index.records import Reply
+    from service.fields import facts
+
+    text = "李明委员：\n您的提案收悉。全县改造农房1200户。此件为A类答复。\n\n荻埠县住房和城乡建设局\n2024年6月20日\n"  # 虚构示例
+    assert [f.value for f in facts(Reply(id="r", text=text, reply_span=(0, len(text))), ["category"])] == ["A类"]
+    assert label_sentence("此件为A类答复。", []) == "courtesy"
