@@ -90,7 +90,11 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             value = units[0] if f == "lead_unit" else "、".join(units[1])
             if not value:
                 continue
-            span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs) if rs else None
+            span = None
+            if rs and f == "co_units":  # its own line when the header has one (协办：…)
+                span = _line_span(t, r"(?:协办|会办)(?:单位)?\s*[:：]", 0, rs)
+            if span is None and rs:
+                span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs)
             if span is None and f == "co_units":  # an unlabelled letter names them in its text (会同区财政局…)
                 span = _mention_span(t, rs, re_ or len(t), reply.co_units)
             if span is None and f == "lead_unit" and reply.signer:
@@ -138,7 +142,7 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
                 if not m:
                     continue
                 value = f"{m.group(1)}类"
-                span = (m.start(), m.end())
+                span = _line_span(t, re.escape(m.group(0)), m.start(), m.end() + 1) or (m.start(), m.end())  # the whole line
         if span is None:
             continue
         s, e = _trim(t, *span)

@@ -11,6 +11,7 @@ import re
 
 from index.departments import department_table
 from index.records import Reply
+from service.gazetteer import signer_places
 
 _LEVEL = "市区县"
 _UNIT_END = "局委办会院所队站厅处室团联协馆司"
@@ -18,7 +19,7 @@ _UNDER_BODY = re.compile(r"(?:国家[\u4e00-\u9fff]{2,10}总局|[\u4e00-\u9fff]{
 _PLACE_LINE = re.compile(r"[\u4e00-\u9fff]{1,12}[省市区县州旗盟]")
 
 
-def _written(text: str, canonical: str, signer: str) -> str:
+def _written(text: str, canonical: str, signer: str, places: tuple[str, ...] = ()) -> str:
     table = department_table()
     if not canonical:
         return ""
@@ -42,6 +43,9 @@ def _written(text: str, canonical: str, signer: str) -> str:
         head = re.split(r"[、，,：:；;（(\s和与及]", text[max(0, i - 24):i])[-1]
         if _UNDER_BODY.fullmatch(head):
             return head + name
+        # written with the letter's own place in front (茗坪县民政局 in a letter signed in 茗坪县)
+        if (place := next((p for p in places if head.endswith(p)), "")):
+            return place + name
         return (text[i - 1] if i > 0 and text[i - 1] in _LEVEL else "") + name
     return canonical
 
@@ -52,4 +56,5 @@ def written_units(reply: Reply) -> tuple[str, list[str]]:
     else the canonical name. A few substring searches per unit: cheap enough for the ≤ 15 replies an
     answer shows, so nothing is cached (a cache keyed by the letter would hold thousands of texts)."""
     text = reply.text
-    return _written(text, reply.lead_unit or "", reply.signer or ""), [_written(text, u, "") for u in reply.co_units]
+    places = tuple(sorted({re.sub(r"^中共", "", p) for p in signer_places(reply.signer or "")}, key=len, reverse=True))
+    return _written(text, reply.lead_unit or "", reply.signer or ""), [_written(text, u, "", places) for u in reply.co_units]

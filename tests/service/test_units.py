@@ -71,3 +71,18 @@ def test_the_category_said_of_the_letter_itself():
     text = "李明委员：\n您的提案收悉。全县改造农房1200户。此件为A类答复。\n\n荻埠县住房和城乡建设局\n2024年6月20日\n"  # 虚构示例
     assert [f.value for f in facts(Reply(id="r", text=text, reply_span=(0, len(text))), ["category"])] == ["A类"]
     assert label_sentence("此件为A类答复。", []) == "courtesy"
+
+
+def test_co_units_written_with_the_letter_s_own_place_and_cited_at_their_own_line():
+    from index.parse import parse_labelled
+    from service.fields import facts
+
+    text = ("建议号：27\n代表：彭怀安\n标题：关于深化基层治理网格化管理的建议\n主办：中共茗坪县委政法委员会\n"
+            "协办：茗坪县民政局、茗坪县财政局\n答复日期：2023-06-30\n办复类别：B类（列入计划逐步解决）\n答复内容：\n"
+            "彭怀安代表：\n你的建议收悉。全县划分网格612个。\n\n中共茗坪县委政法委员会\n2023年6月30日\n")  # 虚构示例
+    r, _ = parse_labelled(text, "x")
+    assert written_units(r)[1] == ["茗坪县民政局", "茗坪县财政局"]
+    (co,) = facts(r, ["co_units"])
+    assert r.text[co.start:co.end] == "协办：茗坪县民政局、茗坪县财政局"
+    (cat,) = facts(r, ["category"])
+    assert r.text[cat.start:cat.end] == "办复类别：B类（列入计划逐步解决）"
