@@ -25,7 +25,7 @@ from index.errors import DafuError, UnknownReplyError
 from index.facets import ReplyMeta
 from index.loader import LoadReport, load_paths
 from index.milvus import MilvusStore, _date_int, involved, pack_record, term_key
-from index.records import Reply
+from index.records import Reply, distinct_id, key_of, letter_key, same_letter
 
 INSERT_BATCH = 500
 
@@ -83,6 +83,10 @@ class MilvusIndexer(Indexer):
                 return self._rewrite(list(current.values()), report)
             t0 = time.perf_counter()
             names = self.store.names(st["generation"])
+            taken = self._metas_of([r.id for r in report.replies], names)
+            for r in report.replies:  # an id taken by another place's letter (same number, same day): not a copy
+                if r.id in taken and not same_letter(letter_key(taken[r.id].signer, taken[r.id].lead_unit, taken[r.id].kind), key_of(r)):
+                    r.id = distinct_id(r.id, key_of(r))
             existing = self._positions_of([r.id for r in report.replies], names)
             report.duplicates_merged += len(existing)
             self._delete(list(existing.values()), names, st)
@@ -184,6 +188,15 @@ class MilvusIndexer(Indexer):
         if old.get("generation"):
             self.store.drop_generation(int(old["generation"]) - 1)  # keep the one readers may still hold
         return self._result(st, report, stats, t0)
+
+    def _metas_of(self, reply_ids: list[str], names: dict[str, str]) -> dict[str, ReplyMeta]:
+        out: dict[str, ReplyMeta] = {}
+        for i in range(0, len(reply_ids), 200):
+            part = reply_ids[i: i + 200]
+            expr = "reply_id in [" + ", ".join(json.dumps(x, ensure_ascii=False) for x in part) + "]"
+            for row in self.store.client.query(names["replies"], filter=expr, output_fields=["reply_id", "meta"]):
+                out[row["reply_id"]] = ReplyMeta.from_list(json.loads(row["meta"]))
+        return out
 
     def _positions_of(self, reply_ids: list[str], names: dict[str, str]) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -15,7 +15,7 @@ _PFX = r"(?:建议\s*/\s*提案|提案\s*/\s*建议|建议|提案)"
 LABELS: dict[str, str] = {
     "proposer": _PFX + r"(?:提出者|提出人|人|者)",
     "number": _PFX + r"(?:号|编号)",
-    "title": r"(?:标\s*题|题\s*目|案\s*由)",
+    "title": r"(?:" + _PFX + r")?(?:标\s*题|题\s*目|案\s*由)",  # 标题, 提案题目, 建议标题
     "proposal": _PFX + r"(?:内容|正文)",
     "units": r"(?:承办单位|办理单位)",
     "reply_date": r"(?:答复日期|答复时间|办复日期)",
@@ -145,7 +145,7 @@ def detect_kind(text: str, reply_start: int) -> tuple[str, str]:
     return "", ""
 
 
-QUOTED_TITLE_RE = re.compile(r"[“\"《「]\s*(关于[^”\"》」\n]{4,80}?)\s*[”\"》」]")
+QUOTED_TITLE_RE = re.compile(r"《\s*(关于[^《》\n]{4,100}?)\s*》|[“\"「]\s*(关于[^”\"》」\n]{4,80}?)\s*[”\"」]")  # 《》 may hold “”
 # unquoted: 您提出的关于加强…的建议收悉 / 您领衔提出的关于…的提案已收悉
 BARE_TITLE_RE = re.compile(r"提出的(?:第\s*\d+\s*号)?(关于[^\n“”《》。；;]{4,80}?的(?:建议|提案|议案))(?=\s*(?:已\s*)?收悉|[，,。]|\s*的(?:提案|建议))")
 
@@ -159,7 +159,8 @@ def title_from_letter(text: str, start: int, end: int) -> tuple[str, int, int] |
     m = QUOTED_TITLE_RE.search(text, start, stop) or BARE_TITLE_RE.search(text, start, stop)
     if not m:
         return None
-    return m.group(1), m.start(1), m.end(1)
+    g = next(i for i in range(1, (m.re.groups or 1) + 1) if m.group(i))
+    return m.group(g), m.start(g), m.end(g)
 
 
 def make_reply_id(number: str, reply_date: str, text: str) -> str:

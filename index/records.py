@@ -6,6 +6,8 @@ is exactly the passage that was cited.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -123,3 +125,28 @@ def number_label(number: str | None) -> str:
     if n.endswith("号"):
         return n
     return f"第{n}号"
+
+
+# -- one id per letter ---------------------------------------------------------------------------------
+# An id is the proposal number and the reply date (index.parse.make_reply_id), so that a letter exported
+# twice is one record. Numbers repeat across places and replies cluster at the end of June: two different
+# letters (another place's 第23号, answered the same day) must not be taken for two copies of one.
+def letter_key(signer: str, lead_unit: str, kind: str) -> str:
+    """Who wrote the letter and what kind it answers, for telling two letters with one id apart."""
+    who = re.sub(r"\s+", "", signer or lead_unit or "")
+    return f"{who}|{kind or ''}"
+
+
+def same_letter(a: str, b: str) -> bool:
+    """Are two letter keys the same letter (or can it not be told: a side without a signing unit or kind)?"""
+    (ua, ka), (ub, kb) = a.split("|", 1), b.split("|", 1)
+    return not ((ua and ub and ua != ub) or (ka and kb and ka != kb))
+
+
+def distinct_id(reply_id: str, key: str) -> str:
+    """The id of a different letter that has the same number and date as one already kept."""
+    return f"{reply_id}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:6]}"
+
+
+def key_of(reply: "Reply") -> str:
+    return letter_key(reply.signer, reply.lead_unit, reply.kind)

@@ -16,6 +16,7 @@ from service.gazetteer import signer_places
 _LEVEL = "市区县"
 _UNIT_END = "局委办会院所队站厅处室团联协馆司"
 _UNDER_BODY = re.compile(r"(?:国家[\u4e00-\u9fff]{2,10}总局|[\u4e00-\u9fff]{2,14}(?:集团|公司))[\u4e00-\u9fff]{1,10}[省市区县州]|国网[\u4e00-\u9fff]{1,10}")
+_CO_LINE = re.compile(r"^[ \t\u3000]*(?:协办|会办)(?:单位|部门)?[ \t\u3000]*[:：][ \t\u3000]*([^\n]+)", re.M)
 _PLACE_LINE = re.compile(r"[\u4e00-\u9fff]{1,12}[省市区县州旗盟]")
 
 
@@ -56,5 +57,13 @@ def written_units(reply: Reply) -> tuple[str, list[str]]:
     else the canonical name. A few substring searches per unit: cheap enough for the ≤ 15 replies an
     answer shows, so nothing is cached (a cache keyed by the letter would hold thousands of texts)."""
     text = reply.text
+    table = department_table()
+    # a 协办 line of the header lists them as the letter writes them: take each from there
+    listed: dict[str, str] = {}
+    if m := _CO_LINE.search(text, 0, reply.reply_span[0] + 400 if reply.reply_span[1] else 1500):
+        for piece in re.split(r"[、，,；;\s]+", m.group(1)):
+            if piece:
+                listed.setdefault(table.canonical(piece), piece)
     places = tuple(sorted({re.sub(r"^中共", "", p) for p in signer_places(reply.signer or "")}, key=len, reverse=True))
-    return _written(text, reply.lead_unit or "", reply.signer or ""), [_written(text, u, "", places) for u in reply.co_units]
+    return _written(text, reply.lead_unit or "", reply.signer or ""), [
+        listed.get(u) or listed.get(table.canonical(u)) or _written(text, u, "", places) for u in reply.co_units]

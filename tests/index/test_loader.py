@@ -195,3 +195,39 @@ def test_one_letter_quoting_a_salutation_is_not_split(tmp_path):
     text = COMPILED[0].replace("全市农村中小学配备专职心理教师86名。", "全市农村中小学配备专职心理教师86名。\n王华委员：另有一件提案一并答复。")
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
     assert len(load_paths([tmp_path]).replies) == 1
+
+
+TWO_PLACES = {  # 虚构示例: two places' 第23号, answered the same day
+    "a.txt": "关于区人大第23号建议的答复\n\n陈卫东代表：\n你的建议收悉。全区新增共享车位1200个。\n\n宁屿区住房和城乡建设局\n2025年6月18日\n",
+    "b.txt": "关于县政协第23号提案的答复\n\n郑鸣远委员：\n你的提案收悉。全县新建集中供水工程8处。\n\n棠阜县水利局\n2025年6月18日\n",
+}
+
+
+def test_two_places_letters_with_one_number_and_date_are_two_records(tmp_path):
+    for name, text in TWO_PLACES.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    report = load_paths([tmp_path])
+    ids = sorted(r.id for r in report.replies)
+    assert len(ids) == 2 and report.duplicates_merged == 0
+    assert ids[0] == "23_20250618" and ids[1].startswith("23_20250618-")
+    assert sorted(r.id for r in load_paths([tmp_path]).replies) == ids  # stable
+    # a second copy of one of them is still a copy
+    (tmp_path / "c.txt").write_text(TWO_PLACES["b.txt"], "utf-8")
+    again = load_paths([tmp_path])
+    assert len(again.replies) == 2 and again.duplicates_merged == 1
+
+
+def test_adding_another_places_letter_with_a_taken_id_keeps_both(settings, tmp_path):
+    from index.builder import Indexer, open_index
+
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    (tmp_path / "first" / "a.txt").write_text(TWO_PLACES["a.txt"], "utf-8")
+    (tmp_path / "second" / "b.txt").write_text(TWO_PLACES["b.txt"], "utf-8")
+    ix = Indexer(settings)
+    ix.build([tmp_path / "first"])
+    result = ix.add([tmp_path / "second"])
+    idx = open_index(settings)
+    assert len(idx.reply_pos) == 2 and result.report.duplicates_merged == 0
+    ix.add([tmp_path / "second"])  # the same letter again replaces itself
+    assert len(open_index(settings).reply_pos) == 2

@@ -159,3 +159,19 @@ def test_move_a_faiss_index_into_milvus_without_encoding(tmp_path):
     assert res.replies == len(faiss_idx.replies) and res.chunks == faiss_idx.chunk_count
     a = answer_question(Retriever(open_index(dst), dst), SEED_QUESTION)
     assert {c.number for c in a.citations} == {"28"}
+
+
+def test_adding_another_places_letter_with_a_taken_id_keeps_both(tmp_path):
+    from index.settings import Settings
+    from tests.index.test_loader import TWO_PLACES
+
+    s = Settings(home=tmp_path / "h", embed_model="fake", backend="milvus", milvus_uri=str(tmp_path / "m.db"))
+    for d, name in (("first", "a.txt"), ("second", "b.txt")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / name).write_text(TWO_PLACES[name], "utf-8")
+    ix = make_indexer(s)
+    ix.build([tmp_path / "first"])
+    ix.add([tmp_path / "second"])
+    ix.add([tmp_path / "second"])  # the same letter again replaces itself
+    ids = sorted(r.id for r in open_store(s).load().replies.values())
+    assert len(ids) == 2 and ids[0] == "23_20250618" and ids[1].startswith("23_20250618-")
