@@ -88,6 +88,7 @@ def test_labels_on_seed_sections(seed_reply, chunks):
     ("提案针对我区盲道被占、坡道缺失等问题提出了切实可行的意见，对推动我区无障碍环境建设很有帮助。", [], "courtesy"),
     ("您在提案中提出的开设晚间班的建议，县老年大学已于今年春季学期开设晚间班6个。", [], "done"),
     ("建议中提出的增设停车位问题，我局将会同交警部门研究。", [], "plan"),
+    ("5月下旬，陪同两位委员赴鹊山镇、柴岭镇开展林长制工作专题视察，实地查看林长公示牌。", [], "courtesy"),  # how it was handled
 ])
 def test_label_sentence(sentence, path, label):
     assert label_sentence(sentence, path) == label
