@@ -189,23 +189,18 @@ class MilvusIndexer(Indexer):
             self.store.drop_generation(int(old["generation"]) - 1)  # keep the one readers may still hold
         return self._result(st, report, stats, t0)
 
-    def _metas_of(self, reply_ids: list[str], names: dict[str, str]) -> dict[str, ReplyMeta]:
-        out: dict[str, ReplyMeta] = {}
+    def _rows_of(self, reply_ids: list[str], names: dict[str, str], fields: list[str]):
+        """The reply rows of these ids (in requests of 200), with `fields`."""
         for i in range(0, len(reply_ids), 200):
             part = reply_ids[i: i + 200]
             expr = "reply_id in [" + ", ".join(json.dumps(x, ensure_ascii=False) for x in part) + "]"
-            for row in self.store.client.query(names["replies"], filter=expr, output_fields=["reply_id", "meta"]):
-                out[row["reply_id"]] = ReplyMeta.from_list(json.loads(row["meta"]))
-        return out
+            yield from self.store.client.query(names["replies"], filter=expr, output_fields=["reply_id", *fields])
+
+    def _metas_of(self, reply_ids: list[str], names: dict[str, str]) -> dict[str, ReplyMeta]:
+        return {row["reply_id"]: ReplyMeta.from_list(json.loads(row["meta"])) for row in self._rows_of(reply_ids, names, ["meta"])}
 
     def _positions_of(self, reply_ids: list[str], names: dict[str, str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for i in range(0, len(reply_ids), 200):
-            part = reply_ids[i: i + 200]
-            expr = "reply_id in [" + ", ".join(json.dumps(x, ensure_ascii=False) for x in part) + "]"
-            for row in self.store.client.query(names["replies"], filter=expr, output_fields=["pk", "reply_id"]):
-                out[row["reply_id"]] = int(row["pk"])
-        return out
+        return {row["reply_id"]: int(row["pk"]) for row in self._rows_of(reply_ids, names, ["pk"])}
 
     def _delete(self, positions: list[int], names: dict[str, str], st: dict) -> None:
         """Reply rows first (readers stop seeing them), then their chunks and sentences; counts and word

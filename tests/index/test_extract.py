@@ -231,19 +231,24 @@ def test_a_title_in_book_quotes_may_quote_a_phrase():
     assert r.text[r.title_span[0]:r.title_span[1]] == r.title
 
 
-def test_co_units_stated_as_such_win_over_units_worked_with_in_the_body():
-    text = ("罗建华代表：\n您提出的《关于加快农贸市场改造提升的建议》收悉。该建议由我局主办，县商务局、县农业农村局会办。现答复如下：\n"
-            "一、基本情况\n全县共有农贸市场12家。\n二、主要工作\n会同县商务局、县财政局积极争取省级资金860万元。\n\n"
-            "松澜县市场监督管理局\n2022年7月8日\n")  # 虚构示例
+@pytest.mark.parametrize("opening, body, signer, co_units", [
+    # a 会办 statement wins over units worked with later in the body
+    ("您提出的《关于加快农贸市场改造提升的建议》收悉。该建议由我局主办，县商务局、县农业农村局会办。现答复如下：",
+     "一、基本情况\n全县共有农贸市场12家。\n二、主要工作\n会同县商务局、县财政局积极争取省级资金860万元。",
+     "松澜县市场监督管理局", ["商务局", "农业农村局"]),
+    # a unit worked with deep in the body is not a co-unit
+    ("您提出的《关于扩大老年大学办学规模的提案》收悉，现答复如下：",
+     "一、基本情况\n县老年大学现有学员2150人。\n二、主要工作\n今年起，我局会同县人社局将退休教师到老年大学任教纳入“银龄讲学”项目管理。",
+     "桐溪县教育局", []),
+    # units handled together, kept as written; "会同会办单位召开会商会" names none
+    ("你提出的《关于缓解学校周边停车难的建议》收悉。本建议由我局会同区城市管理局、区公安分局交通警察大队共同办理。"
+     "5月上旬，我局会同会办单位召开专题会商会，并会同协办单位先后赴鼓楼街道实地调研。现答复如下：",
+     "全区新增共享车位1200个。", "宁屿区住房和城乡建设局", ["城市管理局", "区公安分局交通警察大队"]),
+])
+def test_co_units_are_the_units_that_handled_it(opening, body, signer, co_units):
+    text = f"王芳代表：\n{opening}\n{body}\n\n{signer}\n2024年6月28日\n"  # 虚构示例
     r, _ = extract_reply(text, "x")
-    assert r.co_units == ["商务局", "农业农村局"]
-
-
-def test_a_unit_worked_with_deep_in_the_body_is_not_a_co_unit():
-    text = ("陈立新委员：\n您提出的《关于扩大老年大学办学规模的提案》收悉，现答复如下：\n一、基本情况\n县老年大学现有学员2150人。\n"
-            "二、主要工作\n今年起，我局会同县人社局将退休教师到老年大学任教纳入“银龄讲学”项目管理。\n\n桐溪县教育局\n2023年6月20日\n")  # 虚构示例
-    r, _ = extract_reply(text, "x")
-    assert r.co_units == []
+    assert r.co_units == co_units
 
 
 def test_stated_co_units_may_be_a_company_or_a_federation():
@@ -252,14 +257,6 @@ def test_stated_co_units_may_be_a_company_or_a_federation():
     r, _ = extract_reply(text, "x")
     assert r.co_units[0] == "交通运输局"
     assert "中国邮政集团有限公司枫林市分公司" in r.co_units and len(r.co_units) == 4
-
-
-def test_units_handled_together_are_co_units_as_written_and_a_verb_phrase_is_none():
-    text = ("王芳代表：\n你提出的《关于缓解学校周边停车难的建议》收悉。本建议由我局会同区城市管理局、区公安分局交通警察大队共同办理。"
-            "5月上旬，我局会同会办单位召开专题会商会，并会同协办单位先后赴鼓楼街道实地调研。现答复如下：\n全区新增共享车位1200个。\n\n"
-            "宁屿区住房和城乡建设局\n2024年6月28日\n")  # 虚构示例
-    r, _ = extract_reply(text, "x")
-    assert r.co_units == ["城市管理局", "区公安分局交通警察大队"]
 
 
 def test_a_form_header_is_neither_a_salutation_nor_a_second_letter():
