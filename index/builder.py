@@ -25,7 +25,7 @@ from index.embed import EmbeddingCache, Encoder, cache_path, load_encoder, model
 from index.errors import DafuError, UnknownReplyError
 from index.ingest_limits import IngestLimits
 from index.loader import LoadReport, Skipped, load_paths
-from index.records import Chunk, Reply, distinct_id, key_of, letter_key, same_letter
+from index.records import Chunk, Reply, settle_id
 from index.segment import Segment, merge_into
 from index.sentences import LABEL_CODES, sentence_embed_text, sentence_rows
 from index.settings import Settings
@@ -139,8 +139,7 @@ class Indexer:
                 # no index yet, or one built with another model or chunking: everything is re-done
                 replies = dict(current.replies.items()) if current is not None else {}
                 for r in report.replies:
-                    if r.id in replies and not same_letter(key_of(replies[r.id]), key_of(r)):
-                        r.id = distinct_id(r.id, key_of(r))
+                    settle_id(r, replies.get(r.id))
                     report.duplicates_merged += r.id in replies
                     replies[r.id] = r
                 return self._rewrite(list(replies.values()), report)
@@ -148,10 +147,8 @@ class Indexer:
             for r in report.replies:
                 pos = current.reply_pos.get(r.id)
                 if pos is not None:  # the id is taken: by a copy of this letter, or by another place's letter
-                    m = current.facets.metas[pos]
-                    if not same_letter(letter_key(m.signer, m.lead_unit, m.kind), key_of(r)):
-                        r.id = distinct_id(r.id, key_of(r))
-                        pos = current.reply_pos.get(r.id)
+                    settle_id(r, current.facets.metas[pos])
+                    pos = current.reply_pos.get(r.id)
                 if pos is not None:
                     report.duplicates_merged += 1
                     self._mark_dead(current, pos, dead)

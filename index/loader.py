@@ -4,8 +4,9 @@ Formats: see ``index.formats.FORMAT_READERS`` (.txt/.md, .docx, .pdf, .html/.htm
 
 Duplicates and updates: replies are keyed by ``Reply.id`` (proposal number + reply date, else a
 hash of the whitespace-stripped letter), so the same reply arriving twice (as .html and .docx, or
-in two exports) is one record — unless the two are signed by different units or answer different kinds
-(another place's 第23号 answered the same day): then the later one gets an id of its own and ``LoadReport.duplicates_merged`` counts the extra copies. When
+in two exports) is one record and ``LoadReport.duplicates_merged`` counts the extra copies — unless the two
+are signed by different units or answer different kinds (another place's 第23号 answered the same day): then
+the later one gets an id of its own (``index.records.settle_id``). When
 copies differ, the one from the file modified LAST (file mtime) wins, a newer version replacing
 the older; on equal mtimes the file read later (paths in sorted order) wins. Ids depend only on the
 content, so they stay stable across rebuilds.
@@ -23,7 +24,7 @@ from index.formats import parse_column_map as parse_column_map  # re-exported fo
 from index.formats import read_text_reply as read_text_reply  # re-exported for callers of the old name
 from index.formats.text import TEXT_SUFFIXES as TEXT_SUFFIXES
 from index.ingest_limits import limits_of
-from index.records import Reply, distinct_id, key_of, same_letter
+from index.records import Reply, settle_id
 
 
 @dataclass
@@ -108,8 +109,7 @@ def load_paths(paths: list[str | Path], options: dict | None = None) -> LoadRepo
             continue
         mtime = _mtime(f)
         for r in replies:
-            if r.id in by_id and not same_letter(key_of(by_id[r.id][1]), key_of(r)):
-                r.id = distinct_id(r.id, key_of(r))  # another letter with the same number and date, not a copy
+            settle_id(r, by_id[r.id][1] if r.id in by_id else None)  # another letter with the same number and date?
             if r.id in by_id:
                 report.duplicates_merged += 1
                 if by_id[r.id][0] > mtime:  # the copy already kept is newer

@@ -25,7 +25,7 @@ from index.errors import DafuError, UnknownReplyError
 from index.facets import ReplyMeta
 from index.loader import LoadReport, load_paths
 from index.milvus import MilvusStore, _date_int, involved, pack_record, term_key
-from index.records import Reply, distinct_id, key_of, letter_key, same_letter
+from index.records import Reply, settle_id
 
 INSERT_BATCH = 500
 
@@ -85,8 +85,7 @@ class MilvusIndexer(Indexer):
             names = self.store.names(st["generation"])
             taken = self._metas_of([r.id for r in report.replies], names)
             for r in report.replies:  # an id taken by another place's letter (same number, same day): not a copy
-                if r.id in taken and not same_letter(letter_key(taken[r.id].signer, taken[r.id].lead_unit, taken[r.id].kind), key_of(r)):
-                    r.id = distinct_id(r.id, key_of(r))
+                settle_id(r, taken.get(r.id))
             existing = self._positions_of([r.id for r in report.replies], names)
             report.duplicates_merged += len(existing)
             self._delete(list(existing.values()), names, st)

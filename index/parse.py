@@ -159,7 +159,7 @@ def title_from_letter(text: str, start: int, end: int) -> tuple[str, int, int] |
     m = QUOTED_TITLE_RE.search(text, start, stop) or BARE_TITLE_RE.search(text, start, stop)
     if not m:
         return None
-    g = next(i for i in range(1, (m.re.groups or 1) + 1) if m.group(i))
+    g = m.lastindex  # the alternative that matched (《…》 or “…”)
     return m.group(g), m.start(g), m.end(g)
 
 

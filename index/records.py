@@ -131,10 +131,10 @@ def number_label(number: str | None) -> str:
 # An id is the proposal number and the reply date (index.parse.make_reply_id), so that a letter exported
 # twice is one record. Numbers repeat across places and replies cluster at the end of June: two different
 # letters (another place's 第23号, answered the same day) must not be taken for two copies of one.
-def letter_key(signer: str, lead_unit: str, kind: str) -> str:
-    """Who wrote the letter and what kind it answers, for telling two letters with one id apart."""
-    who = re.sub(r"\s+", "", signer or lead_unit or "")
-    return f"{who}|{kind or ''}"
+def key_of(record: "Reply | Any") -> str:
+    """Who wrote the letter and what kind it answers (of a Reply, or of the ReplyMeta an index keeps)."""
+    who = re.sub(r"\s+", "", record.signer or record.lead_unit or "")
+    return f"{who}|{record.kind or ''}"
 
 
 def same_letter(a: str, b: str) -> bool:
@@ -143,10 +143,8 @@ def same_letter(a: str, b: str) -> bool:
     return not ((ua and ub and ua != ub) or (ka and kb and ka != kb))
 
 
-def distinct_id(reply_id: str, key: str) -> str:
-    """The id of a different letter that has the same number and date as one already kept."""
-    return f"{reply_id}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:6]}"
-
-
-def key_of(reply: "Reply") -> str:
-    return letter_key(reply.signer, reply.lead_unit, reply.kind)
+def settle_id(reply: "Reply", holder: "Reply | Any | None") -> None:
+    """`holder` already has reply.id (a Reply or a ReplyMeta; None when the id is free): when it is another
+    letter, not a copy of this one, the reply takes an id of its own (its number and date, and a hash of its key)."""
+    if holder is not None and not same_letter(key_of(holder), key_of(reply)):
+        reply.id = f"{reply.id}-{hashlib.sha1(key_of(reply).encode('utf-8')).hexdigest()[:6]}"

@@ -160,7 +160,6 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     shapes = asked_shapes(q.text)
     rate = asked_rate_or_total(q.text, unit, inferred=True)
     classes = asked_classes(q.text)
-    future = asks_future(q)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -170,7 +169,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v += w.facts
         if q.aspect in ("amount", "date", "reason", "who") and holds_detail(
                 c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path), rate) and not other_class(c.text, classes) and not (
-                future and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
+                plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
             v += w.detail
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
@@ -462,7 +461,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         chosen = _pick(cands, 2 * len(support), 2, None, settings.mmr_lambda)
         direct: list[_Cand] = []
     else:
-        direct = _direct(cands, q, several, settings)
+        direct = _direct(cands, q, several, settings, plan_first)
         if q.narrow and not several:
             n_more = max(0, settings.max_points_narrow - len(direct))
         else:
@@ -516,12 +515,12 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     return a
 
 
-def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings) -> list[_Cand]:
+def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, plan_first: bool) -> list[_Cand]:
     """1–3 sentences that answer the asked aspect (one per reply when several are cited)."""
     if settings.compose == "flat" or not cands:
         return []
     pool = sorted(cands, key=lambda c: -c.score)
-    want = "plan" if q.aspect == "plan" or asks_future(q) else "done"
+    want = "plan" if plan_first else "done"
     pool = [c for c in pool if c.label == want] or pool
     out: list[_Cand] = []
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)

@@ -66,4 +66,4 @@ def written_units(reply: Reply) -> tuple[str, list[str]]:
                 listed.setdefault(table.canonical(piece), piece)
     places = tuple(sorted({re.sub(r"^中共", "", p) for p in signer_places(reply.signer or "")}, key=len, reverse=True))
     return _written(text, reply.lead_unit or "", reply.signer or ""), [
-        listed.get(u) or listed.get(table.canonical(u)) or _written(text, u, "", places) for u in reply.co_units]
+        listed.get(u) or _written(text, u, "", places) for u in reply.co_units]

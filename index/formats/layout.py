@@ -84,7 +84,7 @@ def clean_pages(pages: list[list[str]]) -> list[str]:
     running = running_lines(pages)
     kept: list[str] = []
     for k, page in enumerate(pages):
-        body = [ln for ln in page]
+        body = list(page)
         if k and running:
             idx = [i for i, ln in enumerate(body) if ln.strip()]
             edge = {*idx[:1], *idx[-1:]}
