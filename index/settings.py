@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     sentence_min: float | None = Field(None, description="sentence cosine at which a reply is on topic with some topic words; default per model family")
     sentence_margin: float = Field(0.01, ge=0, description="a sentence this far above the bar puts a reply on topic alone")
     detail_sentences: int = Field(8, ge=1, le=50, description="best-matching sentences searched for the asked detail (figure, date, reason, unit)")
+    detail_next: bool = Field(True, description="also search the sentence after each of those for the asked detail (a figure that follows the sentence naming the topic)")
     min_relevance: float = Field(0.4, ge=0, le=1, description="share of the question's words (IDF-weighted) the best reply must contain to count as covering it")
     min_dense_coverage: float = Field(0.15, ge=0, le=1, description="with a dense score at the model's bar, this much word coverage suffices")
     dense_sure_margin: float = Field(0.02, ge=0, description="a dense score this far above the bar suffices alone")

@@ -20,8 +20,8 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_shapes, asked_unit, asked_rate_or_total,
-                                   holds_detail, money_role, names_year, other_class, sentence_words as _words)
+from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
+                                   names_year, other_class, sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
@@ -48,6 +48,8 @@ class _Cand:
     label: str
     sim: float
     score: float = 0.0
+    held: frozenset = frozenset()  # the asked details it holds (answerability.Detail)
+    prev: str = ""  # the sentence before it in the letter (the one that often names what its figure is about)
 
     @property
     def text(self) -> str:
@@ -103,7 +105,9 @@ def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
             s, e = int(st.start[row]), int(st.end[row])
             if e - s < 6:
                 continue
-            out.append(_Cand(g.reply, idx.chunks[int(st.chunk[row])], s, e, label, float(sim)))
+            p = int(row) - 1
+            prev = g.reply.text[int(st.start[p]):int(st.end[p])] if p >= 0 and int(st.reply[p]) == int(st.reply[row]) else ""
+            out.append(_Cand(g.reply, idx.chunks[int(st.chunk[row])], s, e, label, float(sim), prev=prev))
         return out
     seen: set[tuple[int, int]] = set()
     top = max((h.fused for h in g.hits), default=1.0) or 1.0
@@ -130,6 +134,7 @@ class ComposeWeights:
     label: float = 0.2  # done for work questions, plan for 下一步 questions
     problem: float = 0.5  # taken off a sentence under a 存在的问题 heading when work done or planned is asked
     year: float = 0.3  # states the figure for the asked year (2023年; 去年 read from the letter's own year)
+    context: float = 0.5  # topic words of the sentence before, not repeated in this one
 
 
 WEIGHTS = ComposeWeights()
@@ -154,23 +159,24 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     topic = set(q.topic) or set(q.content)
     idf = _idf(retriever, topic)
     total = sum(idf.values()) or 1.0
-    unit = asked_unit(q.text) if q.aspect == "amount" else None
-    role = money_role(q.text) if unit == "money" else None
+    details = asked_details(q.text, q.aspect, inferred=True)
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     shapes = asked_shapes(q.text)
-    rate = asked_rate_or_total(q.text, unit, inferred=True)
     classes = asked_classes(q.text)
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
+        if w.context and c.prev:  # topic words named just before it ("…更换软管。县财政按每户380元…")
+            lex += w.context * sum(idf[t] for t in (_words(c.prev) & topic) - words) / total
         pairs = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs)) if w.chars else 0.0
         v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
             v += w.facts
-        if q.aspect in ("amount", "date", "reason", "who") and holds_detail(
-                c.text, q.aspect, unit, role, " ".join(c.chunk.heading_path), rate) and not other_class(c.text, classes) and not (
+        held = holds_any(c.text, details, " ".join(c.chunk.heading_path)) if details else []
+        c.held = frozenset(held)
+        if held and not other_class(c.text, classes) and not (
                 plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
-            v += w.detail
+            v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
         if w.year and (q.years or q.relative) and any(
@@ -534,13 +540,21 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
         return out
     best = pool[0]
     out.append(best)
-    unit = asked_unit(q.text) if q.aspect == "amount" else None
-    role = money_role(q.text) if unit == "money" else None
+    details = asked_details(q.text, q.aspect, inferred=True)
+    if len(details) > 1:  # a two-part question: one sentence that answers both, close enough, leads alone;
+        # else the best sentence for the ask the first one leaves open follows it
+        both = next((c for c in pool if len(c.held) == len(details) and c.score >= best.score - 1.0), None)
+        if both is not None:
+            return [both]
+        open_ = [d for d in details if d not in best.held]
+        second = next((c for c in pool[1:] if set(c.held) & set(open_) and _overlap(c, best) < 0.5), None)
+        if second is not None:
+            return [best, second]
     for c in pool[1:3]:
         if c.score >= best.score - 0.25 and _overlap(c, best) < 0.5 and (
-                not q.narrow or holds_detail(c.text, q.aspect, unit, role)):
+                not q.narrow or holds_any(c.text, [d._replace(rate=False) for d in details])):
             out.append(c)
-    return out[: (2 if q.narrow else 2)]
+    return out[:2]
 
 
 def answer_question(retriever: Retriever, question: str, filters: Filters | None = None, top_k: int | None = None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
@@ -69,9 +69,11 @@ def asked_unit(text: str) -> str | None:
 MONEY_ROLES = (
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
-    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|花|费用|价格|价钱|单价|票价|价|多少钱一")),
-    ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助")),
+    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|费用|价格|价钱|单价|票价|价|多少钱一")),
+    ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
 )
+# who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
+_PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个人|自己|我们|老人|学生|患者|病人|用户|车主|住户|家庭|每户|一户|每人|一个人")
 
 
 def money_role(text: str) -> str | None:
@@ -82,12 +84,71 @@ def money_role(text: str) -> str | None:
     head = text[: m.start()] if m else text
     if re.search(r"(?:政府|财政|区里|市里|县里)[^，,。？?]{0,12}(?:花|出|拿|投)", head):
         return "invest"
-    best, pos = None, -1
+    best, pos, word = None, -1, ""
     for name, pat in MONEY_ROLES:
         for hit in pat.finditer(head):
             if hit.start() > pos:
-                best, pos = name, hit.start()
+                best, pos, word = name, hit.start(), hit.group(0)
+    if word == "花" and _PAYER_RE.search(head):  # 家长要花多少钱: what they pay
+        return "charge"
     return best
+
+
+class Detail(NamedTuple):
+    """One asked detail: its aspect, and for an amount its unit class, money role and rate/total reading."""
+    aspect: str
+    unit: str | None = None
+    role: str | None = None
+    rate: bool | None = False
+    measure: str | None = None  # a count's measure word (多少户 → 户): a figure counted in other things does not answer
+
+
+# measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
+_MEASURES = {"人": "人|名|位|人次", "名": "人|名|位|人次", "位": "人|名|位", "户": "户", "台": "台|辆|套", "辆": "辆|台",
+             "套": "套|台", "家": "家|个|所|处", "所": "所|个|家", "座": "座|个|处", "处": "处|个|座", "项": "项|个",
+             "条": "条", "次": "次|场|人次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批"}
+_MEASURE_ASK_RE = re.compile(r"(?:多少|几)(" + "|".join(_MEASURES) + ")")
+
+
+def asked_measure(text: str) -> str | None:
+    m = _MEASURE_ASK_RE.search(text)
+    return m.group(1) if m else None
+
+
+_CLAUSE_RE = re.compile(r"[^，,？?；;。！!]+")
+_DATE_ASK_RE = re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|什么时间|啥时候")
+
+
+def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail]:
+    """The details the question asks for. A question of two asks ("新买了几台泵车，花了多少钱？", "哪年开始用的，
+    有多少个学位？") gives one per clause, each read in its own clause; otherwise the one aspect of the question."""
+    parts: list[Detail] = []
+    if aspect in ("amount", "date"):
+        for m in _CLAUSE_RE.finditer(text):
+            c = m.group(0)
+            unit = asked_unit(c)
+            if unit is not None:
+                d = Detail("amount", unit, money_role(c) if unit == "money" else None, asked_rate_or_total(c, unit, inferred),
+                           asked_measure(c) if unit == "count" else None)
+            elif _DATE_ASK_RE.search(c):
+                d = Detail("date")
+            else:
+                continue
+            if d not in parts:
+                parts.append(d)
+    if len(parts) > 1:
+        return parts
+    if aspect not in ("amount", "date", "reason", "who"):
+        return []
+    unit = asked_unit(text) if aspect == "amount" else None
+    return [Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
+                   asked_measure(text) if unit == "count" else None)]
+
+
+def holds_any(sentence: str, details: list[Detail], heading: str = "") -> list[Detail]:
+    """The asked details the sentence holds."""
+    return [d for d in details if holds_detail(sentence, d.aspect, d.unit, d.role, heading, d.rate)
+            and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))]
 
 
 RANGE_MARK = "至到—－-～~"
@@ -267,8 +328,7 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
     g.on_topic = on
     g.detail_ok = True
     if on and q.aspect in ("amount", "date", "reason", "who") and retriever.index.sentences is not None:
-        unit = asked_unit(q.text) if q.aspect == "amount" else None
-        role = money_role(q.text) if unit == "money" else None
+        details = asked_details(q.text, q.aspect)
         text = g.reply.text
         st = retriever.index.sentences
         chunks = retriever.index.chunks
@@ -276,10 +336,13 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
-        rate = asked_rate_or_total(q.text, unit)
-        g.detail_ok = any(holds_detail(sent, q.aspect, unit, role, " ".join(chunks[int(st.chunk[r])].heading_path), rate)
+        rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)]
+        if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
+            rows += [r + 1 for r in rows if r + 1 < len(st.start) and int(st.reply[r + 1]) == int(st.reply[r])
+                     and st.label_of(r + 1) in ("done", "plan")]
+        g.detail_ok = any(holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path))
                           and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
-                          for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)
+                          for r in dict.fromkeys(rows)
                           for sent in [text[int(st.start[r]):int(st.end[r])]])
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok
 

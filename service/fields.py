@@ -20,7 +20,7 @@ CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
 CATEGORY_LABEL_RE = re.compile(r"(?:办复类别|答复类别|办理类别|办理结果|答复类型|办复类型)\s*[:：]\s*(?:[^\nABC]{0,12}[（(]\s*)?([ABC])(?![A-Za-z])")
 CATEGORY_TOP_RE = re.compile(r"^[ \t\u3000]*[（(]?\s*([ABC])\s*类?\s*[)）]?[ \t\u3000]*$", re.M)
 FIELD_WORDS = {"lead_unit": "主办单位", "co_units": "协办单位", "reply_date": "答复日期", "proposer": "提出者",
-               "number": "编号", "category": "办复类别"}
+               "number": "编号", "category": "办复类别", "title": "标题"}
 
 
 @dataclass
@@ -106,13 +106,16 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if not value:
                 continue
             span = _line_span(t, r"(?:答复日期|答复时间|办复日期)\s*[:：]", 0, rs) if rs else None
-            if span is None:
-                _, _, sig = find_signature(t, rs, re_)
-                for m in re.finditer(r"[^\n]+", t[sig:re_]):
-                    if parse_date(m.group(0)) == value:
-                        span = (sig + m.start(), sig + m.end())
-                        break
+            signed = None  # the date under the signature, as the letter writes it (二〇二三年六月三十日)
+            _, _, sig = find_signature(t, rs, re_)
+            for m in re.finditer(r"[^\n]+", t[sig:re_]):
+                if parse_date(m.group(0)) == value:
+                    signed = (sig + m.start(), sig + m.end())
+                    break
             value = _date_words(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else value
+            if span is not None and signed is not None and t[slice(*signed)].strip() not in t[slice(*span)]:
+                out.append(FieldFact(f, value, *_trim(t, *signed)))  # both: the header's line and the signature's
+            span = span or signed
         elif f == "proposer":
             value = reply.proposer
             if not value:
@@ -122,6 +125,10 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
                 i = t.find(value.split("、")[0], rs)
                 if i >= 0:
                     span = _line_span(t, re.escape(value.split("、")[0]), rs, min(len(t), rs + 400))
+            if span is not None:  # "葛婉清等4位委员" as the letter writes it, not the bare first name
+                m = re.search(re.escape(value) + r"\s*等\s*(?:\d+|[一二三四五六七八九十]+)?\s*[位名人]?(?:委员|代表)?", t[span[0]:span[1]])
+                if m:
+                    value = m.group(0).strip()
         elif f == "number":
             value = reply.number
             if not value:
@@ -131,6 +138,16 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if span is None and digits:  # "关于…第12号提案的答复", "（第12号）" in an unlabelled letter
                 span = _line_span(t, rf"第\s*0*{digits[-1].lstrip('0') or '0'}\s*号|〔\d{{4}}〕\s*0*{digits[-1].lstrip('0') or '0'}\s*号",
                                   0, min(len(t), (rs or 0) + 600))
+        elif f == "title":
+            value = reply.title
+            if not value:
+                continue
+            ts, te = reply.title_span
+            if te > ts:
+                span = (ts, te)
+            else:
+                i = t.find(value[:12], 0, rs or None)
+                span = _line_span(t, re.escape(value[:12]), 0, rs or None) if i >= 0 else None
         elif f == "category":
             m = CATEGORY_RE.search(t, rs, re_ or len(t)) if rs else CATEGORY_RE.search(t)
             if m:
@@ -167,6 +184,9 @@ def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
         parts.append(f"{by['reply_date']}答复")
     if "category" in by:
         parts.append(f"办复类别为{by['category']}")
+    if "title" in by and reply.title:  # 第112号建议是《关于…的建议》，由…提出
+        head = f"{subject}是《{reply.title}》" if not subject.startswith("《") else f"这件答复回复的是{subject}"
+        return head + ("，" + "，".join(parts) if parts else "") + "。"
     if "number" in by and subject.startswith("《"):
         parts.insert(0, f"编号为{by['number']}")
     elif "number" in by and reply.title:  # 《关于…的建议》是第56号建议，…

@@ -228,3 +228,88 @@ def test_of_several_asks_the_money_one_sets_the_role():
     from service.answerability import money_role
 
     assert money_role("2023年新建了多少亩高标准农田，一亩平均投了多少钱？") == "invest"
+
+
+def test_money_spent_is_a_projects_spending_unless_a_household_pays():
+    from service.answerability import holds_detail, money_role
+
+    assert money_role("城区2024年新买了几台抽水泵车，花了多少钱？") == "invest"
+    assert money_role("老街停车这块，2023年钱实际花了多少？") == "invest"
+    assert money_role("孩子上课后托管，家长一学期要花多少钱？") == "charge"
+    # what a project's spending is written as (虚构示例)
+    assert holds_detail("其中2024年新购置6台，采购金额共计390万元。", "amount", "money", "invest")
+    assert holds_detail("专项资金预算900万元，实际完成支出736万元。", "amount", "money", "invest")
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("城区2024年新买了几台抽水泵车，花了多少钱？", [("amount", "count", "台"), ("amount", "money", None)]),
+    ("换燃气软管一户补多少，一共补了多少户？", [("amount", "money", None), ("amount", "count", "户")]),
+    ("新学校是哪年开始用的，有多少个学位？", [("date", None, None), ("amount", "count", None)]),
+    ("老化燃气管道去年改了多少？花了多少钱？", [("amount", "money", None)]),  # 改了多少 names no unit: one ask
+    ("骑手驿站一个补助多少钱？", [("amount", "money", None)]),
+])
+def test_a_question_of_two_asks_has_a_detail_per_clause(question, asked):
+    from service.answerability import asked_details
+    from service.query import analyse
+
+    got = asked_details(question, analyse(question).aspect)
+    assert [(d.aspect, d.unit, d.measure) for d in got] == asked
+
+
+def test_a_count_asked_in_a_measure_is_answered_in_that_measure():
+    from service.answerability import asked_details, holds_any
+
+    d = asked_details("驿站有多少名骑手参保？", "amount")
+    assert holds_any("纳入职业伤害保障的送餐员共962人。", d) and holds_any("共有骑手1400名。", d)
+    assert not holds_any("已有41个住宅小区实行登记通行。", d)  # 个 counts 小区, not people
+    d = asked_details("一共补了多少户？", "amount")
+    assert holds_any("2023年共补助8612户。", d) and not holds_any("涉及老旧小区27个。", d)
+    assert holds_any("涉及老旧小区27个。", asked_details("改了多少个小区？", "amount"))  # 个 asks for any count
+
+
+def test_the_figure_after_the_sentence_naming_the_topic_answers(settings, tmp_path):
+    """The detail is looked for in the sentence after each best-matching one too (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
+              "周明代表：\n您提出的建议收悉，现答复如下：\n"
+              "同步对居民户内燃气设施进行改造，将橡胶软管更换为不锈钢波纹管，加装自闭阀。县财政按每户380元的标准给予补助，"
+              "2023年共补助8612户。\n下一步将继续推进改造。\n\n北岭县住房和城乡建设局\n2024年6月20日\n")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "北岭县更换燃气软管，每户补助多少钱，补助了多少户？")
+    assert not a.no_answer
+    assert "380元" in a.points[0].text and "8612户" in a.points[0].text  # one sentence answers both: it leads alone
+
+
+def test_field_answers_title_proposers_as_written_and_the_signed_date(settings, tmp_path):
+    """是关于什么的 → the title; 几位委员联名 → the proposers as the letter writes them (等4位委员); the reply date
+    cited both where the header states it and under the signature (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("关于市政协十届二次会议第0088号提案的答复\n答复日期: 2024-07-02\n\n葛婉清等4位委员：\n"
+              "您们提出的《关于加强非遗传承人培养的提案》收悉，现答复如下：\n"
+              "2023年全市认定市级非遗代表性传承人95名，传习补助每人每年2000元。\n感谢您们对非遗保护工作的关心。\n\n"
+              "琮岭市文化广电和旅游局\n2024年7月2日\n")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "第88号提案是关于什么的？")
+    assert not a.no_answer and "《关于加强非遗传承人培养的提案》" in a.lead
+    assert any("关于加强非遗传承人培养的提案" in p.text for p in a.points)
+    a = answer_question(r, "琮岭非遗那个提案是几个委员联名的？领头的是谁？")
+    assert not a.no_answer and "葛婉清等4位委员" in a.lead
+    a = answer_question(r, "琮岭非遗那件提案是什么时候答复的？")
+    assert "2024年7月2日答复" in a.lead and "2024年7月2日" in [p.text for p in a.points]
+
+
+def test_a_reply_date_is_cited_on_the_header_line_and_under_the_signature(settings, tmp_path):
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
+              "周明代表：\n您提出的建议收悉，现答复如下：\n县财政按每户380元的标准给予补助。\n\n"
+              "北岭县住房和城乡建设局\n2024年6月20日\n")  # 虚构示例
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "第9号建议是什么时候答复的？")
+    texts = [p.text for p in a.points]
+    assert "2024年6月20日答复" in a.lead and "答复日期: 2024-06-20" in texts and "2024年6月20日" in texts

@@ -157,3 +157,21 @@ def test_a_year_that_names_the_letter_itself():
     assert analyse("2023年答复的加装电梯提案说了什么？", GAZ).letter_years == [2023]
     q = analyse("2021年农村饮水投了多少钱？", GAZ)  # a year the content reports on
     assert q.years == [2021] and q.letter_years == []
+
+
+@pytest.mark.parametrize("question, fields", [
+    ("苕陂县第112号建议是关于什么的？", ["title"]),
+    ("第28号提案的题目是什么？", ["title"]),
+    ("那个提案是几个委员联名的？领头的是谁？", ["proposer"]),
+    ("第28号提案讲了什么？", []),  # the content, not the title
+])
+def test_title_and_joint_proposers_are_record_fields(question, fields):
+    assert analyse(question).fields == fields
+
+
+def test_a_date_asked_of_what_has_happened_is_not_a_plan():
+    from service.query import asks_future
+
+    assert not asks_future(analyse("芸香小学是哪年开始用的？"))
+    assert not asks_future(analyse("新门诊楼什么时候开工的？"))
+    assert asks_future(analyse("新门诊楼什么时候开工？"))
