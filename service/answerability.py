@@ -69,7 +69,7 @@ def asked_unit(text: str) -> str | None:
 MONEY_ROLES = (
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
-    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|费用|价格|价钱|单价|票价|价|多少钱一")),
+    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|费用|价格|价钱|单价|票价|门票|价|多少钱一")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
 )
 # who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
@@ -218,7 +218,7 @@ def other_class(sentence: str, classes: set[str]) -> bool:
 
 # money asked per unit ("一节课收费多少", "每餐补贴多少", "一台要花多少钱") is answered by a rate or a cap per item,
 # not by a total ("监管资金2860万元")
-_PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|度|平方米|平米|亩|公里|课时|学期|餐|顿|份|张|辆|块|套|间|座|家|所)"
+_PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|度|平方米|平米|方|立方米|亩|公里|课时|学期|餐|顿|份|单|张|辆|块|套|间|座|家|所)"
 ASKED_RATE_RE = re.compile(rf"(?:每|一|单)(?!年){_PER_UNIT}")  # 一年 asks a year's total, which letters state as 2022年…
 RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{_PER_UNIT}|单{_PER_UNIT}|(?:最高|最多|不超过|上限)[^，。；;]{{0,8}}{_NUM}|"
                      rf"按[^，。；;]{{0,16}}(?:标准|比例|%)|{_NUM}\s*(?:元|万元)\s*(?:每|一){_PER_UNIT}|"

@@ -52,8 +52,10 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
     ("category", re.compile(r"(?:办复|答复|办理)(?:类别|结果|类型)(?:是|为|属于|算)?(?:哪一?|几|什么|啥)?类?|(?:算|属于|是|为|按)(?:哪一?|几|什么)类|[ABC]类(?:吗|还是)")),
 )
 # a date asked of something still to come ("新校舍啥时候能用上？", "什么时候开工？"): a plan answers it
-FUTURE_DATE_RE = re.compile(r"(?:什么时候|啥时候|何时|哪一?年|几月|什么时间)(?:才|就|可以|能够|能|会|将|要|开始|启动|开工|建成|完工|投用|投入使用|开通|落地|实施|出台)(?![^，,。？?]{0,3}[了的过])|"
+FUTURE_DATE_RE = re.compile(r"(?:什么时候|啥时候|何时|哪一?年|几月|什么时间)(?:才|就|可以|能够|能|会|将|要|开始|启动|开工|动工|开建|建成|建好|修好|完工|竣工|交付|启用|用上|通车|投用|投入使用|开通|落地|实施|出台)(?![^，,。？?]{0,3}[了的过])|"
                             r"(?:能|会|将|可以|才能|打算|准备|计划)(?:在)?(?:什么时候|啥时候|何时|哪一?年|几月)")
+# "是什么时候开始给骑手上保险的？", "已经…了吗": asked of what has happened
+PAST_RE = re.compile(r"的[？?！!。\s]*$|已经|早就|了吗[？?]*$")
 # a bare "什么时候？" beside another question about the record asks when it was answered
 BARE_DATE_RE = re.compile(r"什么时候|何时|哪天|哪一?年|什么时间|啥时候|几月几[日号]")
 RECORD_WORDS = re.compile(r"提案|建议|议案|答复|回复|办复|这件|这份|该件")
@@ -102,7 +104,7 @@ class Query:
 
 def asks_future(q: "Query") -> bool:
     """A date asked of something still to come: the plan that names it is the answer."""
-    return q.aspect == "date" and bool(FUTURE_DATE_RE.search(q.text))
+    return q.aspect == "date" and bool(FUTURE_DATE_RE.search(q.text)) and not PAST_RE.search(q.text)
 
 
 def _aspect(text: str) -> str:

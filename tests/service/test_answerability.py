@@ -313,3 +313,16 @@ def test_a_reply_date_is_cited_on_the_header_line_and_under_the_signature(settin
     a = answer_question(r, "第9号建议是什么时候答复的？")
     texts = [p.text for p in a.points]
     assert "2024年6月20日答复" in a.lead and "答复日期: 2024-06-20" in texts and "2024年6月20日" in texts
+
+
+def test_a_ticket_is_a_charge_and_an_order_a_unit_of_rate():
+    from service.answerability import asked_rate_or_total, asked_unit, holds_detail, money_role
+
+    q = "非遗馆门票多少钱？"
+    assert money_role(q) == "charge"
+    assert not holds_detail("非遗馆总投资3800万元。", "amount", asked_unit(q), money_role(q))  # 虚构示例
+    q = "外卖平台给骑手交职业伤害保障，每一单交多少钱？"
+    unit = asked_unit(q)
+    assert asked_rate_or_total(q, unit) is True
+    assert not holds_detail("支付待遇金额共计276.5万元。", "amount", unit, money_role(q), "", True)
+    assert holds_detail("平台按每单0.04元缴纳保障费用。", "amount", unit, money_role(q), "", True)

@@ -175,3 +175,5 @@ def test_a_date_asked_of_what_has_happened_is_not_a_plan():
     assert not asks_future(analyse("芸香小学是哪年开始用的？"))
     assert not asks_future(analyse("新门诊楼什么时候开工的？"))
     assert asks_future(analyse("新门诊楼什么时候开工？"))
+    assert asks_future(analyse("陂头镇卫生院的新门诊楼什么时候动工？"))
+    assert not asks_future(analyse("是什么时候开始给骑手上工伤那种保险的？"))  # …的: it has happened
