@@ -70,6 +70,10 @@ def _similar(a: str, b: str) -> float:
 
 
 FIGURE_RE = re.compile(r"\d+(?:\.\d+)?")
+# what was done, asked broadly (做了哪些工作, 干了些啥, 搞得咋样, 效果怎么样): results lead the answer
+WORK_ASK_RE = re.compile(r"(?:做|干|搞|办|想)了?(?:些|哪些|什么|啥)|哪些(?:工作|事|措施|举措|办法)|怎么样|咋样|如何|效果|成效|情况")
+# a result stated with its measure (203条, 3.12亿元, 93.7%), not a year or a date
+RESULT_RE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:余|多)?\s*(?![年月日号])[万亿千百]?[\u4e00-\u9fff%％]")
 
 
 def _overlap(a: _Cand, b: _Cand) -> float:
@@ -135,6 +139,7 @@ class ComposeWeights:
     problem: float = 0.5  # taken off a sentence under a 存在的问题 heading when work done or planned is asked
     year: float = 0.3  # states the figure for the asked year (2023年; 去年 read from the letter's own year)
     context: float = 0.5  # topic words of the sentence before, not repeated in this one
+    rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
 
 
 WEIGHTS = ComposeWeights()
@@ -163,6 +168,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     qpairs = _bigrams("".join(q.topic) or q.dense_text)
     shapes = asked_shapes(q.text)
     classes = asked_classes(q.text)
+    broad = not q.narrow and bool(WORK_ASK_RE.search(q.text))
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -172,6 +178,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
             v += w.facts
+        if w.rich and broad and c.label == "done":
+            v += w.rich * min(4, len(RESULT_RE.findall(c.text))) / 4
         held = holds_any(c.text, details, " ".join(c.chunk.heading_path)) if details else []
         c.held = frozenset(held)
         if held and not other_class(c.text, classes) and not (

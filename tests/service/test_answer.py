@@ -237,3 +237,24 @@ def test_the_sentence_stating_the_asked_year_leads():
     assert cands[1].score > cands[0].score
     _score(cands, analyse("夜市前年拿出多少扶持资金？", current_year=2026), plan_first=False)
     assert cands[0].score > cands[1].score
+
+
+def test_a_broad_question_leads_with_the_sentence_stating_results():
+    """做了哪些事: the sentence with the results (203条, 3.12亿元, 14.6万户) before one that says how work was
+    organised; a narrow or yes/no question is not moved by it (虚构示例)."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    how = "2021年起，我市将背街小巷整治列入为民办实事项目，按照逐年滚动推进的思路组织实施。"
+    res = "2021年至2023年，全市累计完成背街小巷整治203条，总投资3.12亿元，受益居民约14.6万户。"
+    reply = Reply(id="r", text=f"{how}\n{res}\n", reply_date="2024-06-21")
+    cands = _cands_of(reply, [(how, "done"), (res, "done")])
+    _score(cands, analyse("这几年背街小巷整治都干了些啥？"), plan_first=False)
+    assert cands[1].score > cands[0].score
+    _score(cands, analyse("背街小巷整治有没有列入为民办实事项目？"), plan_first=False)
+    with_results, without = cands[1].score, cands[0].score
+    import dataclasses
+    import service.answer as A
+    _score(cands, analyse("背街小巷整治有没有列入为民办实事项目？"), plan_first=False, w=dataclasses.replace(A.WEIGHTS, rich=0.0))
+    assert (cands[1].score, cands[0].score) == (with_results, without)
