@@ -326,3 +326,15 @@ def test_a_ticket_is_a_charge_and_an_order_a_unit_of_rate():
     assert asked_rate_or_total(q, unit) is True
     assert not holds_detail("支付待遇金额共计276.5万元。", "amount", unit, money_role(q), "", True)
     assert holds_detail("平台按每单0.04元缴纳保障费用。", "amount", unit, money_role(q), "", True)
+
+
+def test_found_is_not_money_paid_out():
+    """查出多少处 asks a count of places found; 拿出多少 money (虚构示例)."""
+    from service.answerability import asked_details, asked_unit, holds_any
+
+    q = "小区消防通道查出多少处被占的，改好了多少？"
+    assert asked_unit(q) == "count"
+    d = asked_details(q, "amount")
+    assert holds_any("共排查发现占用消防车通道问题1847处，已整改1792处。", d)
+    assert not holds_any("主要通道宽度不足4米的有39个。", d)
+    assert asked_unit("市里一共拿出多少扶持资金？") == "money"
