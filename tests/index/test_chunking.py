@@ -139,3 +139,11 @@ def test_a_letter_without_a_salutation_keeps_its_first_line_as_evidence():
     r, _ = extract_reply(text, "x")
     labels = {r.text[s.start:s.end]: s.label for c in chunk_reply(r) if c.part == "reply" for s in c.sentences}
     assert labels["2022年全县新建农村公路85公里，改造危桥12座。"] == "done"
+
+
+def test_a_status_report_is_done_though_it_ends_on_what_is_still_to_come():
+    from index.labels import label_sentence
+
+    s = "截至2024年6月底，24家列入计划的市场中已完成改造16家，正在施工5家，其余3家将于2025年上半年开工。"  # 虚构示例
+    assert label_sentence(s, []) == "done"
+    assert label_sentence("下一步，力争截至年底已完成改造20家。", []) == "plan"
