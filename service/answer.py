@@ -20,7 +20,7 @@ from index.labels import has_facts
 from index.records import Chunk, Reply, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (PROBLEM_HEAD_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
+from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
                                    names_year, other_class, sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
@@ -30,6 +30,7 @@ from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 from service.units import written_units
 
+DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail may be and still lead
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
 LIST_MAX_REPLIES = 8
@@ -139,6 +140,7 @@ class ComposeWeights:
     problem: float = 0.5  # taken off a sentence under a 存在的问题 heading when work done or planned is asked
     year: float = 0.3  # states the figure for the asked year (2023年; 去年 read from the letter's own year)
     context: float = 0.5  # topic words of the sentence before, not repeated in this one
+    total: float = 0.3  # money asked as a sum (一共, or what the government put in): a sentence stating a total
     rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
 
 
@@ -185,6 +187,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if held and not other_class(c.text, classes) and not (
                 plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
             v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
+            if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
+                v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
         if w.year and (q.years or q.relative) and any(
@@ -546,9 +550,13 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
             if len(out) >= 3:
                 break
         return out
+    details = asked_details(q.text, q.aspect, inferred=True)
+    if q.narrow and details:  # a narrow question is answered by a sentence that holds what it asks, where one does
+        holding = [c for c in pool if c.held]
+        if holding and holding[0].score >= pool[0].score - DETAIL_LEAD_GAP:
+            pool = holding + [c for c in pool if not c.held]
     best = pool[0]
     out.append(best)
-    details = asked_details(q.text, q.aspect, inferred=True)
     if len(details) > 1:  # a two-part question: one sentence that answers both, close enough, leads alone;
         # else the best sentence for the ask the first one leaves open follows it
         both = next((c for c in pool if len(c.held) == len(details) and c.score >= best.score - 1.0), None)

@@ -258,3 +258,37 @@ def test_a_broad_question_leads_with_the_sentence_stating_results():
     import service.answer as A
     _score(cands, analyse("背街小巷整治有没有列入为民办实事项目？"), plan_first=False, w=dataclasses.replace(A.WEIGHTS, rich=0.0))
     assert (cands[1].score, cands[0].score) == (with_results, without)
+
+
+def test_money_the_government_put_in_is_answered_by_the_sum():
+    """政府投了多少钱: 累计投入3.86亿元 before one item of it (抗旱应急资金560万元) (虚构示例)."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    item, total = "三是县财政安排抗旱应急资金560万元，用于水源调度。", "2021年以来，我县累计投入农村供水建设资金3.86亿元。"
+    reply = Reply(id="r", text=f"{item}\n{total}\n", reply_date="2023-07-10")
+    cands = _cands_of(reply, [(item, "done"), (total, "done")])
+    _score(cands, analyse("山区群众吃水难，政府投了多少钱？"), plan_first=False)
+    assert cands[1].score > cands[0].score
+
+
+def test_a_narrow_question_leads_with_a_sentence_holding_what_it_asks(monkeypatch):
+    """A sentence closer in words but holding no amount does not lead 政府投了多少钱, unless the one holding an
+    amount scores far below it (DETAIL_LEAD_GAP) (虚构示例)."""
+    import service.answer as A
+    from index.records import Reply
+    from index.settings import Settings
+    from service.query import analyse
+
+    close = "部分山区村庄吃水难，居住分散，管网延伸成本高。"
+    money = "县财政每年安排农村供水工程维修养护资金800万元。"
+    reply = Reply(id="r", text=f"{close}\n{money}\n", reply_date="2023-07-10")
+    cands = _cands_of(reply, [(close, "done"), (money, "done")])
+    cands[0].sim = 0.95
+    q = analyse("山区吃水难，政府投了多少钱？")
+    A._score(cands, q, plan_first=False)
+    assert cands[0].score > cands[1].score  # the closer sentence scores higher …
+    assert A._direct(cands, q, False, Settings(), False)[0].text == money  # … but the amount leads
+    monkeypatch.setattr(A, "DETAIL_LEAD_GAP", -1.0)
+    assert A._direct(cands, q, False, Settings(), False)[0].text == close
