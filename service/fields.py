@@ -20,7 +20,12 @@ CATEGORY_VALUE_RE = re.compile(r"([ABC])\s*类")
 CATEGORY_LABEL_RE = re.compile(r"(?:办复类别|答复类别|办理类别|办理结果|答复类型|办复类型)\s*[:：]\s*(?:[^\nABC]{0,12}[（(]\s*)?([ABC])(?![A-Za-z])")
 CATEGORY_TOP_RE = re.compile(r"^[ \t\u3000]*[（(]?\s*([ABC])\s*类?\s*[)）]?[ \t\u3000]*$", re.M)
 FIELD_WORDS = {"lead_unit": "主办单位", "co_units": "协办单位", "reply_date": "答复日期", "proposer": "提出者",
-               "number": "编号", "category": "办复类别", "title": "标题"}
+               "number": "编号", "category": "办复类别", "title": "标题", "contact": "联系人", "issuer": "签发人",
+               "doc_number": "文号", "kind": "类别（提案或建议）"}
+# lines a letter labels itself: 联系人：赵鸿飞 联系电话：…, 签发人：邵景明, 桐教体函〔2023〕31号
+_LABELLED = {"contact": r"(?:^|[（(\s])(?:联系人|联系电话)\s*[:：]\s*([^\s，,；;）)]+)",
+             "issuer": r"签发人\s*[:：]\s*([^\s，,；;]+)",
+             "doc_number": r"([\u4e00-\u9fff]{1,12}〔(?:19|20)\d{2}〕\s*\d+\s*号)"}
 
 
 @dataclass
@@ -138,6 +143,21 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if span is None and digits:  # "关于…第12号提案的答复", "（第12号）" in an unlabelled letter
                 span = _line_span(t, rf"第\s*0*{digits[-1].lstrip('0') or '0'}\s*号|〔\d{{4}}〕\s*0*{digits[-1].lstrip('0') or '0'}\s*号",
                                   0, min(len(t), (rs or 0) + 600))
+        elif f in _LABELLED:
+            m = re.search(_LABELLED[f], t, re.M)
+            if not m:
+                continue
+            value = m.group(1).strip()
+            span = _line_span(t, re.escape(m.group(0).strip()), max(0, m.start()), None)
+            if f == "contact" and span:  # the name and the telephone as the line gives them
+                line = re.sub(r"^[（(\s]*|[）)\s。]*$", "", t[span[0]:span[1]])
+                value = re.sub(r"^联系人\s*[:：]\s*", "", line) or value
+        elif f == "kind":
+            value = reply.kind
+            if not value:
+                continue
+            ts, te = reply.title_span
+            span = (ts, te) if te > ts else _line_span(t, r"提案|建议", 0, rs or None)
         elif f == "title":
             value = reply.title
             if not value:
@@ -184,6 +204,14 @@ def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
         parts.append(f"{by['reply_date']}答复")
     if "category" in by:
         parts.append(f"办复类别为{by['category']}")
+    if "kind" in by:
+        parts.append(f"是{'政协委员的提案' if by['kind'] == '提案' else '人大代表的建议' if by['kind'] == '建议' else by['kind']}")
+    if "doc_number" in by:
+        parts.append(f"答复文号为{by['doc_number']}")
+    if "issuer" in by:
+        parts.append(f"签发人为{by['issuer']}")
+    if "contact" in by:
+        parts.append(f"联系人为{by['contact']}")
     if "title" in by and reply.title:  # 第112号建议是《关于…的建议》，由…提出
         head = f"{subject}是《{reply.title}》" if not subject.startswith("《") else f"这件答复回复的是{subject}"
         return head + ("，" + "，".join(parts) if parts else "") + "。"

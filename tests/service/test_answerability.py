@@ -338,3 +338,26 @@ def test_found_is_not_money_paid_out():
     assert holds_any("共排查发现占用消防车通道问题1847处，已整改1792处。", d)
     assert not holds_any("主要通道宽度不足4米的有39个。", d)
     assert asked_unit("市里一共拿出多少扶持资金？") == "money"
+
+
+def test_the_letters_own_labelled_lines_answer_questions_about_it(settings, tmp_path):
+    """联系人 / 签发人 / 文号 / 提案还是建议, cited on the line that states them (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("漪岭县交通运输局\n漪交函〔2024〕23号                 签发人：顾长林\n\n"
+              "关于县十八届人大三次会议第112号建议的答复\n\n孙立新代表：\n"
+              "您提出的《关于打通快递进村最后一公里的建议》收悉，现答复如下：\n"
+              "全县已建成村级寄递物流综合服务点118个，行政村覆盖率达到93.7%。\n"
+              "我县将继续关注亲情联系人制度的推广。\n感谢您对交通运输工作的关心。\n\n"
+              "漪岭县交通运输局\n2024年6月20日\n（联系人：孙晓梅，联系电话：0571-6218834）\n")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "第112号建议的联系人是谁？")
+    assert not a.no_answer and "孙晓梅" in a.lead and "0571-6218834" in a.lead
+    assert any("联系人：孙晓梅" in p.text for p in a.points)
+    a = answer_question(r, "第112号建议的签发人是谁？")
+    assert "签发人为顾长林" in a.lead
+    a = answer_question(r, "第112号建议的答复文号是多少？")
+    assert "漪交函〔2024〕23号" in a.lead
+    a = answer_question(r, "第112号是提案还是建议？")
+    assert "人大代表的建议" in a.lead

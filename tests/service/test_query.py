@@ -164,6 +164,10 @@ def test_a_year_that_names_the_letter_itself():
     ("第28号提案的题目是什么？", ["title"]),
     ("那个提案是几个委员联名的？领头的是谁？", ["proposer"]),
     ("第28号提案讲了什么？", []),  # the content, not the title
+    ("第57号提案的联系人是谁？", ["contact"]),
+    ("第57号提案的答复文号是多少？", ["doc_number"]),
+    ("第57号提案的签发人是谁？", ["issuer"]),
+    ("第112号是提案还是建议？", ["kind"]),
 ])
 def test_title_and_joint_proposers_are_record_fields(question, fields):
     assert analyse(question).fields == fields
