@@ -74,9 +74,13 @@ _CO_UNITS = re.compile(rf"(?:协办单位|会办单位|协办|会办)(?:[:：]|[
 # units the reply was worked out with (会同市财政局研究, 并商…): co-handling units when the opening says so and
 # no 协办/会办 statement names them; "我局会同县人社局将…" deep in the body is work done together, not handling
 _CO_MENTION = re.compile(rf"(?:会同|经与|经商|并商|会商|商请|征求)(?P<seg>[^。；;\n]{{2,80}}?){_CO_END}")
+# the letter's own statement that the reply was agreed with other units, wherever it stands ("本答复经商县财政局、
+# 县人社局同意。" at its end); a bare 经商…同意 in the body reports a policy decision, not who handled the reply
+_CO_AGREED = re.compile(r"(?:本答复|本件|此件|以上答复|该答复)[^。；;\n]{0,6}?(?:经商|经征求|商)(?P<seg>[^。；;\n]{2,80}?)(?:同意|意见)")
 _SECTION_HEAD = re.compile(r"\n[ \t\u3000]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
 _OPENING_MAX = 600
 _UNKNOWN_UNIT = re.compile(r"(?:区|市|县)[\u4e00-\u9fff]{1,10}?(?:局|委|办|中心|公司|分局|委员会|办公室|集团|银行|联合会|合作社|供销社)")
+_PARTY_ORGAN = re.compile(r"(?:区|市|县|州)委[\u4e00-\u9fff]{1,6}?部")  # 县委宣传部, 区委组织部
 # any unit a 协办/会办 statement lists (a company, a federation): 中国邮政集团有限公司青川市分公司, 县供销合作社
 _STATED_UNIT = re.compile(r"(?![\u4e00-\u9fff]{0,6}(?:赴|到|前往|召开|组织|开展|邀请|进行))"
                           r"[\u4e00-\u9fff（）()]{2,30}(?:局|委|办|中心|公司|委员会|办公室|集团|银行|联合会|合作社|供销社|协会|院|站|队|馆|街道|政府)")
@@ -301,7 +305,9 @@ def _units_in(seg: str, stated: bool) -> list[str]:
         for alias in table.all_names():
             rest = rest.replace(alias, "、")
         for part in re.split(r"[、及与和\s]+", rest):
-            if _UNKNOWN_UNIT.fullmatch(part):  # a unit the alias table lacks, written like 区政法委
+            if _PARTY_ORGAN.fullmatch(part):  # 县委宣传部: the place is part of its name
+                names.append(part)
+            elif _UNKNOWN_UNIT.fullmatch(part):  # a unit the alias table lacks, written like 区政法委
                 names.append(table.canonical(part) if table.known(part) else part[1:])
     return names
 
@@ -320,6 +326,8 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
         # "由我局会同区城管局、区公安分局交通警察大队共同办理": handled together, so each piece is a unit
         names = [n for m in _CO_MENTION.finditer(text, start, opening)
                  for n in _units_in(m.group("seg"), m.group(0).endswith(("共同", "联合", "一起", "办理", "同意")))]
+    if not names:
+        names = [n for m in _CO_AGREED.finditer(text, start, end) for n in _units_in(m.group("seg"), True)]
     lead_c = table.canonical(lead) if lead else ""
     out: list[str] = []
     for n in names:

@@ -150,11 +150,12 @@ def test_a_letter_of_a_compilation_is_referred_to_by_its_fragment():
     assert split_source("a/b.txt") == ("a/b.txt", "")
 
 
-def test_formats_gold_set_is_valid_and_its_facts_are_in_its_letters():
-    """eval/formats: every key fact and answer span occurs in the (decoded) letter it is said to come from."""
+@pytest.mark.parametrize("folder", ["formats", "fresh"])
+def test_formats_and_fresh_gold_sets_are_valid_and_their_facts_are_in_their_letters(folder):
+    """eval/formats, eval/fresh: every key fact and answer span occurs in the (decoded) letter it is said to come from."""
     from index.loader import load_paths
 
-    root = DEV_GOLD.parents[1] / "formats"
+    root = DEV_GOLD.parents[1] / folder
     gold = load_gold(root / "gold.jsonl")
     assert len(gold.items) >= 60 and {i.split for i in gold.items} == {"tune", "report"}
     texts = {}

@@ -268,3 +268,20 @@ def test_a_form_header_is_neither_a_salutation_nor_a_second_letter():
     assert len(split_letters(text)) == 1
     r, _ = extract_reply(text, "x")
     assert (r.proposer, r.kind, r.number) == ("骆文涛", "建议", "118")
+
+
+def test_party_organs_and_the_closing_agreement_name_co_units():
+    """会办单位：县委宣传部、县民政局 keeps the party organ; "本答复经商县财政局、县人社局同意。" at the letter's end
+    names co-units, while a 经商…同意 in the body reports a policy decision (虚构示例)."""
+    from index.extract import find_co_units
+
+    text = "会办单位：县委宣传部、县民政局\n\n张三委员：\n您提出的提案收悉，现答复如下：\n一、开展宣传。\n"
+    from index.departments import department_table
+
+    table = department_table()
+    assert find_co_units(text, 0, len(text), "漪湖县公安局") == ["县委宣传部", table.canonical("县民政局")]
+    text = ("李四代表：\n您提出的建议收悉，现答复如下：\n一、配备设备。\n二、培养人才。\n"
+            "本答复经商县财政局、县人力资源和社会保障局同意。\n感谢您的关心。\n")
+    assert find_co_units(text, 0, len(text), "苕陂县卫生健康局") == [table.canonical("县财政局"), table.canonical("县人力资源和社会保障局")]
+    text = "李四代表：\n您提出的建议收悉，现答复如下：\n一、提高补助。\n经商市财政局同意，自2024年1月起补助提高到每人3000元。\n"
+    assert find_co_units(text, 0, len(text), "琮山市文化广电和旅游局") == []

@@ -1,0 +1,46 @@
+"""Record fields of the letters in eval/fresh/corpus (虚构示例; session 19's unseen material), each checked
+against eval/fresh/expected.jsonl, which the letters' writers filled in. The lead unit is compared through the
+department table (the writer's 市人社局 is the signature's 榆汀市人力资源和社会保障局); the proposer on its first name."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+FRESH = ROOT / "eval" / "fresh"
+EXPECTED = [json.loads(x) for x in (FRESH / "expected.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def replies():
+    from index.loader import load_paths
+
+    report = load_paths([FRESH / "corpus"])
+    assert not report.skipped, report.skipped
+    return {r.source.split("/")[-1]: r for r in report.replies}
+
+
+def _digits(s: str) -> str:
+    return (re.findall(r"\d+", s or "") or [""])[-1].lstrip("0")
+
+
+@pytest.mark.parametrize("want", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_fields_as_the_letter_states_them(replies, want):
+    from index.departments import department_table
+    from service.units import written_units
+
+    table = department_table()
+    r = replies[want["file"]]
+    lead, co = written_units(r)
+    assert _digits(r.number) == _digits(want["number"])
+    assert r.kind == want["kind"]
+    assert r.title == want["title"]
+    assert (r.reply_date or r.signed_date) == want["reply_date"]
+    w = want["lead_unit"]
+    assert lead == w or w.endswith(lead) or lead.endswith(w) or table.canonical(lead) == table.canonical(w), (lead, w)
+    assert sorted(co) == sorted(want["co_units"])  # 县委宣传部 (a party organ) and 本答复经商…同意 included
+    first = re.split(r"[、，,等]", want["proposer"])[0].removesuffix("委员").removesuffix("代表")
+    assert r.proposer.startswith(first)
