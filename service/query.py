@@ -19,6 +19,8 @@ YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 # a year naming the letter itself ("2021年那份提案", "2023年答复的"), not a year its content reports on
 LETTER_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年(?:(?:的|那份|那件|那个|这份|这件|那)[^，,。？?\d]{0,12}?)?(?:提案|建议|议案|答复|回复|办复)|"
                             r"((?:19|20)\d{2})\s*年(?:提|提出|答复|回复|办复|办理)的|((?:19|20)\d{2})\s*年\s*第")
+# the question asks what a reply said (…是怎么答复的): a year it names is that reply's year
+ASKS_REPLY_RE = re.compile(r"(?:怎么|如何|怎样|是怎么|咋)(?:答复|回复|办复)|答复(?:了|的)?(?:什么|啥|哪些)")
 NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(?:提案|建议|议案)?")
 CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(?:提案|建议|议案)?")  # 第二十八号提案
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
@@ -146,6 +148,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
 
     years = [int(y) for y in YEAR_RE.findall(text)]
     letter_years = sorted({int(next(g for g in m if g)) for m in LETTER_YEAR_RE.findall(text)})
+    if ASKS_REPLY_RE.search(text):  # "2022年…对撂荒耕地建议是怎么答复的？": the year of the reply asked about
+        letter_years = sorted({*letter_years, *(int(y) for y in YEAR_RE.findall(text))})
     offsets = sorted({off for w, off in RELATIVE_YEAR.items() if w in text})
     relative = [current_year + off for off in offsets] if current_year else []
     known = gaz.find(text)

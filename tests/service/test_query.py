@@ -181,3 +181,8 @@ def test_a_date_asked_of_what_has_happened_is_not_a_plan():
     assert asks_future(analyse("新门诊楼什么时候开工？"))
     assert asks_future(analyse("陂头镇卫生院的新门诊楼什么时候动工？"))
     assert not asks_future(analyse("是什么时候开始给骑手上工伤那种保险的？"))  # …的: it has happened
+
+
+def test_a_year_named_when_asking_how_a_reply_answered_is_the_replys_year():
+    assert analyse("2022年澈阳县对撂荒耕地建议是怎么答复的？").letter_years == [2022]
+    assert analyse("2022年撂荒耕地复耕了多少亩？").letter_years == []  # a year the content reports on
