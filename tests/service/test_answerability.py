@@ -221,6 +221,7 @@ def test_fees_asked_are_money():
 
     assert asked_unit("老年大学一学期要交多少学费？") == "money" and money_role("老年大学一学期要交多少学费？") == "charge"
     assert asked_unit("停车费是多少？") == "money"
+    assert asked_unit("放学后托管一学期收多少？") == "money" and asked_unit("老年大学今年收了多少人？") == "count"
     assert asked_unit("老年大学招了多少人？") != "money"
 
 
