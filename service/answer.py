@@ -103,6 +103,7 @@ def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
     st = idx.sentences
     out: list[_Cand] = []
     if st is not None and len(g.sentence_rows):
+        first = st.rows_of(int(st.reply[int(g.sentence_rows[0])])).start  # the reply's rows are contiguous
         for row, sim in zip(g.sentence_rows, g.sentence_sims):
             label = st.label_of(int(row))
             if label not in ("done", "plan"):
@@ -111,7 +112,7 @@ def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
             if e - s < 6:
                 continue
             p = int(row) - 1
-            prev = g.reply.text[int(st.start[p]):int(st.end[p])] if p >= 0 and int(st.reply[p]) == int(st.reply[row]) else ""
+            prev = g.reply.text[int(st.start[p]):int(st.end[p])] if p >= first else ""
             out.append(_Cand(g.reply, idx.chunks[int(st.chunk[row])], s, e, label, float(sim), prev=prev))
         return out
     seen: set[tuple[int, int]] = set()

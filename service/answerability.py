@@ -338,8 +338,8 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         classes = asked_classes(q.text)
         rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
-            rows += [r + 1 for r in rows if r + 1 < len(st.start) and int(st.reply[r + 1]) == int(st.reply[r])
-                     and st.label_of(r + 1) in ("done", "plan")]
+            stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
+            rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
         g.detail_ok = any(holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path))
                           and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
                           for r in dict.fromkeys(rows)
