@@ -55,6 +55,8 @@ ASKED_UNIT = (
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
 REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
+COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:公司|企业|单位在|机构)|什么(?:公司|企业)")
+COMPANY_RE = re.compile(r"[\u4e00-\u9fff（）()“”\"]{2,24}(?:有限公司|有限责任公司|分公司|集团|公司|股份)")
 WHO_RE = re.compile(r"(?:局|委|办|中心|公司|集团|学校|学院|中专|医院|卫生院|街道|镇|村|社区|企业|协会|银行|站|所|馆)")
 
 
@@ -140,6 +142,8 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail
         return parts
     if aspect not in ("amount", "date", "reason", "who"):
         return []
+    if aspect == "who":
+        return [Detail("who", "company" if COMPANY_ASK_RE.search(text) else None)]
     unit = asked_unit(text) if aspect == "amount" else None
     return [Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
                    asked_measure(text) if unit == "count" else None)]
@@ -269,6 +273,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
     if aspect == "reason":
         return bool(REASON_RE.search(sentence) or PROBLEM_HEAD_RE.search(heading))
     if aspect == "who":
+        if unit == "company":  # 哪家公司在运营: a company named, not any office
+            return bool(COMPANY_RE.search(sentence))
         return bool(WHO_RE.search(sentence) or department_table().find_in(sentence))
     return True
 

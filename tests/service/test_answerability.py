@@ -362,3 +362,12 @@ def test_the_letters_own_labelled_lines_answer_questions_about_it(settings, tmp_
     assert "漪交函〔2024〕23号" in a.lead
     a = answer_question(r, "第112号是提案还是建议？")
     assert "人大代表的建议" in a.lead
+
+
+def test_which_company_is_answered_by_a_company_named():
+    from service.answerability import asked_details, holds_any
+
+    d = asked_details("农房安全鉴定是请的哪家公司做的？", "who")
+    assert not holds_any("委托具有资质的第三方专业机构进行安全鉴定，共鉴定C级危房1837户。", d)  # 虚构示例
+    assert holds_any("委托荻埠县建科工程检测有限公司进行安全鉴定。", d)
+    assert holds_any("县住建局负责组织鉴定。", asked_details("农房鉴定是哪个部门负责的？", "who"))
