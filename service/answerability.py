@@ -55,6 +55,17 @@ ASKED_UNIT = (
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
 REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
+# a date asked of the start of works, and the words a letter uses for it (asked, answered); the date a thing
+# was finished or opened is what letters mostly give (in tables too, under a 完工时间 header), so it is not checked
+_EVENTS = {
+    "start": (re.compile(r"开工|动工|开建|破土"), re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")),
+}
+
+
+def asked_event(text: str) -> str | None:
+    return next((name for name, (ask, _) in _EVENTS.items() if ask.search(text)), None)
+
+
 COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:公司|企业|单位在|机构)|什么(?:公司|企业)")
 COMPANY_RE = re.compile(r"[\u4e00-\u9fff（）()“”\"]{2,24}(?:有限公司|有限责任公司|分公司|集团|公司|股份)")
 WHO_RE = re.compile(r"(?:局|委|办|中心|公司|集团|学校|学院|中专|医院|卫生院|街道|镇|村|社区|企业|协会|银行|站|所|馆)")
@@ -133,7 +144,7 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail
                 d = Detail("amount", unit, money_role(c) if unit == "money" else None, asked_rate_or_total(c, unit, inferred),
                            asked_measure(c) if unit == "count" else None)
             elif _DATE_ASK_RE.search(c):
-                d = Detail("date")
+                d = Detail("date", asked_event(c))
             else:
                 continue
             if d not in parts:
@@ -144,6 +155,8 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail
         return []
     if aspect == "who":
         return [Detail("who", "company" if COMPANY_ASK_RE.search(text) else None)]
+    if aspect == "date":
+        return [Detail("date", asked_event(text))]
     unit = asked_unit(text) if aspect == "amount" else None
     return [Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
                    asked_measure(text) if unit == "count" else None)]
@@ -269,6 +282,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
             return bool(dict(MONEY_ROLES)[role].search(sentence))
         return True
     if aspect == "date":
+        if unit in _EVENTS:  # 什么时候开工: the date of the start, not of the opening
+            return bool(DATE_RE.search(sentence)) and bool(_EVENTS[unit][1].search(sentence))
         return bool(DATE_RE.search(sentence))
     if aspect == "reason":
         return bool(REASON_RE.search(sentence) or PROBLEM_HEAD_RE.search(heading))

@@ -371,3 +371,12 @@ def test_which_company_is_answered_by_a_company_named():
     assert not holds_any("委托具有资质的第三方专业机构进行安全鉴定，共鉴定C级危房1837户。", d)  # 虚构示例
     assert holds_any("委托荻埠县建科工程检测有限公司进行安全鉴定。", d)
     assert holds_any("县住建局负责组织鉴定。", asked_details("农房鉴定是哪个部门负责的？", "who"))
+
+
+def test_when_works_started_is_not_answered_by_when_they_finished():
+    from service.answerability import asked_details, holds_any
+
+    d = asked_details("第二水厂是什么时候开工的？", "date")
+    assert not holds_any("2024年10月，县第二水厂建成通水，设计日供水能力3万吨。", d)  # 虚构示例
+    assert holds_any("县第二水厂于2023年3月开工建设。", d)
+    assert holds_any("2  龙潭镇中心初中  改扩建就餐区  380  2022年12月", asked_details("食堂改造是哪个月完工的？", "date"))
