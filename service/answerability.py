@@ -114,6 +114,7 @@ class Detail(NamedTuple):
     role: str | None = None
     rate: bool | None = False
     measure: str | None = None  # a count's measure word (多少户 → 户): a figure counted in other things does not answer
+    subset: str = ""  # a count of the ones that are so (有几家是国家级示范社 → 国家级示范社): the sentence must say it
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -121,6 +122,14 @@ _MEASURES = {"人": "人|名|位|人次", "名": "人|名|位|人次", "位": "�
              "套": "套|台", "家": "家|个|所|处", "所": "所|个|家", "座": "座|个|处", "处": "处|座", "项": "项|个",
              "条": "条", "次": "次|场|人次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批"}
 _MEASURE_ASK_RE = re.compile(r"(?:多少|几)(" + "|".join(_MEASURES) + ")")
+
+
+_SUBSET_RE = re.compile(r"(?:有|中|里)(?:多少|几)(?:个|家|所|名|位|条|处|座)?是(?P<q>[^，,。？?]{2,14}?)(?:的)?[？?]*$")
+
+
+def asked_subset(text: str) -> str:
+    m = _SUBSET_RE.search(text)
+    return m.group("q") if m else ""
 
 
 def asked_measure(text: str) -> str | None:
@@ -159,13 +168,21 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail
         return [Detail("date", asked_event(text))]
     unit = asked_unit(text) if aspect == "amount" else None
     return [Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
-                   asked_measure(text) if unit == "count" else None)]
+                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else "")]
 
 
 def holds_any(sentence: str, details: list[Detail], heading: str = "") -> list[Detail]:
     """The asked details the sentence holds."""
     return [d for d in details if holds_detail(sentence, d.aspect, d.unit, d.role, heading, d.rate)
-            and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))]
+            and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))
+            and all(w in sentence for w in _subset_words(d.subset))]
+
+
+def _subset_words(subset: str) -> list[str]:
+    """The words that say which ones (国家级示范社 → 国家级, 示范社; 24小时开 → 24小时)."""
+    if not subset:
+        return []
+    return [w for w in default_tokenizer().tokens(subset) if len(w) >= 2 or w.isdigit()][:3]
 
 
 RANGE_MARK = "至到—－-～~"

@@ -380,3 +380,13 @@ def test_when_works_started_is_not_answered_by_when_they_finished():
     assert not holds_any("2024年10月，县第二水厂建成通水，设计日供水能力3万吨。", d)  # 虚构示例
     assert holds_any("县第二水厂于2023年3月开工建设。", d)
     assert holds_any("2  龙潭镇中心初中  改扩建就餐区  380  2022年12月", asked_details("食堂改造是哪个月完工的？", "date"))
+
+
+def test_a_count_of_the_ones_that_are_so_must_say_which():
+    from service.answerability import asked_details, holds_any
+
+    d = asked_details("水生蔬菜加工企业中有几家是省级龙头企业？", "amount")
+    assert holds_any("水生蔬菜加工企业38家，其中规模以上企业11家、省级农业产业化龙头企业3家。", d)  # 虚构示例
+    d = asked_details("合作社里有几家是国家级示范社？", "amount")
+    assert not holds_any("培育水生蔬菜专业合作社168家、家庭农场412家。", d)
+    assert holds_any("其中国家级示范社2家、省级示范社9家。", d)
