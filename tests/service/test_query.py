@@ -186,3 +186,9 @@ def test_a_date_asked_of_what_has_happened_is_not_a_plan():
 def test_a_year_named_when_asking_how_a_reply_answered_is_the_replys_year():
     assert analyse("2022年澈阳县对撂荒耕地建议是怎么答复的？").letter_years == [2022]
     assert analyse("2022年撂荒耕地复耕了多少亩？").letter_years == []  # a year the content reports on
+
+
+@pytest.mark.parametrize("question", ["充电桩那个建议是征求了哪些部门意见后答复的？", "那件建议，协办单位都有哪些？",
+                                      "这件提案是和哪些部门一起办的？"])
+def test_co_units_asked_in_other_words(question):
+    assert "co_units" in analyse(question).fields
