@@ -292,3 +292,16 @@ def test_a_narrow_question_leads_with_a_sentence_holding_what_it_asks(monkeypatc
     assert A._direct(cands, q, False, Settings(), False)[0].text == money  # … but the amount leads
     monkeypatch.setattr(A, "DETAIL_LEAD_GAP", -1.0)
     assert A._direct(cands, q, False, Settings(), False)[0].text == close
+
+
+def test_a_reply_named_with_nothing_else_asked_leads_with_its_title(seed_retriever):
+    """第28号提案是怎么答复的: the title, cited on the letter's title line, then what the reply says."""
+    from service.answer import answer_question
+
+    a = answer_question(seed_retriever, "第28号提案是怎么答复的？")
+    assert not a.no_answer and a.lead.startswith("第28号提案是《关于积极推进产教融合")
+    assert a.points[0].role == "field" and a.points[0].citations == [1] and a.citations[0].n == 1
+    assert "产教融合" in a.citations[0].passage and len(a.points) > 1
+    assert a.answer_markdown.count("关于积极推进产教融合,助力通州产业创新高地打造的建议》。") == 1  # not listed again as a point
+    n = {c.n for c in a.citations}
+    assert all(m in n for p in a.points for m in p.citations)
