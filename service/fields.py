@@ -187,6 +187,10 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
     return out
 
 
+# fields told as "办复类别为A类", in this order
+_STATED_AS = (("category", "办复类别"), ("doc_number", "答复文号"), ("issuer", "签发人"), ("contact", "联系人"))
+
+
 def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
     """One sentence from the record: 第28号提案由教育体育局主办，人力资源和社会保障局协办，2023年6月30日答复。
     `where` ("通州区2023年") goes in front of the number when letters of several years or places share it."""
@@ -202,16 +206,9 @@ def sentence(reply: Reply, found: list[FieldFact], where: str = "") -> str:
         parts.append(f"{by['co_units']}协办" if "lead_unit" in by else f"由{by['co_units']}协办")
     if "reply_date" in by:
         parts.append(f"{by['reply_date']}答复")
-    if "category" in by:
-        parts.append(f"办复类别为{by['category']}")
     if "kind" in by:
-        parts.append(f"是{'政协委员的提案' if by['kind'] == '提案' else '人大代表的建议' if by['kind'] == '建议' else by['kind']}")
-    if "doc_number" in by:
-        parts.append(f"答复文号为{by['doc_number']}")
-    if "issuer" in by:
-        parts.append(f"签发人为{by['issuer']}")
-    if "contact" in by:
-        parts.append(f"联系人为{by['contact']}")
+        parts.append({"提案": "是政协委员的提案", "建议": "是人大代表的建议"}.get(by["kind"], f"是{by['kind']}"))
+    parts += [f"{word}为{by[f]}" for f, word in _STATED_AS if f in by]
     if "title" in by and reply.title:  # 第112号建议是《关于…的建议》，由…提出
         head = f"{subject}是《{reply.title}》" if not subject.startswith("《") else f"这件答复回复的是{subject}"
         return head + ("，" + "，".join(parts) if parts else "") + "。"
