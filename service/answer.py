@@ -516,6 +516,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
             points.append(Point(c.reply.text[s:e], c.label, [cit.n], c.reply.id, s, e, role=role))
     citations = list(cites.values())
     lead_parts = []
+    title_lead = ""
     if not listing and not several and not q.topic and (q.numbers or q.proposers) and top.identified:
         # "第57号提案讲的是什么事？": the reply named, nothing else asked — its title first, cited, then what it says
         title = record_fields.facts(top.reply, ["title"])
@@ -526,7 +527,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
             for p in points:
                 p.citations = [n + 1 for n in p.citations]
             points.insert(0, Point(r.text[f.start:f.end], "field", [1], r.id, f.start, f.end, role="field"))
-            lead_parts.append(_escape_md(record_fields.sentence(r, title)) + " [1]")
+            title_lead = record_fields.sentence(r, title)
+            lead_parts.append(_escape_md(title_lead) + " [1]")
     for p in points:
         if p.role != "direct":
             continue
@@ -541,9 +543,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     md = render_markdown(lead, points, citations, places, by_reply=several or listing)
     a = Answer(question, md, points, citations, related, False, rewritten, result.relevance,
                {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
-    a.lead = "\n".join([*(p.text for p in points if p.role == "direct")])
-    if points and points[0].role == "field":
-        a.lead = record_fields.sentence(top.reply, record_fields.facts(top.reply, ["title"])) + ("\n" + a.lead if a.lead else "")
+    a.lead = "\n".join([title_lead] * bool(title_lead) + [p.text for p in points if p.role == "direct"])
     return a
 
 
