@@ -122,6 +122,9 @@ def test_chat_answers_whether_a_promise_was_kept(track_retriever):
     later = answer_commitment_question(track_retriever, "东港区去年答应新增的助餐点建了没有？", None, today=dt.date(2026, 3, 1))
     assert "没有找到2025年" in later.answer_markdown and "2023年计划新增老年助餐点10个" in later.points[0].text
     assert answer_commitment_question(track_retriever, "助餐点有哪些补贴？", None) is None
+    # a year written out with no promise from it: the ordinary answer (a later letter may report on that year)
+    assert answer_commitment_question(track_retriever, "东港区2025年答应新增的助餐点建了没有？", None,
+                                      today=dt.date(2026, 3, 1)) is None
     assert not is_commitment_question("职业教育下一步有什么打算？")
 
 
