@@ -61,7 +61,8 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
 )
 # a date asked of something still to come ("新校舍啥时候能用上？", "什么时候开工？"): a plan answers it
 FUTURE_DATE_RE = re.compile(r"(?:什么时候|啥时候|何时|哪一?年|几月|什么时间)(?:才|就|可以|能够|能|会|将|要|开始|启动|开工|动工|开建|建成|建好|修好|完工|竣工|交付|启用|用上|通车|投用|投入使用|开通|落地|实施|出台)(?![^，,。？?]{0,3}[了的过])|"
-                            r"(?:能|会|将|可以|才能|打算|准备|计划)(?:在)?(?:什么时候|啥时候|何时|哪一?年|几月)")
+                            r"(?:能|会|将|可以|才能|打算|准备|计划)(?:在)?(?:什么时候|啥时候|何时|哪一?年|几月)|"
+                            r"(?:什么时候|啥时候|何时|哪一?年)[^，,。？?]{1,8}?(?:都能|才能|能够|就能|可以|会)(?![^，,。？?]{0,3}[了的过])")
 # "是什么时候开始给骑手上保险的？", "已经…了吗": asked of what has happened
 PAST_RE = re.compile(r"的[？?！!。\s]*$|已经|早就|了吗[？?]*$")
 # a bare "什么时候？" beside another question about the record asks when it was answered

@@ -181,6 +181,8 @@ def test_a_date_asked_of_what_has_happened_is_not_a_plan():
     assert asks_future(analyse("新门诊楼什么时候开工？"))
     assert asks_future(analyse("陂头镇卫生院的新门诊楼什么时候动工？"))
     assert not asks_future(analyse("是什么时候开始给骑手上工伤那种保险的？"))  # …的: it has happened
+    assert asks_future(analyse("什么时候每个乡镇都能有给老人洗澡的地方？"))
+    assert not asks_future(analyse("哪年全县都用上了自来水？"))
 
 
 def test_a_year_named_when_asking_how_a_reply_answered_is_the_replys_year():
