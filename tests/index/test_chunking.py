@@ -147,3 +147,11 @@ def test_a_status_report_is_done_though_it_ends_on_what_is_still_to_come():
     s = "截至2024年6月底，24家列入计划的市场中已完成改造16家，正在施工5家，其余3家将于2025年上半年开工。"  # 虚构示例
     assert label_sentence(s, []) == "done"
     assert label_sentence("下一步，力争截至年底已完成改造20家。", []) == "plan"
+
+
+def test_what_was_actually_done_against_the_plan_is_done():
+    from index.labels import label_sentence
+
+    s = "2023年，我县将农村客运公交化改造列入民生实事项目，原计划改造线路8条，实际完成9条。"  # 虚构示例
+    assert label_sentence(s, []) == "done"
+    assert label_sentence("下一步，力争实际完成改造20家。", []) == "plan"
