@@ -30,7 +30,8 @@ from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 from service.units import written_units
 
-DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail may be and still lead
+DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail (both asks of a
+# two-part question) may be and still lead
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
 LIST_MAX_REPLIES = 8
@@ -248,6 +249,12 @@ def _citation(n: int, c: _Cand, place: str = "") -> Citation:
                     place)
 
 
+def _record_citation(n: int, r: Reply, start: int, end: int, place: str = "") -> Citation:
+    """A citation of a line of the letter that states a field of its record (the title, 主办/协办, the date)."""
+    return Citation(n, r.id, r.number, r.title, r.proposer, *written_units(r), r.reply_date, r.text[start:end],
+                    start, end, [], 1.0, r.kind, place)
+
+
 def _cite_line(c: Citation, place: str = "") -> str:
     co = "、".join(c.co_units)
     kind = c.kind or "提案/建议"
@@ -430,10 +437,8 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
             n = by_span.get((f.start, f.end))
             if n is None:  # two fields on one line (主办 … 协办 …) share one citation
                 n = by_span[(f.start, f.end)] = len(cites) + 1
-                passage = r.text[f.start:f.end]
-                cites.append(Citation(n, r.id, r.number, r.title, r.proposer, *written_units(r),
-                                      r.reply_date, passage, f.start, f.end, [], 1.0, r.kind, g.place))
-                points.append(Point(passage, "field", [n], r.id, f.start, f.end, role="field"))
+                cites.append(_record_citation(n, r, f.start, f.end, g.place))
+                points.append(Point(r.text[f.start:f.end], "field", [n], r.id, f.start, f.end, role="field"))
                 marks.append(n)
         leads.append(lead)
         md_leads.append(_escape_md(lead) + "".join(f" [{n}]" for n in marks))
@@ -522,8 +527,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         title = record_fields.facts(top.reply, ["title"])
         if title:
             f, r = title[0], top.reply
-            citations = [Citation(1, r.id, r.number, r.title, r.proposer, *written_units(r), r.reply_date, r.text[f.start:f.end],
-                                  f.start, f.end, [], 1.0, r.kind, (top.places or ("",))[-1])] + [replace(c, n=c.n + 1) for c in citations]
+            citations = [_record_citation(1, r, f.start, f.end, (top.places or ("",))[-1])] + [replace(c, n=c.n + 1) for c in citations]
             for p in points:
                 p.citations = [n + 1 for n in p.citations]
             points.insert(0, Point(r.text[f.start:f.end], "field", [1], r.id, f.start, f.end, role="field"))
@@ -543,7 +547,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     md = render_markdown(lead, points, citations, places, by_reply=several or listing)
     a = Answer(question, md, points, citations, related, False, rewritten, result.relevance,
                {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
-    a.lead = "\n".join([title_lead] * bool(title_lead) + [p.text for p in points if p.role == "direct"])
+    a.lead = "\n".join(([title_lead] if title_lead else []) + [p.text for p in points if p.role == "direct"])
     return a
 
 
@@ -573,7 +577,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     out.append(best)
     if len(details) > 1:  # a two-part question: one sentence that answers both, close enough, leads alone;
         # else the best sentence for the ask the first one leaves open follows it
-        both = next((c for c in pool if len(c.held) == len(details) and c.score >= best.score - 1.0), None)
+        both = next((c for c in pool if len(c.held) == len(details) and c.score >= best.score - DETAIL_LEAD_GAP), None)
         if both is not None:
             return [both]
         open_ = [d for d in details if d not in best.held]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
@@ -55,15 +55,14 @@ ASKED_UNIT = (
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
 REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
-# a date asked of the start of works, and the words a letter uses for it (asked, answered); the date a thing
+# a date asked of the start of works (Detail.unit "start"), and the words a letter uses for it; the date a thing
 # was finished or opened is what letters mostly give (in tables too, under a 完工时间 header), so it is not checked
-_EVENTS = {
-    "start": (re.compile(r"开工|动工|开建|破土"), re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")),
-}
+START_ASK_RE = re.compile(r"开工|动工|开建|破土")
+START_RE = re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")
 
 
 def asked_event(text: str) -> str | None:
-    return next((name for name, (ask, _) in _EVENTS.items() if ask.search(text)), None)
+    return "start" if START_ASK_RE.search(text) else None
 
 
 COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:公司|企业|单位在|机构)|什么(?:公司|企业)")
@@ -114,7 +113,7 @@ class Detail(NamedTuple):
     role: str | None = None
     rate: bool | None = False
     measure: str | None = None  # a count's measure word (多少户 → 户): a figure counted in other things does not answer
-    subset: str = ""  # a count of the ones that are so (有几家是国家级示范社 → 国家级示范社): the sentence must say it
+    subset: tuple[str, ...] = ()  # a count of the ones that are so (有几家是国家级示范社 → 国家级, 示范…): words the sentence must hold
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -127,9 +126,12 @@ _MEASURE_ASK_RE = re.compile(r"(?:多少|几)(" + "|".join(_MEASURES) + ")")
 _SUBSET_RE = re.compile(r"(?:有|中|里)(?:多少|几)(?:个|家|所|名|位|条|处|座)?是(?P<q>[^，,。？?]{2,14}?)(?:的)?[？?]*$")
 
 
-def asked_subset(text: str) -> str:
+def asked_subset(text: str) -> tuple[str, ...]:
+    """The words that say which ones are counted (国家级示范社 → 国家, 国家级, 示范; 24小时开 → 24, 小时)."""
     m = _SUBSET_RE.search(text)
-    return m.group("q") if m else ""
+    if not m:
+        return ()
+    return tuple([w for w in default_tokenizer().tokens(m.group("q")) if len(w) >= 2 or w.isdigit()][:3])
 
 
 def asked_measure(text: str) -> str | None:
@@ -141,9 +143,11 @@ _CLAUSE_RE = re.compile(r"[^，,？?；;。！!]+")
 _DATE_ASK_RE = re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|什么时间|啥时候")
 
 
-def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail]:
+@lru_cache(maxsize=1024)
+def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detail, ...]:
     """The details the question asks for. A question of two asks ("新买了几台泵车，花了多少钱？", "哪年开始用的，
-    有多少个学位？") gives one per clause, each read in its own clause; otherwise the one aspect of the question."""
+    有多少个学位？") gives one per clause, each read in its own clause; otherwise the one aspect of the question.
+    Cached: answerability asks it of every candidate reply, composition again."""
     parts: list[Detail] = []
     if aspect in ("amount", "date"):
         for m in _CLAUSE_RE.finditer(text):
@@ -159,31 +163,23 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> list[Detail
             if d not in parts:
                 parts.append(d)
     if len(parts) > 1:
-        return parts
+        return tuple(parts)
     if aspect not in ("amount", "date", "reason", "who"):
-        return []
+        return ()
     if aspect == "who":
-        return [Detail("who", "company" if COMPANY_ASK_RE.search(text) else None)]
+        return (Detail("who", "company" if COMPANY_ASK_RE.search(text) else None),)
     if aspect == "date":
-        return [Detail("date", asked_event(text))]
+        return (Detail("date", asked_event(text)),)
     unit = asked_unit(text) if aspect == "amount" else None
-    return [Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
-                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else "")]
+    return (Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
+                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else ()),)
 
 
-def holds_any(sentence: str, details: list[Detail], heading: str = "") -> list[Detail]:
+def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> list[Detail]:
     """The asked details the sentence holds."""
     return [d for d in details if holds_detail(sentence, d.aspect, d.unit, d.role, heading, d.rate)
             and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))
-            and all(w in sentence for w in _subset_words(d.subset))]
-
-
-def _subset_words(subset: str) -> list[str]:
-    """The words that say which ones (国家级示范社 → 国家级, 示范社; 24小时开 → 24小时)."""
-    if not subset:
-        return []
-    return [w for w in default_tokenizer().tokens(subset) if len(w) >= 2 or w.isdigit()][:3]
-
+            and all(w in sentence for w in d.subset)]
 
 RANGE_MARK = "至到—－-～~"
 
@@ -299,8 +295,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
             return bool(dict(MONEY_ROLES)[role].search(sentence))
         return True
     if aspect == "date":
-        if unit in _EVENTS:  # 什么时候开工: the date of the start, not of the opening
-            return bool(DATE_RE.search(sentence)) and bool(_EVENTS[unit][1].search(sentence))
+        if unit == "start":  # 什么时候开工: the date of the start, not of the opening
+            return bool(DATE_RE.search(sentence)) and bool(START_RE.search(sentence))
         return bool(DATE_RE.search(sentence))
     if aspect == "reason":
         return bool(REASON_RE.search(sentence) or PROBLEM_HEAD_RE.search(heading))

@@ -163,11 +163,7 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
             if not value:
                 continue
             ts, te = reply.title_span
-            if te > ts:
-                span = (ts, te)
-            else:
-                i = t.find(value[:12], 0, rs or None)
-                span = _line_span(t, re.escape(value[:12]), 0, rs or None) if i >= 0 else None
+            span = (ts, te) if te > ts else _line_span(t, re.escape(value[:12]), 0, rs or None)
         elif f == "category":
             m = CATEGORY_RE.search(t, rs, re_ or len(t)) if rs else CATEGORY_RE.search(t)
             if m:
