@@ -108,10 +108,13 @@ def point_groups(answer: dict[str, Any]) -> list[tuple[str, str, list[tuple[int,
 
 
 def direct_label(answer: dict[str, Any], p: dict[str, Any]) -> str:
-    """'第62号提案：' in front of a direct point when several replies are cited (else '')."""
+    """'第62号提案：' in front of a direct point when several replies are cited; '标题：' in front of the title line
+    that opens an answer about a reply named with nothing else asked (else '')."""
+    c = next((c for c in answer.get("citations") or [] if c.get("n") in (p.get("citations") or [])), None)
+    if p.get("role") == "field" and c and p.get("text") == c.get("title") and field_lead(answer) is None:
+        return "标题："
     if not by_reply(answer):
         return ""
-    c = next((c for c in answer.get("citations") or [] if c.get("n") in (p.get("citations") or [])), None)
     return f"{_num(c)}：" if c else ""
 
 

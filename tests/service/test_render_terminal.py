@@ -166,3 +166,18 @@ def test_counted_replies_are_listed_as_such_and_closest_ones_as_possibly_related
     counted = {"no_answer": False, "points": [], "lead": "2023年已收录的建议答复共2件："}
     assert related_heading(counted) == "答复列表："
     assert related_heading({"no_answer": True, "points": [], "lead": ""}) == "以下答复可能相关："
+
+
+def test_a_title_line_opening_an_answer_is_labelled_as_the_title(seed_retriever):
+    """第28号提案是怎么答复的: the cited title line leads, marked 标题 in the terminal and in the web chat."""
+    from service.answer import answer_question
+    from ui.render import render_answer_html
+
+    d = answer_question(seed_retriever, "第28号提案是怎么答复的？").to_dict()
+    title = d["citations"][0]["title"]
+    assert d["points"][0]["text"] == title
+    plain = answer_plain(d)
+    assert f"1. 标题：{title} [1]" in plain
+    assert plain.count("标题：") == 1  # the other direct points carry no label
+    assert "标题" in render_answer_html(d)
+    assert "标题：" not in answer_plain(FIELD_ANSWER)  # a field answer's lines are evidence, not labelled
