@@ -34,6 +34,7 @@ DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the
 # two-part question) may be and still lead
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
+NAMED_MAX = 8  # letters sharing one number (one per year or place) answered in a field answer, a line each
 LIST_MAX_REPLIES = 8
 ENUM_PREFIX = re.compile(
     r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[.．、](?!\d)|"
@@ -73,6 +74,18 @@ def _similar(a: str, b: str) -> float:
 
 FIGURE_RE = re.compile(r"\d+(?:\.\d+)?")
 # what was done, asked broadly (做了哪些工作, 干了些啥, 搞得咋样, 效果怎么样): results lead the answer
+# which of two figures is asked when a letter gives both (预算480万元，实际支出463万元; 计划3000处，实际3426处)
+STANCE_ASK = {"actual": re.compile(r"实际|真正|最终"), "planned": re.compile(r"预算|准备|打算|计划|原定|目标|概算")}
+STANCE_FIGURE = {"actual": re.compile(r"(?:实际|完成|兑付|已|累计)[^，,。；;]{0,10}?\d"),
+                 "planned": re.compile(r"(?:预算|计划|目标|原定|概算|安排)[^，,。；;]{0,10}?\d")}
+
+
+def asked_stances(text: str) -> set[str]:
+    """The standings of the figures asked: per clause that asks a number (多少/几)."""
+    return {k for m in re.finditer(r"[^，,？?；;。！!]+", text) if re.search(r"多少|几", m.group(0))
+            for k, pat in STANCE_ASK.items() if pat.search(m.group(0))}
+
+
 WORK_ASK_RE = re.compile(r"(?:做|干|搞|办|想)了?(?:些|哪些|什么|啥)|哪些(?:工作|事|措施|举措|办法)|怎么样|咋样|如何|效果|成效|情况")
 # a result stated with its measure (203条, 3.12亿元, 93.7%), not a year or a date
 RESULT_RE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:余|多)?\s*(?![年月日号])[万亿千百]?[\u4e00-\u9fff%％]")
@@ -144,6 +157,7 @@ class ComposeWeights:
     context: float = 0.5  # topic words of the sentence before, not repeated in this one
     total: float = 0.3  # money asked as a sum (一共, or what the government put in): a sentence stating a total
     rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
+    stance: float = 0.5  # a figure of the asked standing (实际拆了多少: the actual one; 预算多少: the planned one)
 
 
 WEIGHTS = ComposeWeights()
@@ -173,6 +187,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     shapes = asked_shapes(q.text)
     classes = asked_classes(q.text)
     broad = not q.narrow and bool(WORK_ASK_RE.search(q.text))
+    stances = asked_stances(q.text) if q.aspect == "amount" else set()
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -191,6 +206,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
             if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
                 v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
+        if w.stance and stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):
+            v += w.stance
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
         if w.year and (q.years or q.relative) and any(
@@ -384,7 +401,7 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
     if q.years and len(named) > 1:  # "2022年第28号提案": the year of the letter itself, not one it mentions
         named = [g for g in named if g.reply.year in q.years] or named
     if len(named) > 1 and q.numbers:  # the number names letters of several years or places: answer each
-        targets = named[:MULTI_MAX_REPLIES]
+        targets = named[:NAMED_MAX]
     else:
         g0 = named[0] if named else (result.replies[0] if result.answerable else None)
         targets = [g0] if g0 is not None else []

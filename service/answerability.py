@@ -395,7 +395,7 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         for g in pool:
             if g.constraints_ok and g.on_topic and any(
                     d.topic_coverage >= g.topic_coverage + s_.dominance_gap and (d.sentence_best or 0) >= (g.sentence_best or 0)
-                    for d in outside for s_ in [retriever.settings]):
+                    and not _as_close(g, d, s_) for d in outside for s_ in [retriever.settings]):
                 g.on_topic = False
                 g.covers = False
     if retriever.settings.answerability == "coverage":  # the earlier rule, for ablation: words or dense score
@@ -431,6 +431,13 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         res.missing = "topic"
     else:
         res.missing = ""
+
+
+def _as_close(g: ReplyHits, d: ReplyHits, s) -> bool:
+    """The named place's reply is on topic by meaning alone and matches about as closely as the other place's:
+    it words the topic differently (消防车通道, 背街小巷), it is not on another topic."""
+    zg, zd = g.sentence_z or 0.0, d.sentence_z or 0.0
+    return zg >= s.sentence_z_min and zg >= zd - s.dominance_z
 
 
 def squarely_on_topic(g: ReplyHits, s) -> bool:

@@ -21,13 +21,13 @@ LETTER_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年(?:(?:的|那份|那件|那�
                             r"((?:19|20)\d{2})\s*年(?:提|提出|答复|回复|办复|办理)的|((?:19|20)\d{2})\s*年\s*第")
 # the question asks what a reply said (…是怎么答复的): a year it names is that reply's year
 ASKS_REPLY_RE = re.compile(r"(?:怎么|如何|怎样|是怎么|咋)(?:答复|回复|办复)|答复(?:了|的)?(?:什么|啥|哪些)")
-NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(?:提案|建议|议案)?")
-CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(?:提案|建议|议案)?")  # 第二十八号提案
+NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(提案|建议|议案)?")
+CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(提案|建议|议案)?")  # 第二十八号提案
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
 # the asked aspect: first match wins, in this order
 ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
-    ("plan", re.compile(r"下一步|今后|将来|未来|打算|以后(?:会|还会|能不能|能否|要|将|准备|打算)|准备怎么|准备如何|有何计划|什么计划|哪些计划|计划(?:怎么|如何|做|在)|"
+    ("plan", re.compile(r"下一步|今后|将来|未来|(?<!原来|原本|当初|本来|原先)打算|以后(?:会|还会|能不能|能否|要|将|准备|打算)|准备怎么|准备如何|有何计划|什么计划|哪些计划|计划(?:怎么|如何|做|在)|"
                         r"(?:有|是|做了?|作了?)(?:什么|哪些|啥)(?:样的)?规划|(?:怎么|如何|怎样)规划|规划(?:是|有)?(?:什么|哪些|怎样|如何)")),
     ("reason", re.compile(r"为什么|为何|为啥|原因|怎么回事|咋回事|理由|何故")),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
@@ -47,8 +47,9 @@ FIELD_ASKS: tuple[tuple[str, re.Pattern], ...] = (
                              r"(?:哪些|哪几个|几个)(?:部门|单位)(?:参与|共同|联合|一起)(?:了)?(?:办理|承办|答复|办)")),
     ("reply_date", re.compile(r"(?:什么时候|何时|哪天|哪一?年|几月几[日号]|几号|什么时间|啥时候)(?:作出|做出|给出|进行|给)?(?:的)?(?:答复|回复|办复|答的|回的)|"
                               r"答复(?:日期|时间)|办复(?:日期|时间)|(?<=[和与、及])(?:日期|时间)(?:呢)?[？?]*$")),
-    ("proposer", re.compile(r"谁提(?:出)?的|哪位(?:委员|代表)|提出者|提出人|提案人|建议人|领衔|领头(?:的|人)|联名|谁写的|几(?:位|个|名)(?:委员|代表)|哪些(?:委员|代表)|"
-                            r"(?:哪个|哪些|什么)(?:党派|界别|组织|团体)(?:提|提出)")),
+    # 谁提的, 谁提出来的, 哪个单位提的, 哪两位代表提的, 什么党派提出
+    ("proposer", re.compile(r"(?:谁|哪[^，,。？?的]{0,4}|什么[^，,。？?的]{0,2})(?:提|提出|写)(?:来)?的|哪位(?:委员|代表)|提出者|提出人|提案人|建议人|领衔|领头(?:的|人)|联名|"
+                            r"几(?:位|个|名)(?:委员|代表)|哪些(?:委员|代表)|(?:哪个|哪些|什么)(?:党派|界别|组织|团体)提")),
     ("number", re.compile(r"(?:编号|案号)(?:是|为)?(?:多少|什么)?|第几号|几号(?:提案|建议)|(?:提案|建议|议案)(?:是|为)第?几号(?!答复|回复|办复|给)")),
     ("title", re.compile(r"关于(?:什么|啥|哪方面|哪一方面)|(?:题目|标题|案由|名称)(?:是|叫)?(?:什么|啥)|(?:题目|标题|案由)(?:呢)?[？?]*$|"
                          r"(?:提|写)(?:的|了)(?:什么|啥)(?:内容|问题|事)?(?:的)?(?:提案|建议|议案)?[？?]*$|是(?:什么|啥)(?:内容|主题)的(?:提案|建议|议案)")),
@@ -77,6 +78,7 @@ FUNCTION_RE = re.compile(
     r"几(?=[个家所项名人次条处座批户套辆台])|为什么|为何|为啥|原因|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
     r"工作|措施|举措|做法|方面|相关|关于|有关|答复|回复|办复|提案|建议|议案|的|了|吗|呢|啊|吧|呀|给|在|对|和|与|及|等|是|有|"
     r"下一步|今后|打算|计划|进展|进度|成效|效果|这件|这份|该件|这个|那个|那|这|一下|说说|介绍|"
+    r"原来|原本|当初|本来|原先|实际|真正|最终|到底|究竟|"  # which figure is asked (planned or actual), not the topic
     r"主办|协办|承办|部门|单位|负责|各区|各地|各县|各个|分别|答应|承诺|说要|说过"
 )
 
@@ -105,6 +107,8 @@ class Query:
     relative_years: list[int] = field(default_factory=list)
     letter_years: list[int] = field(default_factory=list)  # years that name the letter's own year (2021年那份提案)
     relative: list[int] = field(default_factory=list)  # their offsets (去年 → -1): a letter's own years, for composition
+    # the kind written after the number (第57号提案 → 提案): a 建议 numbered 57 is another letter
+    number_kinds: list[str] = field(default_factory=list)
 
     @property
     def constrained(self) -> bool:
@@ -157,7 +161,9 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     known = gaz.find(text)
     unknown = gaz.find_unknown(text, known)
     places = list(dict.fromkeys(full for _, _, full in known))
-    numbers = [n.lstrip("0") or "0" for n in NUMBER_RE.findall(text)] + [str(cn_number(n)) for n in CN_NUMBER_RE.findall(text)]
+    numbers = ([m.group(1).lstrip("0") or "0" for m in NUMBER_RE.finditer(text)]
+               + [str(cn_number(m.group(1))) for m in CN_NUMBER_RE.finditer(text)])
+    number_kinds = sorted({m.group(2) for pat in (NUMBER_RE, CN_NUMBER_RE) for m in pat.finditer(text) if m.group(2)})
     proposers = gaz.proposers_in(text)  # substring lookups, not a pass over every name
 
     # mask what is not topic: places, departments, years, numbers, names, then interrogatives
@@ -213,7 +219,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     multi = bool(MULTI_RE.search(text)) or len(places) + len(unknown) > 1 or len(set(years)) > 1
     narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
     return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],
-                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, letter_years, offsets)
+                 sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, letter_years, offsets,
+                 number_kinds)
 
 
 def _phrase(residual: str) -> str:

