@@ -374,10 +374,12 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
-        g.detail_ok = any(holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path))
-                          and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)
-                          for r in dict.fromkeys(rows)
-                          for sent in [text[int(st.start[r]):int(st.end[r])]])
+        held = [(r, sent) for r in dict.fromkeys(rows) for sent in [text[int(st.start[r]):int(st.end[r])]]
+                if holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path))
+                and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)]
+        g.detail_ok = bool(held)
+        g.year_stated = bool(q.years) and any(names_year(sent, y, g.reply.year) and st.label_of(r) == "done"
+                                              for r, sent in held for y in q.years)
     g.covers = g.constraints_ok and g.on_topic and g.detail_ok
 
 
@@ -413,6 +415,12 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
             top.on_topic = top.covers = True
         else:
             res.replies.insert(0, res.replies.pop(first))
+    if first is not None and q.years and q.aspect == "amount" and not res.replies[0].year_stated:
+        # "2023年批了多少？": the letter stating the figure for 2023 (the next year's letter, as a rule) before the
+        # letter of 2023 that gives 2022's figures
+        stated = next((g for g in res.replies[:retriever.settings.top_k] if g.covers and g.year_stated), None)
+        if stated is not None:
+            res.replies.insert(0, res.replies.pop(res.replies.index(stated)))
     res.answerable = first is not None
     if res.answerable:
         res.missing = ""

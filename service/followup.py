@@ -5,7 +5,7 @@ A turn without one reuses the previous turn's (rewritten) question and filters, 
 what it names:
 
 - "那人社局呢？"        department → the department mention is replaced, filters.departments set
-- "2021年的呢？"        year → the year mention is replaced, filters.year_from/year_to set
+- "2021年的呢？"        year → the year mention is replaced (read as in a first question; a year filter set before is dropped)
 - "海门呢？" / "那XX区呢？" district → the place mention is replaced (text only)
 - "下一步呢？"          intent → the question's ending becomes "下一步有什么打算"
 - "那就业呢？"          short "那X呢" → the topic becomes X, department/year/place kept
@@ -238,9 +238,10 @@ def _apply(filters: Filters | None, turn: Turn) -> Filters | None:
     upd: dict[str, Any] = {"number": None, "date_from": None, "date_to": None}  # a reply pinned by "第N条" is released
     if turn.depts:
         upd["departments"] = list(dict.fromkeys(c for _, _, c in turn.depts))
-    if turn.years:
-        ys = [y for _, _, y in turn.years]
-        upd["year_from"], upd["year_to"] = min(ys), max(ys)
+    # a year named ("那2023年呢？") goes into the rewritten question, where it is read as in a first question: the
+    # figure for that year, which the next year's letter states as a rule; a filter would keep to 2023's letters
+    if turn.years:  # ... and a year filter of the turn before no longer holds
+        upd["year_from"] = upd["year_to"] = None
     return dataclasses.replace(f, **upd)
 
 

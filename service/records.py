@@ -77,6 +77,7 @@ class ReplyHits:
     places: tuple[str, ...] = ()  # where the reply comes from, outermost first (learned from its signer)
     on_topic: bool = False  # covers the topic, whatever the named place/year (answerability stage)
     detail_ok: bool = True  # holds the asked detail (a figure, a date, a reason) where one is asked
+    year_stated: bool = False  # the sentence holding the detail states it for the asked year (2023年…批准1212宗)
 
     @property
     def place(self) -> str:

@@ -451,3 +451,19 @@ def test_a_reply_of_the_named_place_wording_the_topic_otherwise_is_not_overruled
     assert _as_close(SimpleNamespace(sentence_z=6.29), other, s)
     assert not _as_close(SimpleNamespace(sentence_z=4.4), SimpleNamespace(sentence_z=5.87), s)
     assert not _as_close(SimpleNamespace(sentence_z=3.9), SimpleNamespace(sentence_z=3.9), s)  # below the bar
+
+
+def test_a_figure_asked_for_a_year_comes_from_the_letter_stating_it_for_that_year(settings, tmp_path):
+    """"2023年批了多少？": the 2024 letter's "2023年…批准1212宗" leads, not the 2023 letter's 2022 figures (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于优化农村宅基地审批的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
+    a = head.format(n=86, d="2023-06-30") + ("2022年，全县共受理农村宅基地申请1146宗，批准1038宗。\n计划2023年下半年举办宅基地审批培训班2期。\n全县宅基地审批批准率90.6%，宅基地审批平均用时15个工作日。\n\n"
+                                             "北岭县农业农村局\n2023年6月30日\n")
+    b = head.format(n=23, d="2024-06-21") + "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n\n北岭县农业农村局\n2024年6月21日\n"
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
+    q = "北岭县2023年宅基地批了多少宗？"
+    assert r.search(q).replies[0].reply.number == "23"
+    ans = answer_question(r, q)
+    assert not ans.no_answer and "1212宗" in ans.points[0].text
