@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _NUM = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万半]+)"
 UNIT_CLASSES = {
     "money": r"(?:元|万元|亿元|块钱|块)",
-    "count": r"(?:个|家|所|项|名|人次|人|次|户|套|辆|台|座|处|条|批|张|册|场|期|间|栋|部|支|只|件|床|张)",
+    "count": r"(?:个|家|所|项|名|人次|人|次|户|套|辆|台|座|处|条|批|张|册|本|场|期|间|栋|部|支|只|件|床|张|块|面)",
     "length": r"(?:公里|千米|米|km)",
     "area": r"(?:平方米|平米|亩|公顷|万平方米)",
     "percent": r"(?:%|％|个百分点|成)",
@@ -51,7 +51,7 @@ ASKED_UNIT = (
     ("volume", re.compile(r"多少(?:立方米|方|升)|几(?:立方米|方)")),
     ("energy", re.compile(r"多少(?:度电|千瓦|兆瓦)|几度电|发电量|装机(?:容量)?(?:是|有)?多少")),
     ("percent", re.compile(r"比例|比重|百分之|占比|占(?:了)?多少|覆盖率|率(?:是|有|达到|到了)?多少|几成")),
-    ("count", re.compile(r"多少(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)|几(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次)")),
+    ("count", re.compile(r"多少(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次|本|册|块)|几(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次|本|册|块)")),
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
 REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
@@ -65,7 +65,7 @@ def asked_event(text: str) -> str | None:
     return "start" if START_ASK_RE.search(text) else None
 
 
-COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:公司|企业|单位在|机构)|什么(?:公司|企业)")
+COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:[^，,。？?]{0,4}?(?:公司|企业|机构)|单位在)|什么(?:公司|企业)")
 COMPANY_RE = re.compile(r"[\u4e00-\u9fff（）()“”\"]{2,24}(?:有限公司|有限责任公司|分公司|集团|公司|股份)")
 WHO_RE = re.compile(r"(?:局|委|办|中心|公司|集团|学校|学院|中专|医院|卫生院|街道|镇|村|社区|企业|协会|银行|站|所|馆)")
 
@@ -114,12 +114,14 @@ class Detail(NamedTuple):
     rate: bool | None = False
     measure: str | None = None  # a count's measure word (多少户 → 户): a figure counted in other things does not answer
     subset: tuple[str, ...] = ()  # a count of the ones that are so (有几家是国家级示范社 → 国家级, 示范…): words the sentence must hold
+    per: str | None = None  # money asked per person or thing (每人每月 → 人): a rate per year or per month alone does not answer
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
 _MEASURES = {"人": "人|名|位|人次", "名": "人|名|位|人次", "位": "人|名|位", "户": "户", "台": "台|辆|套", "辆": "辆|台",
              "套": "套|台", "家": "家|个|所|处", "所": "所|个|家", "座": "座|个|处", "处": "处|座", "项": "项|个",
-             "条": "条", "次": "次|场|人次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批"}
+             "条": "条", "次": "次|场|人次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批",
+             "本": "本|册(?!次)", "册": "册(?!次)|本", "块": "块|面"}
 _MEASURE_ASK_RE = re.compile(r"(?:多少|几)(" + "|".join(_MEASURES) + ")")
 
 
@@ -155,7 +157,7 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
             unit = asked_unit(c)
             if unit is not None:
                 d = Detail("amount", unit, money_role(c) if unit == "money" else None, asked_rate_or_total(c, unit, inferred),
-                           asked_measure(c) if unit == "count" else None)
+                           asked_measure(c) if unit == "count" else None, (), asked_per(c) if unit == "money" else None)
             elif _DATE_ASK_RE.search(c):
                 d = Detail("date", asked_event(c))
             else:
@@ -172,14 +174,26 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
         return (Detail("date", asked_event(text)),)
     unit = asked_unit(text) if aspect == "amount" else None
     return (Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
-                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else ()),)
+                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else (),
+                   asked_per(text) if unit == "money" else None),)
 
 
 def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> list[Detail]:
     """The asked details the sentence holds."""
     return [d for d in details if holds_detail(sentence, d.aspect, d.unit, d.role, heading, d.rate)
             and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))
-            and all(w in sentence for w in d.subset)]
+            and all(w in sentence for w in d.subset)
+            and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
+
+
+# the ones money is asked per (每人, 一户), not the periods (每年, 每月): a rate per year alone is not per person
+# (people and households only: letters state a rate per thing in other units, 每千瓦 for 一个充电桩, 每平方米 for 每平米)
+_PER_THING_RE = re.compile(r"(?:每|一|单)(人|名|户)")
+
+
+def asked_per(text: str) -> str | None:
+    m = _PER_THING_RE.search(text)
+    return m.group(1) if m and asks_rate(text, "money") else None
 
 RANGE_MARK = "至到—－-～~"
 

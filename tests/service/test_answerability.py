@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from service.answer import strip_enumeration
-from service.answerability import asked_unit, holds_detail
+from service.answerability import asked_details, asked_unit, holds_any, holds_detail
 
 
 @pytest.mark.parametrize("sentence, aspect, unit, ok", [
@@ -467,3 +467,29 @@ def test_a_figure_asked_for_a_year_comes_from_the_letter_stating_it_for_that_yea
     assert r.search(q).replies[0].reply.number == "23"
     ans = answer_question(r, q)
     assert not ans.no_answer and "1212宗" in ans.points[0].text
+
+
+def test_books_and_boards_are_counted_in_their_own_measures():
+    d = asked_details("城市书房加起来一共有多少本书？", "amount")
+    assert holds_any("藏书9.8万册。", d)
+    assert not holds_any("全市城市书房47家，借阅52.4万册次。", d)  # books lent (册次) and rooms are not books held
+    d = asked_details("候车亭装了多少块电子到站牌？", "amount")
+    assert holds_any("新装电子站牌120块。", d) and not holds_any("已建候车亭1102个。", d)
+
+
+def test_which_company_is_asked_with_words_between():
+    from service.answerability import COMPANY_ASK_RE
+
+    assert COMPANY_ASK_RE.search("给沿街招牌做安全体检的是哪家检测公司？")
+    d = asked_details("给沿街招牌做安全体检的是哪家检测公司？", "who")
+    assert not holds_any("我局委托第三方检测机构开展沿街招牌安全体检。", d)
+    assert holds_any("我局委托澜安工程检测有限公司开展沿街招牌安全体检。", d)
+
+
+def test_money_asked_per_person_is_not_answered_by_a_yearly_sum():
+    d = asked_details("村医每人每个月能拿到多少定额补助？", "amount")
+    assert not holds_any("县财政每年安排乡村医生补助资金265万元，用于定额补助。", d)
+    assert holds_any("乡村医生定额补助标准为每人每月800元。", d)
+    assert holds_any("人均每月补助800元。", d)
+    assert asked_details("一个月能拿多少工资？", "amount")[0].per is None  # 一个月 is a period
+    assert asked_details("建一个快充桩补多少钱？", "amount")[0].per is None  # letters state it per 千瓦
