@@ -285,3 +285,15 @@ def test_party_organs_and_the_closing_agreement_name_co_units():
     assert find_co_units(text, 0, len(text), "苕陂县卫生健康局") == [table.canonical("县财政局"), table.canonical("县人力资源和社会保障局")]
     text = "李四代表：\n您提出的建议收悉，现答复如下：\n一、提高补助。\n经商市财政局同意，自2024年1月起补助提高到每人3000元。\n"
     assert find_co_units(text, 0, len(text), "琮山市文化广电和旅游局") == []
+
+
+def test_peoples_organisations_are_co_units():
+    """县红十字会, 市总工会, 区妇联 end in neither 局 nor 委 (虚构示例)."""
+    from index.departments import department_table
+    from index.extract import find_co_units
+
+    table = department_table()
+    text = "协办单位：县红十字会、县教育体育局\n\n王五委员：\n您提出的提案收悉，现答复如下：\n一、组建献血队。\n"
+    assert find_co_units(text, 0, len(text), "菖湾县卫生健康委员会") == ["县红十字会", table.canonical("县教育体育局")]
+    text = "李四代表：\n您提出的建议收悉。经商县红十字会、县财政局同意，现答复如下：\n一、增设献血点。\n"
+    assert "县红十字会" in find_co_units(text, 0, len(text), "榕陂县卫生健康局")
