@@ -97,7 +97,9 @@ def label_sentence(sentence: str, heading_path: list[str], *, is_signature: bool
     body = strip_enum(s)
     if RESTATE_RE.match(body) and not DONE_HINT_RE.search(body) and not PLAN_RE.search(body):
         return "courtesy"
-    if re.search(r"(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将|前).){0,12}(?:已|完成|建成|新增|累计)", s):
+    # "2023年完成改造3500户" is done; "下一步，我局计划2023年完成改造3500户" is not
+    if re.search(r"(?<!计划|力争|预计|争取)(?<![拟将到在于])(?:19|20)\d{2}年(?:(?!计划|拟|力争|预计|将|前).){0,12}(?:已|完成|建成|新增|累计)", s) \
+            and not PLAN_OPENING_RE.match(body):
         return "done"
     # "我局争取专项资金…建成冷库…，已于2024年10月投入运营": a completion stated outright is done, whatever the
     # sentence opened with (争取 also reads as the past "secured"); a 下一步/今后 opening stays a plan

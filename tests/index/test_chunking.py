@@ -155,3 +155,13 @@ def test_what_was_actually_done_against_the_plan_is_done():
     s = "2023年，我县将农村客运公交化改造列入民生实事项目，原计划改造线路8条，实际完成9条。"  # 虚构示例
     assert label_sentence(s, []) == "done"
     assert label_sentence("下一步，力争实际完成改造20家。", []) == "plan"
+
+
+@pytest.mark.parametrize("sentence, label", [
+    ("下一步，我局计划2023年完成农村户厕改造3500户，力争到2025年底普及率达到95%。", "plan"),  # 虚构示例
+    ("力争2024年建成充电桩200个。", "plan"),
+    ("2023年完成农村户厕改造3812户。", "done"),
+    ("我县于2023年建成城市书房3家。", "done"),
+])
+def test_a_year_with_a_completion_is_done_unless_it_is_planned(sentence, label):
+    assert label_sentence(sentence, []) == label
