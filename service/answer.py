@@ -488,7 +488,12 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     elif q.multi:
         support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top][:MULTI_MAX_REPLIES - 1]
     elif q.narrow:
-        support = [top]
+        # the same place's letter on the topic from another year states its own figure ("一户补多少": 1200元 in
+        # 2023, 1500元 in 2024): both, each labelled, when the question names no year
+        support = [top] + ([g for g in covering if g is not top and not q.years and not q.letter_years and g.places == top.places
+                            and g.reply.year != top.reply.year and g.detail_ok
+                            and g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage
+                            and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:1])
     else:
         support = [top] + [g for g in covering if g is not top and g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage
                            and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:2]

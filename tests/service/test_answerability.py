@@ -493,3 +493,20 @@ def test_money_asked_per_person_is_not_answered_by_a_yearly_sum():
     assert holds_any("人均每月补助800元。", d)
     assert asked_details("一个月能拿多少工资？", "amount")[0].per is None  # 一个月 is a period
     assert asked_details("建一个快充桩补多少钱？", "amount")[0].per is None  # letters state it per 千瓦
+
+
+def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_the_place(settings, tmp_path):
+    """"一户补多少钱？" with a 2023 and a 2024 letter of the same county: both figures, each labelled (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于农村户厕改造的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
+    a = head.format(n=29, d="2023-06-30") + "县财政对完成农村户厕改造的农户每户奖补1200元。\n\n北岭县农业农村局\n2023年6月30日\n"
+    b = head.format(n=76, d="2024-06-27") + "县财政对完成农村户厕改造的农户每户奖补1500元。\n\n北岭县农业农村局\n2024年6月27日\n"
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
+    ans = answer_question(r, "北岭县农村户厕改造每户奖补多少钱？")
+    assert not ans.no_answer
+    lead = [p.text for p in ans.points[:2]]
+    assert any("1200元" in t for t in lead) and any("1500元" in t for t in lead)
+    ans = answer_question(r, "北岭县2024年农村户厕改造每户奖补多少钱？")  # a year named: that year's letter only
+    assert "1500元" in ans.points[0].text and not any("1200元" in p.text for p in ans.points)
