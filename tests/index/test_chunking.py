@@ -162,6 +162,9 @@ def test_what_was_actually_done_against_the_plan_is_done():
     ("力争2024年建成充电桩200个。", "plan"),
     ("2023年完成农村户厕改造3812户。", "done"),
     ("我县于2023年建成城市书房3家。", "done"),
+    ("由于该桥交通量较小，尚未达到危桥标准，暂不具备列入危桥改造计划的条件。", "done"),  # a reason, not a plan
+    ("该项目未列入今年计划，原因是资金不足。", "done"),
+    ("将该桥列入2023年危桥改造计划。", "plan"),
 ])
 def test_a_year_with_a_completion_is_done_unless_it_is_planned(sentence, label):
     assert label_sentence(sentence, []) == label
