@@ -251,11 +251,12 @@ def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, in
     return chosen
 
 
-def _label(g_or_reply, places: tuple[str, ...] = ()) -> str:
+def _label(g_or_reply, places: tuple[str, ...] = (), with_year: bool = False) -> str:
     r = g_or_reply
     place = places[-1] if places else ""
     num = number_label(r.number) if r.number else f"《{r.title}》"
-    return f"{place}{num}{r.kind if r.number else ''}"
+    year = f"{r.year}年" if with_year and r.year else ""
+    return f"{place}{year}{num}{r.kind if r.number else ''}"
 
 
 def _citation(n: int, c: _Cand, place: str = "") -> Citation:
@@ -555,13 +556,15 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
             points.insert(0, Point(r.text[f.start:f.end], "field", [1], r.id, f.start, f.end, role="field"))
             title_lead = record_fields.sentence(r, title)
             lead_parts.append(_escape_md(title_lead) + " [1]")
+    # letters of one place (two years' replies on the topic) are told apart by their year
+    same_place = several and len({(places.get(g.reply.id) or ("",))[-1] for g in support}) < len(support)
     for p in points:
         if p.role != "direct":
             continue
         label = ""
         if several:
             r = next(g.reply for g in support if g.reply.id == p.reply_id)
-            label = f"{_label(r, places.get(r.id, ()))}："
+            label = f"{_label(r, places.get(r.id, ()), same_place)}："
         lead_parts.append(f"{label}{_escape_md(p.text)}" + "".join(f" [{n}]" for n in p.citations))
     lead = "\n".join(lead_parts)
     cited = {c.reply_id for c in citations}

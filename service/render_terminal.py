@@ -113,9 +113,14 @@ def direct_label(answer: dict[str, Any], p: dict[str, Any]) -> str:
     c = next((c for c in answer.get("citations") or [] if c.get("n") in (p.get("citations") or [])), None)
     if p.get("role") == "field" and c and p.get("text") == c.get("title") and field_lead(answer) is None:
         return "标题："
-    if not by_reply(answer):
+    if not by_reply(answer) or not c:
         return ""
-    return f"{_num(c)}：" if c else ""
+    # two letters of one place (its replies of two years on the topic) are told apart by their year
+    same = {x.get("reply_id") for x in answer.get("citations") or [] if (x.get("place") or "") == (c.get("place") or "")}
+    year = (c.get("reply_date") or "")[:4]
+    if c.get("place") and len(same) > 1 and year.isdigit():
+        return f"{c.get('place') or ''}{year}年{number_label(c.get('number'))}{c.get('kind') or ''}："
+    return f"{_num(c)}："
 
 
 def not_found_line(answer: dict[str, Any]) -> str:

@@ -181,3 +181,19 @@ def test_a_title_line_opening_an_answer_is_labelled_as_the_title(seed_retriever)
     assert plain.count("标题：") == 1  # the other direct points carry no label
     assert "标题" in render_answer_html(d)
     assert "标题：" not in answer_plain(FIELD_ANSWER)  # a field answer's lines are evidence, not labelled
+
+
+def test_two_letters_of_one_place_are_labelled_with_their_year():
+    from service.render_terminal import direct_label
+
+    cites = [{"n": 1, "reply_id": "a", "place": "通州区", "number": "71", "kind": "提案", "reply_date": "2022-07-11"},
+             {"n": 2, "reply_id": "b", "place": "通州区", "number": "9", "kind": "建议", "reply_date": "2019-06-28"}]
+    points = [{"role": "direct", "citations": [1], "reply_id": "a", "text": "x"},
+              {"role": "direct", "citations": [2], "reply_id": "b", "text": "y"},
+              {"role": "support", "label": "done", "citations": [1], "reply_id": "a", "text": "z"},
+              {"role": "support", "label": "done", "citations": [2], "reply_id": "b", "text": "w"}]
+    answer = {"citations": cites, "points": points}
+    assert direct_label(answer, points[0]) == "通州区2022年第71号提案："
+    assert direct_label(answer, points[1]) == "通州区2019年第9号建议："
+    cites[1]["place"] = "海门区"  # two places: the place tells them apart
+    assert direct_label(answer, points[0]) == "通州区第71号提案："
