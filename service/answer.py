@@ -30,6 +30,7 @@ from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.retrieval import Retriever
 from service.units import written_units
 
+PLAN_LEAD_GAP = 0.5  # a plan leads a narrow answer when it holds the asked detail and is this far ahead of any done one
 DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail (both asks of a
 # two-part question) may be and still lead
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
@@ -596,6 +597,13 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     details = asked_details(q.text, q.aspect, inferred=True)
     if q.narrow and details:  # a narrow question is answered by a sentence that holds what it asks, where one does
         holding = [c for c in pool if c.held]
+        # ... a plan, when the letter answers it only with one (准备先在哪几个镇试点: 计划2024年在芦湾镇、梅渚镇…):
+        # the best sentence of all holds the detail and is well ahead of every done sentence holding it
+        ranked = sorted(cands, key=lambda c: -c.score)
+        if (not plan_first and ranked[0].held and ranked[0].label == "plan"
+                and ranked[0].score >= (holding[0].score if holding else float("-inf")) + PLAN_LEAD_GAP):
+            holding = [ranked[0]] + holding
+            pool = [ranked[0]] + pool
         if holding and holding[0].score >= pool[0].score - DETAIL_LEAD_GAP:
             pool = holding + [c for c in pool if not c.held]
     best = pool[0]

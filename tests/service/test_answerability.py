@@ -510,3 +510,16 @@ def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_th
     assert any("1200元" in t for t in lead) and any("1500元" in t for t in lead)
     ans = answer_question(r, "北岭县2024年农村户厕改造每户奖补多少钱？")  # a year named: that year's letter only
     assert "1500元" in ans.points[0].text and not any("1200元" in p.text for p in ans.points)
+
+
+def test_a_narrow_question_the_letter_answers_only_with_a_plan_leads_with_the_plan(settings, tmp_path):
+    """"准备先在哪几个镇试点盘活闲置宅基地？": the plan naming the towns leads, not a done count (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("建议/提案提出者: 周明 建议/提案号: 23\n标题: 关于盘活农村闲置宅基地的建议\n答复日期: 2024-06-21\n答复内容:\n周明代表：\n"
+              "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n"
+              "计划2024年在芦湾镇、梅渚镇开展闲置宅基地盘活利用试点，探索村内调剂。\n\n北岭县农业农村局\n2024年6月21日\n")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    ans = answer_question(r, "北岭县闲置宅基地盘活利用试点在哪几个镇开展？")
+    assert not ans.no_answer and "芦湾镇" in ans.points[0].text

@@ -222,3 +222,8 @@ def test_which_figure_is_asked_is_not_the_topic_and_a_past_intention_is_not_a_pl
     q = analyse(question)
     assert q.aspect == "amount"
     assert not set(topic_absent) & set(q.topic)
+
+
+def test_which_few_asks_which_ones_not_how_many():
+    assert analyse("准备先在哪几个镇试着盘活闲置宅基地？").aspect == "who"
+    assert analyse("建了几个助餐点？").aspect == "amount"
