@@ -231,6 +231,11 @@ class BM25Index:
         """Chunks in both postings (a compound word is present where all its parts are)."""
         return np.intersect1d(np.asarray(a), np.asarray(b), assume_unique=True)
 
+    @staticmethod
+    def union(a, b) -> np.ndarray:
+        """Chunks in either postings (a word, or all its parts: 消防通道 where a letter writes 消防车通道)."""
+        return np.union1d(np.asarray(a), np.asarray(b))
+
     def scores_at(self, query_tokens: Sequence[str], positions: np.ndarray) -> np.ndarray:
         """BM25 scores of the given chunks only (binary search in each query word's postings)."""
         positions = np.asarray(positions, np.int64)

@@ -537,7 +537,10 @@ class Retriever:
         out = self.index.bm25.postings(parts[0])
         for t in parts[1:]:
             out = self.index.bm25.intersect(out, self.index.bm25.postings(t))
-        return np.union1d(p, out) if len(p) else out
+        if not len(p):
+            return out
+        union = getattr(self.index.bm25, "union", None)  # a backend without it (Milvus) keeps the word's own postings
+        return union(p, out) if union is not None else p
 
     def coverage(self, presence: tuple[list[str], list[np.ndarray], np.ndarray], reply_id: str) -> float:
         """IDF-weighted share of the given words found in the reply (courtesy text excluded)."""
