@@ -52,6 +52,10 @@ class ChineseTokenizer:
         """Plain jieba segmentation (precise mode) of normalised text, stop words kept."""
         return [t for t in self._jieba.lcut(normalize(text)) if t.strip()]
 
+    def dictionary_words(self, text: str) -> list[str]:
+        """Segmentation by the dictionary alone (no new-word guessing: 镇试着 → 镇 / 试 / 着)."""
+        return [t for t in self._jieba.lcut(normalize(text), HMM=False) if t.strip()] or [text]
+
 
 @lru_cache(maxsize=1)
 def default_tokenizer() -> ChineseTokenizer:

@@ -61,6 +61,9 @@ START_ASK_RE = re.compile(r"开工|动工|开建|破土")
 START_RE = re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")
 
 
+_WHICH_RE = re.compile(r"哪几(?:个|家|所|座|条|处|位)([\u4e00-\u9fff]{1,6})")
+
+
 def asked_event(text: str) -> str | None:
     return "start" if START_ASK_RE.search(text) else None
 
@@ -169,6 +172,10 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
     if aspect not in ("amount", "date", "reason", "who"):
         return ()
     if aspect == "who":
+        which = _WHICH_RE.search(text)
+        if which and not COMPANY_ASK_RE.search(text):  # 哪几个镇: a sentence naming 镇s (芦湾镇、梅渚镇), any kind of place or thing
+            word = default_tokenizer().dictionary_words(which.group(1))[0]  # 镇 (not 镇试), 小区, 学校
+            return (Detail("who", "which", subset=(word,) if word else ()),)
         return (Detail("who", "company" if COMPANY_ASK_RE.search(text) else None),)
     if aspect == "date":
         return (Detail("date", asked_event(text)),)
@@ -317,6 +324,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
     if aspect == "who":
         if unit == "company":  # 哪家公司在运营: a company named, not any office
             return bool(COMPANY_RE.search(sentence))
+        if unit == "which":  # the things asked for are named (the subset check: 镇 for 哪几个镇)
+            return True
         return bool(WHO_RE.search(sentence) or department_table().find_in(sentence))
     return True
 

@@ -523,3 +523,10 @@ def test_a_narrow_question_the_letter_answers_only_with_a_plan_leads_with_the_pl
     r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
     ans = answer_question(r, "北岭县闲置宅基地盘活利用试点在哪几个镇开展？")
     assert not ans.no_answer and "芦湾镇" in ans.points[0].text
+
+
+def test_which_few_is_answered_by_a_sentence_naming_them():
+    d = asked_details("准备先在哪几个镇试着盘活闲置宅基地？", "who")
+    assert holds_any("计划2024年在芦湾镇、梅渚镇开展试点。", d)
+    assert not holds_any("2023年，全县共受理农村宅基地申请1275宗。", d)  # 农村 names no 镇
+    assert holds_any("在南苑、东湖等4个小区试点。", asked_details("有哪几个小区装了充电桩？", "who"))
