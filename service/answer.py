@@ -583,7 +583,8 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
         return []
     pool = sorted(cands, key=lambda c: -c.score)
     want = "plan" if plan_first else "done"
-    pool = [c for c in pool if c.label == want] or pool
+    if not (q.aspect == "amount" and asked_stances(q.text) == {"planned"}):  # 预算/准备了多少: a plan's figure answers
+        pool = [c for c in pool if c.label == want] or pool
     out: list[_Cand] = []
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)
         for rid in dict.fromkeys(c.reply.id for c in cands):

@@ -530,3 +530,17 @@ def test_which_few_is_answered_by_a_sentence_naming_them():
     assert holds_any("计划2024年在芦湾镇、梅渚镇开展试点。", d)
     assert not holds_any("2023年，全县共受理农村宅基地申请1275宗。", d)  # 农村 names no 镇
     assert holds_any("在南苑、东湖等4个小区试点。", asked_details("有哪几个小区装了充电桩？", "who"))
+
+
+def test_a_planned_figure_asked_is_answered_by_the_plan_stating_it(settings, tmp_path):
+    """"资金预算是多少？": the budget (a plan's figure) leads, not last year's spending (虚构示例). With the fake
+    encoder the plan also leads by PLAN_LEAD_GAP; on real questions (g14q14) the planned stance decides it."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    letter = ("建议/提案提出者: 周明 建议/提案号: 76\n标题: 关于农村户厕改造的建议\n答复日期: 2024-06-27\n答复内容:\n周明代表：\n"
+              "一、工作开展情况\n2023年全县农村户厕改造总投资1906万元。\n"
+              "二、下一步工作打算\n2024年县财政预算安排农村户厕改造资金2400万元。\n\n北岭县农业农村局\n2024年6月27日\n")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    ans = answer_question(r, "北岭县农村户厕改造资金预算是多少？")
+    assert not ans.no_answer and "2400万元" in ans.points[0].text
