@@ -512,16 +512,20 @@ def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_th
     assert "1500元" in ans.points[0].text and not any("1200元" in p.text for p in ans.points)
 
 
-def test_a_narrow_question_the_letter_answers_only_with_a_plan_leads_with_the_plan(settings, tmp_path):
-    """"准备先在哪几个镇试点盘活闲置宅基地？": the plan naming the towns leads, not a done count (虚构示例)."""
+def _answer_over(settings, tmp_path, letters: dict[str, str], question: str):
+    """The answer to `question` over an index of `letters` (fake encoder)."""
     from service.answer import answer_question
     from tests.conftest import retriever_over
 
+    return answer_question(retriever_over(settings, tmp_path / "c", letters), question)
+
+
+def test_a_narrow_question_the_letter_answers_only_with_a_plan_leads_with_the_plan(settings, tmp_path):
+    """"准备先在哪几个镇试点盘活闲置宅基地？": the plan naming the towns leads, not a done count (虚构示例)."""
     letter = ("建议/提案提出者: 周明 建议/提案号: 23\n标题: 关于盘活农村闲置宅基地的建议\n答复日期: 2024-06-21\n答复内容:\n周明代表：\n"
               "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n"
               "计划2024年在芦湾镇、梅渚镇开展闲置宅基地盘活利用试点，探索村内调剂。\n\n北岭县农业农村局\n2024年6月21日\n")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    ans = answer_question(r, "北岭县闲置宅基地盘活利用试点在哪几个镇开展？")
+    ans = _answer_over(settings, tmp_path, {"a.txt": letter}, "北岭县闲置宅基地盘活利用试点在哪几个镇开展？")
     assert not ans.no_answer and "芦湾镇" in ans.points[0].text
 
 
@@ -535,12 +539,8 @@ def test_which_few_is_answered_by_a_sentence_naming_them():
 def test_a_planned_figure_asked_is_answered_by_the_plan_stating_it(settings, tmp_path):
     """"资金预算是多少？": the budget (a plan's figure) leads, not last year's spending (虚构示例). With the fake
     encoder the plan also leads by PLAN_LEAD_GAP; on real questions (g14q14) the planned stance decides it."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("建议/提案提出者: 周明 建议/提案号: 76\n标题: 关于农村户厕改造的建议\n答复日期: 2024-06-27\n答复内容:\n周明代表：\n"
               "一、工作开展情况\n2023年全县农村户厕改造总投资1906万元。\n"
               "二、下一步工作打算\n2024年县财政预算安排农村户厕改造资金2400万元。\n\n北岭县农业农村局\n2024年6月27日\n")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    ans = answer_question(r, "北岭县农村户厕改造资金预算是多少？")
+    ans = _answer_over(settings, tmp_path, {"a.txt": letter}, "北岭县农村户厕改造资金预算是多少？")
     assert not ans.no_answer and "2400万元" in ans.points[0].text
