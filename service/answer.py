@@ -27,7 +27,7 @@ from service.filters import Filters
 from service.limits import check_question
 from service.query import LIST_RE, Query, asks_future
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
-from service.retrieval import Retriever
+from service.retrieval import NAMED_MAX, Retriever
 from service.units import written_units
 
 PLAN_LEAD_GAP = 0.5  # a plan leads a narrow answer when it holds the asked detail and is this far ahead of any done one
@@ -35,7 +35,6 @@ DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the
 # two-part question) may be and still lead
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
-NAMED_MAX = 8  # letters sharing one number (one per year or place) answered in a field answer, a line each
 LIST_MAX_REPLIES = 8
 ENUM_PREFIX = re.compile(
     r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[.．、](?!\d)|"
@@ -74,7 +73,6 @@ def _similar(a: str, b: str) -> float:
 
 
 FIGURE_RE = re.compile(r"\d+(?:\.\d+)?")
-# what was done, asked broadly (做了哪些工作, 干了些啥, 搞得咋样, 效果怎么样): results lead the answer
 # which of two figures is asked when a letter gives both (预算480万元，实际支出463万元; 计划3000处，实际3426处)
 STANCE_ASK = {"actual": re.compile(r"实际|真正|最终"), "planned": re.compile(r"预算|准备|打算|计划|原定|目标|概算")}
 STANCE_FIGURE = {"actual": re.compile(r"(?:实际|完成|兑付|已|累计)[^，,。；;]{0,10}?\d"),
@@ -87,6 +85,7 @@ def asked_stances(text: str) -> set[str]:
             for k, pat in STANCE_ASK.items() if pat.search(m.group(0))}
 
 
+# what was done, asked broadly (做了哪些工作, 干了些啥, 搞得咋样, 效果怎么样): results lead the answer
 WORK_ASK_RE = re.compile(r"(?:做|干|搞|办|想)了?(?:些|哪些|什么|啥)|哪些(?:工作|事|措施|举措|办法)|怎么样|咋样|如何|效果|成效|情况")
 # a result stated with its measure (203条, 3.12亿元, 93.7%), not a year or a date
 RESULT_RE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:余|多)?\s*(?![年月日号])[万亿千百]?[\u4e00-\u9fff%％]")
@@ -469,6 +468,11 @@ def _field_answer(question: str, result: SearchResult, q: Query, rewritten: str,
     return a
 
 
+def _close_to(g: ReplyHits, top: ReplyHits) -> bool:
+    """A further reply covers the topic nearly as well as the best and matches about as closely."""
+    return g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03
+
+
 def build_answer(question: str, result: SearchResult, settings: Settings, retriever: Retriever,
                  rewritten: str | None = None, listing: bool = False) -> Answer:
     """`listing`: the replies in `result` were selected by a department filter for a 'which proposals'
@@ -493,12 +497,9 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         # the same place's letter on the topic from another year states its own figure ("一户补多少": 1200元 in
         # 2023, 1500元 in 2024): both, each labelled, when the question names no year
         support = [top] + ([g for g in covering if g is not top and not q.years and not q.letter_years and g.places == top.places
-                            and g.reply.year != top.reply.year and g.detail_ok
-                            and g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage
-                            and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:1])
+                            and g.reply.year != top.reply.year and g.detail_ok and _close_to(g, top)][:1])
     else:
-        support = [top] + [g for g in covering if g is not top and g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage
-                           and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03][:2]
+        support = [top] + [g for g in covering if g is not top and _close_to(g, top)][:2]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
     plan_first = q.aspect == "plan" or asks_future(q)
@@ -581,10 +582,11 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     """1–3 sentences that answer the asked aspect (one per reply when several are cited)."""
     if settings.compose == "flat" or not cands:
         return []
-    pool = sorted(cands, key=lambda c: -c.score)
+    ranked = sorted(cands, key=lambda c: -c.score)
     want = "plan" if plan_first else "done"
+    pool = ranked
     if not (q.aspect == "amount" and asked_stances(q.text) == {"planned"}):  # 预算/准备了多少: a plan's figure answers
-        pool = [c for c in pool if c.label == want] or pool
+        pool = [c for c in ranked if c.label == want] or ranked
     out: list[_Cand] = []
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)
         for rid in dict.fromkeys(c.reply.id for c in cands):
@@ -600,7 +602,6 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
         holding = [c for c in pool if c.held]
         # ... a plan, when the letter answers it only with one (准备先在哪几个镇试点: 计划2024年在芦湾镇、梅渚镇…):
         # the best sentence of all holds the detail and is well ahead of every done sentence holding it
-        ranked = sorted(cands, key=lambda c: -c.score)
         if (not plan_first and ranked[0].held and ranked[0].label == "plan"
                 and ranked[0].score >= (holding[0].score if holding else float("-inf")) + PLAN_LEAD_GAP):
             holding = [ranked[0]] + holding

@@ -61,13 +61,11 @@ START_ASK_RE = re.compile(r"开工|动工|开建|破土")
 START_RE = re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")
 
 
-_WHICH_RE = re.compile(r"哪几(?:个|家|所|座|条|处|位)([\u4e00-\u9fff]{1,6})")
-
-
 def asked_event(text: str) -> str | None:
     return "start" if START_ASK_RE.search(text) else None
 
 
+_WHICH_RE = re.compile(r"哪几(?:个|家|所|座|条|处|位)([\u4e00-\u9fff]{1,6})")  # 哪几个镇: which ones, named
 COMPANY_ASK_RE = re.compile(r"哪(?:一)?(?:家|个)(?:[^，,。？?]{0,4}?(?:公司|企业|机构)|单位在)|什么(?:公司|企业)")
 COMPANY_RE = re.compile(r"[\u4e00-\u9fff（）()“”\"]{2,24}(?:有限公司|有限责任公司|分公司|集团|公司|股份)")
 WHO_RE = re.compile(r"(?:局|委|办|中心|公司|集团|学校|学院|中专|医院|卫生院|街道|镇|村|社区|企业|协会|银行|站|所|馆)")
@@ -159,8 +157,7 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
             c = m.group(0)
             unit = asked_unit(c)
             if unit is not None:
-                d = Detail("amount", unit, money_role(c) if unit == "money" else None, asked_rate_or_total(c, unit, inferred),
-                           asked_measure(c) if unit == "count" else None, (), asked_per(c) if unit == "money" else None)
+                d = _figure_detail("amount", c, unit, inferred)
             elif _DATE_ASK_RE.search(c):
                 d = Detail("date", asked_event(c))
             else:
@@ -172,17 +169,25 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
     if aspect not in ("amount", "date", "reason", "who"):
         return ()
     if aspect == "who":
+        if COMPANY_ASK_RE.search(text):
+            return (Detail("who", "company"),)
         which = _WHICH_RE.search(text)
-        if which and not COMPANY_ASK_RE.search(text):  # 哪几个镇: a sentence naming 镇s (芦湾镇、梅渚镇), any kind of place or thing
+        if which:  # 哪几个镇: a sentence naming 镇s (芦湾镇、梅渚镇), any kind of place or thing
             word = default_tokenizer().dictionary_words(which.group(1))[0]  # 镇 (not 镇试), 小区, 学校
             return (Detail("who", "which", subset=(word,) if word else ()),)
-        return (Detail("who", "company" if COMPANY_ASK_RE.search(text) else None),)
+        return (Detail("who"),)
     if aspect == "date":
         return (Detail("date", asked_event(text)),)
     unit = asked_unit(text) if aspect == "amount" else None
-    return (Detail(aspect, unit, money_role(text) if unit == "money" else None, asked_rate_or_total(text, unit, inferred),
-                   asked_measure(text) if unit == "count" else None, asked_subset(text) if aspect == "amount" else (),
-                   asked_per(text) if unit == "money" else None),)
+    return (_figure_detail(aspect, text, unit, inferred, asked_subset(text) if aspect == "amount" else ()),)
+
+
+def _figure_detail(aspect: str, text: str, unit: str | None, inferred: bool, subset: tuple[str, ...] = ()) -> Detail:
+    """The detail `text` (a question or one of its clauses) asks in `unit`: for money its role, rate and the
+    one it is counted per; for a count its measure."""
+    money = unit == "money"
+    return Detail(aspect, unit, money_role(text) if money else None, asked_rate_or_total(text, unit, inferred),
+                  asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None)
 
 
 def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> list[Detail]:

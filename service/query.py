@@ -161,9 +161,10 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     known = gaz.find(text)
     unknown = gaz.find_unknown(text, known)
     places = list(dict.fromkeys(full for _, _, full in known))
-    numbers = ([m.group(1).lstrip("0") or "0" for m in NUMBER_RE.finditer(text)]
-               + [str(cn_number(m.group(1))) for m in CN_NUMBER_RE.finditer(text)])
-    number_kinds = sorted({m.group(2) for pat in (NUMBER_RE, CN_NUMBER_RE) for m in pat.finditer(text) if m.group(2)})
+    named = ([(m.group(1).lstrip("0") or "0", m.group(2)) for m in NUMBER_RE.finditer(text)]
+             + [(str(cn_number(m.group(1))), m.group(2)) for m in CN_NUMBER_RE.finditer(text)])
+    numbers = [n for n, _ in named]
+    number_kinds = sorted({k for _, k in named if k})
     proposers = gaz.proposers_in(text)  # substring lookups, not a pass over every name
 
     # mask what is not topic: places, departments, years, numbers, names, then interrogatives

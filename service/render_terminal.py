@@ -30,8 +30,8 @@ QUOTE_INDENT = 6
 NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
 
-def _num(c: dict[str, Any]) -> str:
-    return f"{c.get('place') or ''}{number_label(c.get('number'))}{c.get('kind') or ''}"
+def _num(c: dict[str, Any], year: str = "") -> str:
+    return f"{c.get('place') or ''}{year}{number_label(c.get('number'))}{c.get('kind') or ''}"
 
 
 def reply_line(c: dict[str, Any]) -> tuple[str, str]:
@@ -119,7 +119,7 @@ def direct_label(answer: dict[str, Any], p: dict[str, Any]) -> str:
     same = {x.get("reply_id") for x in answer.get("citations") or [] if (x.get("place") or "") == (c.get("place") or "")}
     year = (c.get("reply_date") or "")[:4]
     if c.get("place") and len(same) > 1 and year.isdigit():
-        return f"{c.get('place') or ''}{year}年{number_label(c.get('number'))}{c.get('kind') or ''}："
+        return f"{_num(c, year + '年')}："
     return f"{_num(c)}："
 
 

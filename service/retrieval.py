@@ -409,7 +409,7 @@ class Retriever:
         rank = np.lexsort((-final, ~kind_ok, ~idents))
         best = [c.replies[i] for i in rank[:max(top_k, min(int(idents.sum()), NAMED_MAX))]]
         pos = {ri: i for i, ri in enumerate(c.replies)}
-        _prefetch(self.index, "prefetch_chunks", best + ([c.replies[i] for i in rank[top_k:4 * top_k]] if q.constrained else []))
+        _prefetch(self.index, "prefetch_chunks", best + ([c.replies[i] for i in rank[len(best):4 * top_k]] if q.constrained else []))
 
         d_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.dense_rank), 1)}
         b_order = {ri: k for k, ri in enumerate(dict.fromkeys(int(self.index.chunk_reply[ci]) for ci in c.bm25_rank), 1)}
