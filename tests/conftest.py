@@ -1,6 +1,7 @@
 """Shared fixtures. Every test's index, cache and feedback files go to its own tmp_path."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,25 @@ def retriever_over(settings, folder, letters: dict[str, str]):
         (folder / name).write_text(text, encoding="utf-8")
     Indexer(settings).build([folder])
     return Retriever(open_index(settings), settings)
+
+
+
+def expected_records(folder: Path) -> list[dict]:
+    """An eval corpus's records as its writers filled them in (expected.jsonl)."""
+    import json
+
+    return [json.loads(x) for x in (folder / "expected.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def corpus_replies(folder: Path) -> dict:
+    """An eval corpus's letters as dafu reads them, by file name (every file read: none skipped)."""
+    from index.loader import load_paths
+
+    report = load_paths([folder / "corpus"])
+    assert not report.skipped, report.skipped
+    return {r.source.split("/")[-1]: r for r in report.replies}
+
+
+def last_digits(s: str) -> str:
+    """A proposal number's last digit group without leading zeros (第0057号 → 57)."""
+    return (re.findall(r"\d+", s or "") or [""])[-1].lstrip("0")

@@ -3,28 +3,19 @@ checked against eval/formats/expected.jsonl, which their writers filled in from 
 The proposer is compared on its first name (吴振宇等3位委员 in a form field, 吴振宇、钱佩琳、杜海东 in the salutation)."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, corpus_replies, expected_records, last_digits as _digits
 
 FORMATS = ROOT / "eval" / "formats"
-EXPECTED = [json.loads(x) for x in (FORMATS / "expected.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+EXPECTED = expected_records(FORMATS)
 
 
 @pytest.fixture(scope="module")
 def replies():
-    from index.loader import load_paths
-
-    report = load_paths([FORMATS / "corpus"])
-    assert not report.skipped, report.skipped
-    return {r.source.split("/")[-1]: r for r in report.replies}
-
-
-def _digits(s: str) -> str:
-    return (re.findall(r"\d+", s or "") or [""])[-1].lstrip("0")
+    return corpus_replies(FORMATS)
 
 
 # where dafu reads the letter otherwise than its writer did (kept visible, not edited away)

@@ -1,30 +1,21 @@
-"""Record fields of the letters in eval/fresh/corpus (虚构示例; session 19's unseen material), each checked
+"""Record fields of the letters in eval/fresh/corpus (虚构示例; unseen material of sessions 19 and 20), each checked
 against eval/fresh/expected.jsonl, which the letters' writers filled in. The lead unit is compared through the
 department table (the writer's 市人社局 is the signature's 榆汀市人力资源和社会保障局); the proposer on its first name."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, corpus_replies, expected_records, last_digits as _digits
 
 FRESH = ROOT / "eval" / "fresh"
-EXPECTED = [json.loads(x) for x in (FRESH / "expected.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+EXPECTED = expected_records(FRESH)
 
 
 @pytest.fixture(scope="module")
 def replies():
-    from index.loader import load_paths
-
-    report = load_paths([FRESH / "corpus"])
-    assert not report.skipped, report.skipped
-    return {r.source.split("/")[-1]: r for r in report.replies}
-
-
-def _digits(s: str) -> str:
-    return (re.findall(r"\d+", s or "") or [""])[-1].lstrip("0")
+    return corpus_replies(FRESH)
 
 
 @pytest.mark.parametrize("want", EXPECTED, ids=[e["file"] for e in EXPECTED])

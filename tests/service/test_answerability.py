@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.answer import strip_enumeration
+from service.answer import answer_question, strip_enumeration
 from service.answerability import asked_details, asked_unit, holds_any, holds_detail
+from tests.conftest import retriever_over
 
 
 @pytest.mark.parametrize("sentence, aspect, unit, ok", [
@@ -61,8 +62,6 @@ def test_field_facts_point_at_the_letter(seed_text):
 
 
 def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(seed_retriever):
-    from service.answer import answer_question
-
     a = answer_question(seed_retriever, "第28号提案是哪个部门主办的？")
     assert not a.no_answer
     assert "教育体育局主办" in a.lead and "人社局、区发改委协办" in a.lead
@@ -148,9 +147,6 @@ def test_category_stated_at_the_top_of_an_unlabelled_letter(head, value):
 def test_a_number_shared_by_letters_of_several_years_is_answered_for_each(settings, tmp_path, seed_text):
     """Numbers restart every year: "第28号提案是哪个部门主办的？" over two years' letters numbered 28 answers both,
     each with its year; naming the year keeps to one. (The 2022 letter is the seed, edited: 虚构示例.)"""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     other = seed_text.replace("答复日期: 2023-06-30", "答复日期: 2022-07-05").replace("主办: 教体局 协办: 人社局;发改委", "主办: 人社局")
     other = other.replace("2023年6月30日", "2022年7月5日")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": seed_text, "b.txt": other})
@@ -203,9 +199,6 @@ def test_a_letters_last_year_is_the_year_before_it_was_written():
 
 
 def test_a_year_asked_is_answered_by_the_next_years_letter_saying_last_year(settings, tmp_path):
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("关于区政协第35号提案的答复\n\n陈静委员：\n您提出的《关于推进老年助餐服务的提案》收悉。现答复如下：\n"
               "去年全区新建老年助餐点37个，老年助餐点每餐补贴3元。\n下一步将继续新建老年助餐点。\n\n"
               "南岭区民政局\n2022年6月24日\n")  # 虚构示例
@@ -270,9 +263,6 @@ def test_a_count_asked_in_a_measure_is_answered_in_that_measure():
 
 def test_the_figure_after_the_sentence_naming_the_topic_answers(settings, tmp_path):
     """The detail is looked for in the sentence after each best-matching one too (虚构示例)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
               "周明代表：\n您提出的建议收悉，现答复如下：\n"
               "同步对居民户内燃气设施进行改造，将橡胶软管更换为不锈钢波纹管，加装自闭阀。县财政按每户380元的标准给予补助，"
@@ -286,9 +276,6 @@ def test_the_figure_after_the_sentence_naming_the_topic_answers(settings, tmp_pa
 def test_field_answers_title_proposers_as_written_and_the_signed_date(settings, tmp_path):
     """是关于什么的 → the title; 几位委员联名 → the proposers as the letter writes them (等4位委员); the reply date
     cited both where the header states it and under the signature (虚构示例)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("关于市政协十届二次会议第0088号提案的答复\n答复日期: 2024-07-02\n\n葛婉清等4位委员：\n"
               "您们提出的《关于加强非遗传承人培养的提案》收悉，现答复如下：\n"
               "2023年全市认定市级非遗代表性传承人95名，传习补助每人每年2000元。\n感谢您们对非遗保护工作的关心。\n\n"
@@ -304,9 +291,6 @@ def test_field_answers_title_proposers_as_written_and_the_signed_date(settings, 
 
 
 def test_a_reply_date_is_cited_on_the_header_line_and_under_the_signature(settings, tmp_path):
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
               "周明代表：\n您提出的建议收悉，现答复如下：\n县财政按每户380元的标准给予补助。\n\n"
               "北岭县住房和城乡建设局\n2024年6月20日\n")  # 虚构示例
@@ -343,9 +327,6 @@ def test_found_is_not_money_paid_out():
 
 def test_the_letters_own_labelled_lines_answer_questions_about_it(settings, tmp_path):
     """联系人 / 签发人 / 文号 / 提案还是建议, cited on the line that states them (虚构示例)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     letter = ("漪岭县交通运输局\n漪交函〔2024〕23号                 签发人：顾长林\n\n"
               "关于县十八届人大三次会议第112号建议的答复\n\n孙立新代表：\n"
               "您提出的《关于打通快递进村最后一公里的建议》收悉，现答复如下：\n"
@@ -395,9 +376,6 @@ def test_a_count_of_the_ones_that_are_so_must_say_which():
 def test_a_number_naming_more_letters_than_top_k_answers_all_of_the_asked_kind_first(settings, tmp_path, seed_text):
     """Every year has a 第28号: a field question naming only the number lists each letter (up to 8, not top_k),
     the 提案 before a 建议 of the same number (虚构示例: the seed's header edited)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     files = {}
     for k, year in enumerate(range(2016, 2024)):
         t = seed_text.replace("答复日期: 2023-06-30", f"答复日期: {year}-06-30").replace("2023年5月22日", f"{year}年6月30日")
@@ -428,8 +406,6 @@ def test_stances_of_the_asked_figures():
 def test_a_word_is_present_where_a_letter_writes_it_apart(settings, tmp_path):
     """消防通道 asked, 消防车通道 written: the word counts where all its parts are, also when another letter
     holds the word itself (虚构示例)."""
-    from tests.conftest import retriever_over
-
     head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于{t}的建议\n答复日期: 2024-06-20\n答复内容:\n周明代表：\n"
     a = head.format(n=1, t="小区消防车通道管理") + "2023年共清理占用消防车通道车辆1274辆。\n\n北岭市消防救援支队\n2024年6月20日\n"
     b = head.format(n=2, t="老旧小区消防通道") + "2023年施划消防通道标线11.6公里。\n\n南岭区消防救援大队\n2024年6月20日\n"
@@ -455,9 +431,6 @@ def test_a_reply_of_the_named_place_wording_the_topic_otherwise_is_not_overruled
 
 def test_a_figure_asked_for_a_year_comes_from_the_letter_stating_it_for_that_year(settings, tmp_path):
     """"2023年批了多少？": the 2024 letter's "2023年…批准1212宗" leads, not the 2023 letter's 2022 figures (虚构示例)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于优化农村宅基地审批的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
     a = head.format(n=86, d="2023-06-30") + ("2022年，全县共受理农村宅基地申请1146宗，批准1038宗。\n计划2023年下半年举办宅基地审批培训班2期。\n全县宅基地审批批准率90.6%，宅基地审批平均用时15个工作日。\n\n"
                                              "北岭县农业农村局\n2023年6月30日\n")
@@ -497,9 +470,6 @@ def test_money_asked_per_person_is_not_answered_by_a_yearly_sum():
 
 def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_the_place(settings, tmp_path):
     """"一户补多少钱？" with a 2023 and a 2024 letter of the same county: both figures, each labelled (虚构示例)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于农村户厕改造的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
     a = head.format(n=29, d="2023-06-30") + "县财政对完成农村户厕改造的农户每户奖补1200元。\n\n北岭县农业农村局\n2023年6月30日\n"
     b = head.format(n=76, d="2024-06-27") + "县财政对完成农村户厕改造的农户每户奖补1500元。\n\n北岭县农业农村局\n2024年6月27日\n"
@@ -514,9 +484,6 @@ def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_th
 
 def _answer_over(settings, tmp_path, letters: dict[str, str], question: str):
     """The answer to `question` over an index of `letters` (fake encoder)."""
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
     return answer_question(retriever_over(settings, tmp_path / "c", letters), question)
 
 
