@@ -30,6 +30,7 @@ from index.tokenize import default_tokenizer
 from service.counting import asks_count
 from service.filters import Filters
 from service.gazetteer import Gazetteer
+from service.query import CN_NUMBER_RE, NUMBER_RE
 
 LookupAnswer = Callable[[str], "dict[str, Any] | None"]
 
@@ -71,6 +72,7 @@ class Turn:
     ordinal: int | None = None  # 1-based; -1 = the last
     intent: str | None = None  # plan | effect | done
     topic: list[str] = field(default_factory=list)  # topic words left after removing the above
+    names_reply: bool = False  # names a reply by its number (第57号提案是哪个单位答复的？): a question of its own
 
     @property
     def names_something(self) -> bool:
@@ -119,6 +121,7 @@ def analyse_turn(text: str, gaz: Gazetteer | None = None) -> Turn:
     t.depts = dept_spans(text)
     t.years = [(m.start(), m.end(), int(m.group(1))) for m in YEAR_RE.finditer(text)]
     t.places = place_spans(text, t.depts + t.years, gaz)
+    t.names_reply = bool(NUMBER_RE.search(text) or CN_NUMBER_RE.search(text))
     m = ORDINAL_RE.search(text)
     if m:
         t.ordinal = -1 if m.group(2) else _cn_number(m.group(1))
@@ -297,6 +300,8 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
     """Rewrite one turn against a context; returns (text, filters, was_a_followup), the last PLACE_ONLY for a
     new question kept to the conversation's place."""
     turn = analyse_turn(question, gaz)
+    if turn.names_reply:  # the number says which reply: nothing of the conversation is carried into it
+        return question, None, False
     if (record := _record_followup(question, ctx_text, ctx_filters, prev_answer, turn, gaz)) is not None:
         return record
     if turn.topic and turn.ordinal is None:

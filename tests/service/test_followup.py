@@ -194,3 +194,12 @@ def test_a_count_of_the_records_is_a_question_of_its_own():
     assert rewrite("2023年答复了多少件建议？", h, None)[0] == "2023年答复了多少件建议？"
     # with an anaphor it leans on what came before
     assert rewrite("那2023年的呢？", [{"question": "通州加装电梯装了多少台？"}], None)[0] != "那2023年的呢？"
+
+
+def test_a_question_naming_a_proposal_number_is_its_own_question():
+    """"第57号提案是哪个单位答复的？" after a question on something else names its reply: it was rewritten into
+    the previous question (its words are all record words, so it looked like a bare follow-up)."""
+    h = [{"question": "芷阳湾县农村改厕一户补多少钱？"}]
+    assert rewrite("第57号提案是哪个单位答复的？", h, None) == ("第57号提案是哪个单位答复的？", None)
+    assert rewrite("第二十八号提案是谁提的？", h, None)[0] == "第二十八号提案是谁提的？"
+    assert rewrite("那2023年呢？", h, None)[0].startswith("2023年")  # a follow-up still is one
