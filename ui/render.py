@@ -147,10 +147,11 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         cits = {c.get("n"): c for c in answer.get("citations") or []}
         groups = point_groups(answer)  # the direct answer (回答) first; then by kind, or by reply when several
         fl = field_lead(answer)
-        if fl:  # a question about the record: one sentence from its fields, the field lines below as evidence
+        if fl:  # a question about the record: one sentence from its fields (a line per letter when a number names
+            # several), the field lines below as evidence
             marks = _point_marks({"citations": fl[1]}, cits)
             parts.append(f'<div class="group direct"><div class="group-h direct">{DIRECT_LABEL}</div>'
-                         f'<ul class="points"><li class="point direct"><span class="ptext">{esc(fl[0])}</span>{marks}</li></ul></div>')
+                         f'<ul class="points"><li class="point direct"><span class="ptext">{esc(fl[0]).replace(chr(10), "<br>")}</span>{marks}</li></ul></div>')
         elif cl := count_lead(answer):  # a count of replies: "共有3件答复谈到了加装电梯："
             parts.append(f'<div class="group direct"><div class="group-h direct">{esc(cl)}</div></div>')
         for key, head, items in groups:

@@ -219,3 +219,15 @@ def test_a_count_of_replies_opens_with_the_count_and_lists_them():
                       "lead_unit": "东阳县农业农村局", "reply_date": "2023-06-30"}]}  # 虚构示例
     out = render_answer_html(a)
     assert "2023年已收录的建议答复共1件" in out and "答复列表" in out and "其他可能相关的答复" not in out
+
+
+def test_a_field_answer_for_several_letters_shows_a_line_each():
+    """第57号提案是哪个单位答复的？ over letters of several places: one line per letter, not one run-on paragraph."""
+    a = fake_answer("第57号提案是哪个单位答复的？")
+    cit = dict(a["citations"][0], n=1)
+    a["citations"] = [cit, dict(cit, n=2, reply_id="r2")]
+    a["points"] = [{"text": "甲市水务局", "kind": "field", "role": "field", "citations": [1], "reply_id": cit["reply_id"]},
+                   {"text": "乙县卫生健康局", "kind": "field", "role": "field", "citations": [2], "reply_id": "r2"}]
+    a["lead"] = "甲市2024年第57号提案由甲市水务局主办。\n乙县2023年第57号提案由乙县卫生健康局主办。"
+    out = render.render_answer_html(a)
+    assert "甲市水务局主办。<br>乙县2023年" in out
