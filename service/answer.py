@@ -502,6 +502,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         support = [top] + [g for g in covering if g is not top and _close_to(g, top)][:2]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
+    if top.identified:  # the question names the letter (第114号提案讲的是什么): that letter, not its place's others
+        support = [g for g in support if g.identified]
     plan_first = q.aspect == "plan" or asks_future(q)
     cands = [c for g in support for c in _sentences(retriever, g)]
     _score(cands, q, plan_first, retriever=retriever)

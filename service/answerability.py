@@ -39,12 +39,14 @@ UNIT_CLASSES = {
     "weight": r"(?:万吨|吨|公斤|千克|斤|克)",
     "volume": r"(?:立方米|万方|方|升|毫升)",
     "energy": r"(?:千瓦时|度|千瓦|兆瓦|万千瓦)",
+    "share": r"(?:元|万元|%|％|成)",  # what is reimbursed: an amount or a share
 }
 ASKED_UNIT = (
     ("time", re.compile(r"多久|多长时间|(?<![这近前头])几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
     ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
                         r"(?:拿|(?<![查找发选排看算评测检提指突支])出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入|学费|租金|房租)|"
                         r"(?:交|缴|付)(?:纳)?(?:了)?多少|收(?:了|取)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|[\u4e00-\u9fff]费(?:用)?(?:是|要|得|大概|一般)?多少")),
+    ("share", re.compile(r"(?<![上申汇通举])报(?:销)?(?:了)?多少|报销(?:比例|额度)")),  # 能报多少: 900元 or 70%
     ("length", re.compile(r"多少公里|几公里|多长|多少米")),
     ("area", re.compile(r"多少亩|多少平方|多大面积|面积")),
     ("weight", re.compile(r"多少(?:万)?吨|几(?:万)?吨|多少(?:公斤|千克|斤)|几(?:公斤|千克|斤)|多重")),
@@ -59,10 +61,13 @@ REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限�
 # was finished or opened is what letters mostly give (in tables too, under a 完工时间 header), so it is not checked
 START_ASK_RE = re.compile(r"开工|动工|开建|破土")
 START_RE = re.compile(r"开工|动工|开建|破土|开始建设|启动建设|进场施工|开始施工")
+# a time of day asked (几点关门, 几点开放): a clock time answers it (22:00, 晚上9点, 21时), a date does not
+CLOCK_ASK_RE = re.compile(r"几点")
+CLOCK_RE = re.compile(r"24小时|全天|昼夜|\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}\s*(?:点|时)(?![间期段效])|[一二三四五六七八九十]{1,3}点")
 
 
 def asked_event(text: str) -> str | None:
-    return "start" if START_ASK_RE.search(text) else None
+    return "start" if START_ASK_RE.search(text) else "clock" if CLOCK_ASK_RE.search(text) else None
 
 
 _WHICH_RE = re.compile(r"哪几(?:个|家|所|座|条|处|位)([\u4e00-\u9fff]{1,6})")  # 哪几个镇: which ones, named
@@ -82,11 +87,14 @@ def asked_unit(text: str) -> str | None:
 MONEY_ROLES = (
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
-    ("charge", re.compile(r"收费|收取|收|缴纳|缴|交|付|掏|费用|价格|价钱|单价|票价|门票|价|多少钱一")),
+    # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 do not charge anyone (a question's 收 ends its head: 收多少)
+    ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"
+                          r"费用|保费|学费|价格|价钱|单价|票价|门票|(?<![评代])价|多少钱一|自付|自费")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
 )
 # who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
-_PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个人|自己|我们|老人|学生|患者|病人|用户|车主|住户|家庭|每户|一户|每人|一个人")
+# (每户, 一人 ask a rate, not who pays: "给困难家庭改造，平均一户花多少" is what was spent per household)
+_PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个人|自己|我们|老人|学生|患者|病人|用户|车主|住户|家庭")
 
 
 def money_role(text: str) -> str | None:
@@ -116,6 +124,7 @@ class Detail(NamedTuple):
     measure: str | None = None  # a count's measure word (多少户 → 户): a figure counted in other things does not answer
     subset: tuple[str, ...] = ()  # a count of the ones that are so (有几家是国家级示范社 → 国家级, 示范…): words the sentence must hold
     per: str | None = None  # money asked per person or thing (每人每月 → 人): a rate per year or per month alone does not answer
+    fee: str | None = None  # a named fee or grant asked (摊位费, 运维费, 慰问金): the sentence must name it
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -143,7 +152,8 @@ def asked_measure(text: str) -> str | None:
 
 
 _CLAUSE_RE = re.compile(r"[^，,？?；;。！!]+")
-_DATE_ASK_RE = re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|什么时间|啥时候")
+_REASON_ASK_RE = re.compile(r"为什么|为何|为啥|原因|怎么回事|咋回事|理由|何故")
+_DATE_ASK_RE = re.compile(r"什么时候|何时|哪一?年|哪天|几月|几点|哪(?:一)?个月|什么时间|啥时候")
 
 
 @lru_cache(maxsize=1024)
@@ -152,11 +162,13 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
     有多少个学位？") gives one per clause, each read in its own clause; otherwise the one aspect of the question.
     Cached: answerability asks it of every candidate reply, composition again."""
     parts: list[Detail] = []
-    if aspect in ("amount", "date"):
+    if aspect in ("amount", "date", "reason"):
         for m in _CLAUSE_RE.finditer(text):
             c = m.group(0)
             unit = asked_unit(c)
-            if unit is not None:
+            if _REASON_ASK_RE.search(c):  # "最后换了几辆？为啥没换完？": the count and the reason
+                d = Detail("reason")
+            elif unit is not None:
                 d = _figure_detail("amount", c, unit, inferred)
             elif _DATE_ASK_RE.search(c):
                 d = Detail("date", asked_event(c))
@@ -187,7 +199,29 @@ def _figure_detail(aspect: str, text: str, unit: str | None, inferred: bool, sub
     one it is counted per; for a count its measure."""
     money = unit == "money"
     return Detail(aspect, unit, money_role(text) if money else None, asked_rate_or_total(text, unit, inferred),
-                  asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None)
+                  asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None,
+                  asked_fee(text) if money else None)
+
+
+# a fee or grant of its own name (摊位费, 运维费, 慰问金, 学费), not money in general (经费, 资金, 费用)
+_FEE_RE = re.compile(r"([\u4e00-\u9fff]{1,2})(费|金)")
+_GENERIC_FEE = {"经费", "资金", "基金", "费用", "花费", "收费", "缴费", "交费", "付费", "免费", "自费", "资费", "金额", "奖金", "现金", "助金"}
+
+
+def asked_fee(text: str) -> str | None:
+    for m in _FEE_RE.finditer(text):
+        head = m.group(1).lstrip("多少几要交缴付收的了给发领拿每月年一个")  # 多少学费 → 学费
+        word = head + m.group(2)
+        if not head or word in _GENERIC_FEE or word[-2:] in _GENERIC_FEE:
+            continue
+        return word
+    return None
+
+
+def _names_fee(sentence: str, fee: str) -> bool:
+    """摊位费 is named as 摊位费; a two-character qualifier alone also names it (运维费 in 运维费用, 慰问金 in 慰问资金),
+    and so does the word without its first character (一个人保费: 保费)."""
+    return fee in sentence or (len(fee) == 3 and (fee[:2] in sentence or fee[1:] in sentence))
 
 
 def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> list[Detail]:
@@ -195,6 +229,7 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
     return [d for d in details if holds_detail(sentence, d.aspect, d.unit, d.role, heading, d.rate)
             and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))
             and all(w in sentence for w in d.subset)
+            and (not d.fee or _names_fee(sentence, d.fee))
             and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
 
 
@@ -323,6 +358,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
     if aspect == "date":
         if unit == "start":  # 什么时候开工: the date of the start, not of the opening
             return bool(DATE_RE.search(sentence)) and bool(START_RE.search(sentence))
+        if unit == "clock":
+            return bool(CLOCK_RE.search(sentence))
         return bool(DATE_RE.search(sentence))
     if aspect == "reason":
         return bool(REASON_RE.search(sentence) or PROBLEM_HEAD_RE.search(heading))
@@ -443,7 +480,8 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
             top.on_topic = top.covers = True
         else:
             res.replies.insert(0, res.replies.pop(first))
-    if first is not None and q.years and q.aspect == "amount" and not res.replies[0].year_stated:
+    if first is not None and q.years and not res.replies[0].year_stated and any(
+            d.aspect == "amount" for d in asked_details(q.text, q.aspect)):
         # "2023年批了多少？": the letter stating the figure for 2023 (the next year's letter, as a rule) before the
         # letter of 2023 that gives 2022's figures
         stated = next((g for g in res.replies[:retriever.settings.top_k] if g.covers and g.year_stated), None)

@@ -37,7 +37,7 @@ def _short(name: str) -> str:
 
 def signer_places(signer: str) -> list[str]:
     """Administrative units at the head of a signing unit, outermost first ([] when none)."""
-    s = re.sub(r"\s+", "", signer or "")
+    s = re.sub(r"^中共", "", re.sub(r"\s+", "", signer or ""))  # 中共茗坪县委宣传部: the county is 茗坪县
     if not s:
         return []
     table = department_table()
@@ -52,7 +52,8 @@ def signer_places(signer: str) -> list[str]:
 
 
 def _units(chain: str) -> list[str]:
-    return [u for u in _UNIT_RE.findall(chain) if len(_short(u)) >= 2]
+    # 城市 in "苍梧湾区城市管理局" ends in 市 but is a common noun, not a second place
+    return [u for u in _UNIT_RE.findall(chain) if len(_short(u)) >= 2 and not (len(u) == 2 and u[0] in _GENERIC_HEADS)]
 
 
 @dataclass
@@ -62,11 +63,14 @@ class Gazetteer:
     places: dict[str, str] = field(default_factory=dict)  # surface → full name
     reply_places: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reply id → its places, outermost first
     proposers: frozenset[str] = frozenset()
+    # a short form several places share (蓼汀 for 蓼汀区 and 蓼汀县, 鼓楼 in several cities) → all of them
+    shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _pattern: re.Pattern | None = None
 
     @classmethod
     def from_replies(cls, replies: list[Reply]) -> "Gazetteer":
         places: dict[str, str] = {}
+        shared: dict[str, tuple[str, ...]] = {}
         chains: dict[str, list[str]] = {}
         by_signer: dict[str, list[str]] = {}  # a province has 10^5 letters from a few thousand signing units
         for r in replies:
@@ -77,7 +81,10 @@ class Gazetteer:
             for u in chain:
                 places[u] = u
                 places.setdefault(_short(u), u)
-        g = cls(places=places, proposers=frozenset(_proposer_names(replies)))
+                if places[_short(u)] != u:
+                    shared[_short(u)] = tuple(dict.fromkeys((*shared.get(_short(u), (places[_short(u)],)), u)))
+        g = cls(places=places, proposers=frozenset(_proposer_names(replies)),
+                shared=shared)
         for r in replies:
             chain = chains[r.id]
             if not chain:  # no signer: the most specific known place its title or letter names most often
@@ -113,6 +120,10 @@ class Gazetteer:
         for s, e, surface in self._spans(text):
             out.append((s, e, self.places[surface]))
         return out
+
+    def fulls(self, surface: str) -> tuple[str, ...]:
+        """Every place a surface form names: one, or all that share a short form (蓼汀 → 蓼汀区, 蓼汀县)."""
+        return self.shared.get(surface) or ((self.places[surface],) if surface in self.places else ())
 
     def find_unknown(self, text: str, taken: list[tuple[int, int, str]] | None = None) -> list[tuple[int, int, str]]:
         """Place-like names (XX区/县/市/镇, tagged as place names by jieba) that the index has no letter from."""

@@ -30,7 +30,7 @@ ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
     ("plan", re.compile(r"下一步|今后|将来|未来|(?<!原来|原本|当初|本来|原先)打算|以后(?:会|还会|能不能|能否|要|将|准备|打算)|准备怎么|准备如何|有何计划|什么计划|哪些计划|计划(?:怎么|如何|做|在)|"
                         r"(?:有|是|做了?|作了?)(?:什么|哪些|啥)(?:样的)?规划|(?:怎么|如何|怎样)规划|规划(?:是|有)?(?:什么|哪些|怎样|如何)")),
     ("reason", re.compile(r"为什么|为何|为啥|原因|怎么回事|咋回事|理由|何故")),
-    ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|哪(?:一)?个月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
+    ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几点|哪(?:一)?个月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
     ("amount", re.compile(r"多久|多长时间|多少|(?<!哪)几(?:个|家|所|项|名|人|次|条|处|座|公里|万|亿|成|批|户|套|辆|台|元|块)|数量|(?:补贴|补助|收费|什么)标准|标准(?:是|为)?(?:多少|多高)|金额|比例|规模|多大|多长|多高|多远|几成")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪家|哪些企业|哪些学校|由哪|牵头|哪几(?:个|家|所|座|条|处|位)")),
     ("progress", re.compile(r"进展|进度|完成了?(?:没有|吗|多少)|(?:建|修|办|做|落实|开通|建成)(?:了|好)?没有|落实了?吗|到什么程度|做到哪|怎么样了|效果|成效|结果")),
@@ -160,7 +160,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     relative = [current_year + off for off in offsets] if current_year else []
     known = gaz.find(text)
     unknown = gaz.find_unknown(text, known)
-    places = list(dict.fromkeys(full for _, _, full in known))
+    places = list(dict.fromkeys(full for s, e, _ in known for full in gaz.fulls(text[s:e])))
     named = ([(m.group(1).lstrip("0") or "0", m.group(2)) for m in NUMBER_RE.finditer(text)]
              + [(str(cn_number(m.group(1))), m.group(2)) for m in CN_NUMBER_RE.finditer(text)])
     numbers = [n for n, _ in named]

@@ -20,6 +20,13 @@ from tests.conftest import retriever_over
     ("疫情期间从外地调运蔬菜1.2万吨。", "amount", "weight", True),  # 虚构示例
     ("全区建成老年助餐点86个。", "amount", "weight", False),
     ("疫情期间从外地调运蔬菜1.2万吨。", "amount", None, True),  # no unit asked: any measure answers
+    # 几点关门 (虚构示例): a clock time answers, a date does not
+    ("城市书房统一实行每天8:00至22:00开放。", "date", "clock", True),
+    ("心理援助热线实行24小时值守。", "date", "clock", True),
+    ("2023年新建城市书房12家。", "date", "clock", False),
+    # 能报多少: an amount or a share
+    ("每月费用限额1200元，基金支付75%。", "amount", "share", True),
+    ("共开展宣讲活动386场。", "amount", "share", False),
 ])
 def test_holds_detail(sentence, aspect, unit, ok):
     assert holds_detail(sentence, aspect, unit) is ok
@@ -30,6 +37,7 @@ def test_holds_detail(sentence, aspect, unit, ok):
     ("签约率是多少？", "percent"), ("覆盖率达到多少？", "percent"), ("进展到多少了？", None),
     ("一天能处理多少吨？", "weight"), ("每年节约多少立方米水？", "volume"), ("光伏装机容量是多少？", "energy"),
     ("考上执业医师奖多少？", "money"), ("装电梯一台补多少？", "money"), ("补了多少个名额？", "count"),
+    ("长护险每个月最多能报多少？", "share"), ("医保门诊能报多少？", "share"), ("看病能报多少钱？", "money"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -241,6 +249,7 @@ def test_money_spent_is_a_projects_spending_unless_a_household_pays():
     ("新学校是哪年开始用的，有多少个学位？", [("date", None, None), ("amount", "count", None)]),
     ("老化燃气管道去年改了多少？花了多少钱？", [("amount", "money", None)]),  # 改了多少 names no unit: one ask
     ("骑手驿站一个补助多少钱？", [("amount", "money", None)]),
+    ("原本说要换15辆校车，最后换了几辆？为啥没换完？", [("amount", "count", "辆"), ("reason", None, None)]),
 ])
 def test_a_question_of_two_asks_has_a_detail_per_clause(question, asked):
     from service.answerability import asked_details
@@ -511,3 +520,36 @@ def test_a_planned_figure_asked_is_answered_by_the_plan_stating_it(settings, tmp
               "二、下一步工作打算\n2024年县财政预算安排农村户厕改造资金2400万元。\n\n北岭县农业农村局\n2024年6月27日\n")
     ans = _answer_over(settings, tmp_path, {"a.txt": letter}, "北岭县农村户厕改造资金预算是多少？")
     assert not ans.no_answer and "2400万元" in ans.points[0].text
+
+
+def test_who_pays_is_read_from_the_question_and_the_charge_from_its_verb():
+    """虚构示例. 一户 asks a rate per household, not who pays; 验收, 兑付 and 清掏 are not charges, while a fee
+    standard (保费标准) and a person paying (个人支付) are."""
+    from service.answerability import holds_detail, money_role
+
+    assert money_role("给困难残疾人家里做无障碍改造，去年平均一户花多少？") != "charge"
+    assert money_role("叫抽粪车来清一次化粪池，农户要掏多少钱？") == "charge"
+    assert money_role("暑假托管班收多少钱？") == "charge"
+    assert not holds_detail("县财政对完成改造并通过验收的农户，每户奖补1200元。", "amount", "money", "charge")
+    assert not holds_detail("2022年共兑付奖补资金391.2万元。", "amount", "money", "charge")
+    assert holds_detail("保费标准为每生每年5元。", "amount", "money", "charge")
+    assert holds_detail("其中居民个人每年仅需支付20元。", "amount", "money", "charge")
+    assert holds_detail("托管班每生每月收300元。", "amount", "money", "charge")
+
+
+def test_a_fee_of_its_own_name_must_be_named_by_the_sentence():
+    """虚构示例. 摊位费 is not answered by a subsidy to the market, nor 慰问金 by a care allowance; money in general
+    (资金, 经费) names no fee."""
+    from service.answerability import asked_details, asked_fee, holds_any
+
+    assert asked_fee("集贸市场改造后摊位费一个月多少钱？") == "摊位费"
+    assert asked_fee("老年大学一学期要交多少学费？") == "学费"
+    assert asked_fee("政府投了多少资金？") is None and asked_fee("停车收费标准是多少？") is None
+    d = asked_details("集贸市场改造后摊位费一个月多少钱？", "amount")
+    assert not holds_any("对验收合格的市场按投资额的30%给予补助，单个市场补助最高150万元。", d)
+    assert holds_any("改造后摊位费统一为每月每个摊位260元。", d)
+    d = asked_details("给打零工的买意外险，一个人保费多少？", "amount")
+    assert holds_any("每人每年保费60元，保障额度最高10万元。", d)
+    d = asked_details("平台一年的运维费要多少钱？", "amount")
+    assert holds_any("平台每年运维费用约45万元，由市财政承担。", d)
+    assert not holds_any("累计纳入监管的预付资金2.46亿元。", d)

@@ -92,6 +92,8 @@ def test_multi_and_listing():
     ("南通市海门区市场监督管理局", ["南通市", "海门区"]),  # 市场 is not a 市
     ("海门区民政局", ["海门区"]),
     ("教体局", []),
+    ("苍梧湾区城市管理和综合执法局", ["苍梧湾区"]),  # 虚构示例: 城市 ends in 市 but is not a place
+    ("中共茗坪县委宣传部", ["茗坪县"]),  # 虚构示例
 ])
 def test_places_from_signing_units(signer, places):
     assert signer_places(signer) == places
@@ -129,6 +131,19 @@ def test_record_fields_asked_as_noun_phrases(question, fields):
 ])
 def test_a_number_written_in_chinese_numerals(question, number):
     assert analyse(question, GAZ).numbers == [number]
+
+
+def test_a_short_form_two_places_share_names_both():
+    """蓼汀区 and 蓼汀县 (虚构示例) both sign letters: 蓼汀 alone is either, so both constrain the question
+    (a reply of either place may answer it), while the full name keeps to one."""
+    from index.records import Reply
+
+    g = Gazetteer.from_replies([Reply(id="a", text="", signer="蓼汀区民政局"), Reply(id="b", text="", signer="蓼汀县文化广电和旅游局"),
+                                Reply(id="c", text="", signer="苍梧湾区城市管理和综合执法局")])
+    assert analyse("蓼汀的城市书房几点关门？", g).places == ["蓼汀区", "蓼汀县"]
+    assert analyse("蓼汀县的城市书房几点关门？", g).places == ["蓼汀县"]
+    assert analyse("城市书房几点关门？", g).places == []
+    assert [full for _, _, full in g.find("那蓼汀呢？")] == ["蓼汀区"]  # one span for follow-up rewriting
 
 
 def test_a_town_named_with_its_county_is_a_topic_word_not_an_unknown_place():
