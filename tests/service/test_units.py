@@ -32,6 +32,9 @@ def test_a_letterhead_unit_keeps_its_place_and_a_unit_the_table_folds_elsewhere_
     ("县行政审批局", "行政审批局"),  # not folded into 数据局: many places keep them apart
     ("南通市市场监督管理局", "市场监督管理局"),
     ("区政府办公室", "人民政府办公室"),
+    # departments many cities keep on their own (虚构示例 places): not folded, not left unknown
+    ("沅澈市体育局", "体育局"), ("市体育局", "体育局"), ("县林业局", "林业局"), ("市人防办", "人民防空办公室"),
+    ("菱湾县文化广电旅游体育局", "文化广电和旅游局"),  # a merged bureau is the 文旅 one, not 体育局
 ])
 def test_place_prefixes_are_split_at_the_right_place(name, canonical):
     assert department_table().canonical(name) == canonical
