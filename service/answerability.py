@@ -87,7 +87,8 @@ def asked_unit(text: str) -> str | None:
 MONEY_ROLES = (
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
-    # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 do not charge anyone (a question's 收 ends its head: 收多少)
+    # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 charge no one
+    # (in a question, 收 ends the text before 多少: 收多少钱)
     ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"
                           r"费用|保费|学费|价格|价钱|单价|票价|门票|(?<![评代])价|多少钱一|自付|自费")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),

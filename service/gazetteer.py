@@ -63,7 +63,7 @@ class Gazetteer:
     places: dict[str, str] = field(default_factory=dict)  # surface → full name
     reply_places: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reply id → its places, outermost first
     proposers: frozenset[str] = frozenset()
-    # a short form several places share (蓼汀 for 蓼汀区 and 蓼汀县, 鼓楼 in several cities) → all of them
+    # a short form several places share (蓼汀 for 蓼汀区 and 蓼汀县; 海门 for 海门区 and the older 海门市) → all of them
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _pattern: re.Pattern | None = None
 
