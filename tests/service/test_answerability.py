@@ -270,12 +270,19 @@ def test_a_count_asked_in_a_measure_is_answered_in_that_measure():
     assert holds_any("涉及老旧小区27个。", asked_details("改了多少个小区？", "amount"))  # 个 asks for any count
 
 
+def _seed_letter(number: int, title: str, date: str, body: str, signer: str = "北岭县农业农村局") -> str:
+    """A letter in the seed's field-line layout, from 周明代表 and signed by `signer` on `date` (虚构示例)."""
+    y, m, d = (int(x) for x in date.split("-"))
+    return (f"建议/提案提出者: 周明 建议/提案号: {number}\n标题: {title}\n答复日期: {date}\n答复内容:\n周明代表：\n"
+            f"{body}\n\n{signer}\n{y}年{m}月{d}日\n")
+
+
 def test_the_figure_after_the_sentence_naming_the_topic_answers(settings, tmp_path):
     """The detail is looked for in the sentence after each best-matching one too (虚构示例)."""
-    letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
-              "周明代表：\n您提出的建议收悉，现答复如下：\n"
-              "同步对居民户内燃气设施进行改造，将橡胶软管更换为不锈钢波纹管，加装自闭阀。县财政按每户380元的标准给予补助，"
-              "2023年共补助8612户。\n下一步将继续推进改造。\n\n北岭县住房和城乡建设局\n2024年6月20日\n")
+    letter = _seed_letter(9, "关于老旧燃气设施改造的建议", "2024-06-20",
+                          "您提出的建议收悉，现答复如下：\n"
+                          "同步对居民户内燃气设施进行改造，将橡胶软管更换为不锈钢波纹管，加装自闭阀。县财政按每户380元的标准给予补助，"
+                          "2023年共补助8612户。\n下一步将继续推进改造。", "北岭县住房和城乡建设局")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
     a = answer_question(r, "北岭县更换燃气软管，每户补助多少钱，补助了多少户？")
     assert not a.no_answer
@@ -300,9 +307,8 @@ def test_field_answers_title_proposers_as_written_and_the_signed_date(settings, 
 
 
 def test_a_reply_date_is_cited_on_the_header_line_and_under_the_signature(settings, tmp_path):
-    letter = ("建议/提案提出者: 周明 建议/提案号: 9\n标题: 关于老旧燃气设施改造的建议\n答复日期: 2024-06-20\n答复内容:\n"
-              "周明代表：\n您提出的建议收悉，现答复如下：\n县财政按每户380元的标准给予补助。\n\n"
-              "北岭县住房和城乡建设局\n2024年6月20日\n")  # 虚构示例
+    letter = _seed_letter(9, "关于老旧燃气设施改造的建议", "2024-06-20",
+                          "您提出的建议收悉，现答复如下：\n县财政按每户380元的标准给予补助。", "北岭县住房和城乡建设局")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
     a = answer_question(r, "第9号建议是什么时候答复的？")
     texts = [p.text for p in a.points]
@@ -415,9 +421,8 @@ def test_stances_of_the_asked_figures():
 def test_a_word_is_present_where_a_letter_writes_it_apart(settings, tmp_path):
     """消防通道 asked, 消防车通道 written: the word counts where all its parts are, also when another letter
     holds the word itself (虚构示例)."""
-    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于{t}的建议\n答复日期: 2024-06-20\n答复内容:\n周明代表：\n"
-    a = head.format(n=1, t="小区消防车通道管理") + "2023年共清理占用消防车通道车辆1274辆。\n\n北岭市消防救援支队\n2024年6月20日\n"
-    b = head.format(n=2, t="老旧小区消防通道") + "2023年施划消防通道标线11.6公里。\n\n南岭区消防救援大队\n2024年6月20日\n"
+    a = _seed_letter(1, "关于小区消防车通道管理的建议", "2024-06-20", "2023年共清理占用消防车通道车辆1274辆。", "北岭市消防救援支队")
+    b = _seed_letter(2, "关于老旧小区消防通道的建议", "2024-06-20", "2023年施划消防通道标线11.6公里。", "南岭区消防救援大队")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
     owners = {r.index.reply_ids[int(r.index.chunk_reply[p])] for p in r._postings("消防通道")}
     assert len(owners) == 2
@@ -440,10 +445,10 @@ def test_a_reply_of_the_named_place_wording_the_topic_otherwise_is_not_overruled
 
 def test_a_figure_asked_for_a_year_comes_from_the_letter_stating_it_for_that_year(settings, tmp_path):
     """"2023年批了多少？": the 2024 letter's "2023年…批准1212宗" leads, not the 2023 letter's 2022 figures (虚构示例)."""
-    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于优化农村宅基地审批的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
-    a = head.format(n=86, d="2023-06-30") + ("2022年，全县共受理农村宅基地申请1146宗，批准1038宗。\n计划2023年下半年举办宅基地审批培训班2期。\n全县宅基地审批批准率90.6%，宅基地审批平均用时15个工作日。\n\n"
-                                             "北岭县农业农村局\n2023年6月30日\n")
-    b = head.format(n=23, d="2024-06-21") + "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n\n北岭县农业农村局\n2024年6月21日\n"
+    title = "关于优化农村宅基地审批的建议"
+    a = _seed_letter(86, title, "2023-06-30", "2022年，全县共受理农村宅基地申请1146宗，批准1038宗。\n计划2023年下半年举办宅基地审批培训班2期。\n"
+                                              "全县宅基地审批批准率90.6%，宅基地审批平均用时15个工作日。")
+    b = _seed_letter(23, title, "2024-06-21", "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
     q = "北岭县2023年宅基地批了多少宗？"
     assert r.search(q).replies[0].reply.number == "23"
@@ -479,9 +484,8 @@ def test_money_asked_per_person_is_not_answered_by_a_yearly_sum():
 
 def test_a_narrow_question_with_no_year_is_answered_from_each_years_letter_of_the_place(settings, tmp_path):
     """"一户补多少钱？" with a 2023 and a 2024 letter of the same county: both figures, each labelled (虚构示例)."""
-    head = "建议/提案提出者: 周明 建议/提案号: {n}\n标题: 关于农村户厕改造的建议\n答复日期: {d}\n答复内容:\n周明代表：\n"
-    a = head.format(n=29, d="2023-06-30") + "县财政对完成农村户厕改造的农户每户奖补1200元。\n\n北岭县农业农村局\n2023年6月30日\n"
-    b = head.format(n=76, d="2024-06-27") + "县财政对完成农村户厕改造的农户每户奖补1500元。\n\n北岭县农业农村局\n2024年6月27日\n"
+    a = _seed_letter(29, "关于农村户厕改造的建议", "2023-06-30", "县财政对完成农村户厕改造的农户每户奖补1200元。")
+    b = _seed_letter(76, "关于农村户厕改造的建议", "2024-06-27", "县财政对完成农村户厕改造的农户每户奖补1500元。")
     r = retriever_over(settings, tmp_path / "c", {"a.txt": a, "b.txt": b})
     ans = answer_question(r, "北岭县农村户厕改造每户奖补多少钱？")
     assert not ans.no_answer
@@ -498,9 +502,8 @@ def _answer_over(settings, tmp_path, letters: dict[str, str], question: str):
 
 def test_a_narrow_question_the_letter_answers_only_with_a_plan_leads_with_the_plan(settings, tmp_path):
     """"准备先在哪几个镇试点盘活闲置宅基地？": the plan naming the towns leads, not a done count (虚构示例)."""
-    letter = ("建议/提案提出者: 周明 建议/提案号: 23\n标题: 关于盘活农村闲置宅基地的建议\n答复日期: 2024-06-21\n答复内容:\n周明代表：\n"
-              "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n"
-              "计划2024年在芦湾镇、梅渚镇开展闲置宅基地盘活利用试点，探索村内调剂。\n\n北岭县农业农村局\n2024年6月21日\n")
+    letter = _seed_letter(23, "关于盘活农村闲置宅基地的建议", "2024-06-21", "2023年，全县共受理农村宅基地申请1275宗，批准1212宗。\n"
+                          "计划2024年在芦湾镇、梅渚镇开展闲置宅基地盘活利用试点，探索村内调剂。")
     ans = _answer_over(settings, tmp_path, {"a.txt": letter}, "北岭县闲置宅基地盘活利用试点在哪几个镇开展？")
     assert not ans.no_answer and "芦湾镇" in ans.points[0].text
 
@@ -515,9 +518,8 @@ def test_which_few_is_answered_by_a_sentence_naming_them():
 def test_a_planned_figure_asked_is_answered_by_the_plan_stating_it(settings, tmp_path):
     """"资金预算是多少？": the budget (a plan's figure) leads, not last year's spending (虚构示例). With the fake
     encoder the plan also leads by PLAN_LEAD_GAP; on real questions (g14q14) the planned stance decides it."""
-    letter = ("建议/提案提出者: 周明 建议/提案号: 76\n标题: 关于农村户厕改造的建议\n答复日期: 2024-06-27\n答复内容:\n周明代表：\n"
-              "一、工作开展情况\n2023年全县农村户厕改造总投资1906万元。\n"
-              "二、下一步工作打算\n2024年县财政预算安排农村户厕改造资金2400万元。\n\n北岭县农业农村局\n2024年6月27日\n")
+    letter = _seed_letter(76, "关于农村户厕改造的建议", "2024-06-27", "一、工作开展情况\n2023年全县农村户厕改造总投资1906万元。\n"
+                          "二、下一步工作打算\n2024年县财政预算安排农村户厕改造资金2400万元。")
     ans = _answer_over(settings, tmp_path, {"a.txt": letter}, "北岭县农村户厕改造资金预算是多少？")
     assert not ans.no_answer and "2400万元" in ans.points[0].text
 
