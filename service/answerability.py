@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
+from service.query import REASON_ASK_RE
 from service.records import ReplyHits, SearchResult
 
 if TYPE_CHECKING:
@@ -153,7 +154,6 @@ def asked_measure(text: str) -> str | None:
 
 
 _CLAUSE_RE = re.compile(r"[^，,？?；;。！!]+")
-_REASON_ASK_RE = re.compile(r"为什么|为何|为啥|原因|怎么回事|咋回事|理由|何故")
 _DATE_ASK_RE = re.compile(r"什么时候|何时|哪一?年|哪天|几月|几点|哪(?:一)?个月|什么时间|啥时候")
 
 
@@ -167,7 +167,7 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
         for m in _CLAUSE_RE.finditer(text):
             c = m.group(0)
             unit = asked_unit(c)
-            if _REASON_ASK_RE.search(c):  # "最后换了几辆？为啥没换完？": the count and the reason
+            if REASON_ASK_RE.search(c):  # "最后换了几辆？为啥没换完？": the count and the reason
                 d = Detail("reason")
             elif unit is not None:
                 d = _figure_detail("amount", c, unit, inferred)

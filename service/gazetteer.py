@@ -80,11 +80,11 @@ class Gazetteer:
             chains[r.id] = chain
             for u in chain:
                 places[u] = u
-                places.setdefault(_short(u), u)
-                if places[_short(u)] != u:
-                    shared[_short(u)] = tuple(dict.fromkeys((*shared.get(_short(u), (places[_short(u)],)), u)))
-        g = cls(places=places, proposers=frozenset(_proposer_names(replies)),
-                shared=shared)
+                short = _short(u)
+                first = places.setdefault(short, u)
+                if first != u:
+                    shared[short] = tuple(dict.fromkeys((*shared.get(short, (first,)), u)))
+        g = cls(places=places, proposers=frozenset(_proposer_names(replies)), shared=shared)
         for r in replies:
             chain = chains[r.id]
             if not chain:  # no signer: the most specific known place its title or letter names most often
