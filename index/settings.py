@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     sentence_z_min_words: float = Field(3.6, description="… or this many, with topic_min_coverage_dense of the topic words")
     dominance_gap: float = Field(0.5, ge=0, le=1, description="a reply of the named place is off topic when a reply of another place covers this much more of the topic words and matches as closely")
     dominance_z: float = Field(0.5, ge=0, description="… unless its best sentence is on topic by meaning alone (sentence_z_min) and within this many z of the other place's: the topic in other words (消防车通道 for 消防通道)")
+    place_lead_z: float = Field(0.8, ge=0, description="the named place's first reply is on topic at sentence_z_min_words when no reply of any place has a sentence more than this many z above its best")
     sentence_min: float | None = Field(None, description="sentence cosine at which a reply is on topic with some topic words; default per model family")
     sentence_margin: float = Field(0.01, ge=0, description="a sentence this far above the bar puts a reply on topic alone")
     detail_sentences: int = Field(8, ge=1, le=50, description="best-matching sentences searched for the asked detail (figure, date, reason, unit)")

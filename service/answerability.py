@@ -426,8 +426,14 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         if g.identified and g.topic_coverage >= s.min_dense_coverage:
             on = True
     g.on_topic = on
+    judge_detail(retriever, g, q)
+
+
+def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
+    """detail_ok and year_stated of a reply judged on topic, then covers."""
+    s = retriever.settings
     g.detail_ok = True
-    if on and q.aspect in ("amount", "date", "reason", "who") and retriever.index.sentences is not None:
+    if g.on_topic and q.aspect in ("amount", "date", "reason", "who") and retriever.index.sentences is not None:
         details = asked_details(q.text, q.aspect)
         text = g.reply.text
         st = retriever.index.sentences
@@ -457,6 +463,7 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
     pool = res.replies + [o for o in res.others if o not in res.replies]
     for g in pool:
         judge(retriever, g, q)
+    place_lead(retriever, pool, q)
     if q.constrained:  # a reply of the named place that merely shares a word is not on the topic that
         # replies of other places cover squarely (崇川 托育 is not 家庭医生签约, which 通州 and 海门 answer)
         outside = [g for g in pool if not g.constraints_ok and g.on_topic]
@@ -506,6 +513,23 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         res.missing = "topic"
     else:
         res.missing = ""
+
+
+def place_lead(retriever: "Retriever", pool: list[ReplyHits], q: "Query") -> None:
+    """The named place's first reply is on topic when its best sentence stands ≥ sentence_z_min_words above the
+    background and within place_lead_z of the best sentence of any reply, of any place: nothing in the corpus
+    matches much better, so the place's letter is on the asked topic in other words ("劝住了多少个老人没上当" for
+    a letter on 反诈 for the elderly). A place-other-topic question has another place's letter far above it."""
+    s = retriever.settings
+    if not q.places or not q.topic or not pool:
+        return
+    first = pool[0]
+    zs = [g.sentence_z for g in pool if g.sentence_z is not None]
+    if (first.on_topic or not first.constraints_ok or first.sentence_z is None
+            or first.sentence_z < s.sentence_z_min_words or first.sentence_z < max(zs) - s.place_lead_z):
+        return
+    first.on_topic = True
+    judge_detail(retriever, first, q)
 
 
 def _as_close(g: ReplyHits, d: ReplyHits, s) -> bool:

@@ -555,3 +555,41 @@ def test_a_fee_of_its_own_name_must_be_named_by_the_sentence():
     d = asked_details("平台一年的运维费要多少钱？", "amount")
     assert holds_any("平台每年运维费用约45万元，由市财政承担。", d)
     assert not holds_any("累计纳入监管的预付资金2.46亿元。", d)
+
+
+def _hits(rid: str, z: float, constraints_ok: bool = True):
+    from index.records import Reply
+    from service.records import ReplyHits
+    reply = Reply(id=rid, text="……", title=rid)
+    return ReplyHits(reply=reply, score=0.0, hits=[], sentence_z=z, constraints_ok=constraints_ok)
+
+
+@pytest.mark.parametrize("first_z, other_z, on", [
+    (3.9, 4.5, True),   # the named place's letter, nearly as close as the best letter anywhere: on topic in other words
+    (3.9, 5.2, False),  # another place's letter matches far better: the named place has another topic
+    (3.4, 3.4, False),  # below the bar that a sentence needs with some topic words
+])
+def test_place_lead(first_z, other_z, on):
+    from types import SimpleNamespace
+
+    from index.settings import Settings
+    from service.answerability import place_lead
+    settings = Settings(index_dir="unused")
+    retriever = SimpleNamespace(settings=settings, index=SimpleNamespace(sentences=None))
+    first, other = _hits("own", first_z), _hits("other", other_z, constraints_ok=False)
+    q = SimpleNamespace(places=("漪湖县",), topic=("劝住", "上当"), aspect="work", text="漪湖县劝住了多少个老人没上当？", years=())
+    place_lead(retriever, [first, other], q)
+    assert first.on_topic is on and first.covers is on
+    assert other.on_topic is False  # only the named place's first letter is judged again
+
+
+def test_place_lead_needs_a_place():
+    from types import SimpleNamespace
+
+    from index.settings import Settings
+    from service.answerability import place_lead
+    retriever = SimpleNamespace(settings=Settings(index_dir="unused"), index=SimpleNamespace(sentences=None))
+    first = _hits("own", 3.9)
+    q = SimpleNamespace(places=(), topic=("无偿献血",), aspect="work", text="无偿献血工作开展得怎么样？", years=())
+    place_lead(retriever, [first, _hits("other", 3.7)], q)
+    assert first.on_topic is False
