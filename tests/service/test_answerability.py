@@ -27,6 +27,9 @@ from tests.conftest import retriever_over
     # 能报多少: an amount or a share
     ("每月费用限额1200元，基金支付75%。", "amount", "share", True),
     ("共开展宣讲活动386场。", "amount", "share", False),
+    # 有多宽 (虚构示例): a width in metres, not kilometres of road
+    ("改造后非机动车道宽度一般不小于2.5米。", "amount", "width", True),
+    ("全年新建改造非机动车道38.6公里。", "amount", "width", False),
 ])
 def test_holds_detail(sentence, aspect, unit, ok):
     assert holds_detail(sentence, aspect, unit) is ok
@@ -38,6 +41,7 @@ def test_holds_detail(sentence, aspect, unit, ok):
     ("一天能处理多少吨？", "weight"), ("每年节约多少立方米水？", "volume"), ("光伏装机容量是多少？", "energy"),
     ("考上执业医师奖多少？", "money"), ("装电梯一台补多少？", "money"), ("补了多少个名额？", "count"),
     ("长护险每个月最多能报多少？", "share"), ("医保门诊能报多少？", "share"), ("看病能报多少钱？", "money"),
+    ("改过的非机动车道现在有多宽？", "width"), ("排水沟挖多深？", "width"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -471,6 +475,10 @@ def test_which_company_is_asked_with_words_between():
     d = asked_details("给沿街招牌做安全体检的是哪家检测公司？", "who")
     assert not holds_any("我局委托第三方检测机构开展沿街招牌安全体检。", d)
     assert holds_any("我局委托澜安工程检测有限公司开展沿街招牌安全体检。", d)
+    # two companies asked (虚构示例): 3家企业 names none
+    d = asked_details("给学校送午饭的是哪两家公司？", "who")
+    assert not holds_any("承担配送任务的3家中央厨房企业均通过联合招标确定。", d)
+    assert holds_any("由澜禾餐饮管理有限公司和桉丰食品公司承担配送。", d)
 
 
 def test_money_asked_per_person_is_not_answered_by_a_yearly_sum():

@@ -23,6 +23,8 @@ GAZ = Gazetteer(places={"通州区": "通州区", "通州": "通州区", "海门
     ("农民建房没有规划可依，怎么解决的？", "work", False),  # 规划 as the topic's noun, not a plan asked
     ("乡村医生岗位补助以后会提高吗？", "plan", False),
     ("老小区改完以后谁来管？", "who", True),  # 以后 as "after", not the future
+    ("给学校送午饭的是哪两家公司？", "who", True),  # 虚构示例
+    ("改过的非机动车道现在有多宽？", "amount", True),
 ])
 def test_aspect(question, aspect, narrow):
     q = analyse(question, GAZ)
