@@ -40,6 +40,17 @@ ENUM_PREFIX = re.compile(
     r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[.．、](?!\d)|"
     r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,3}[，,、]|[一二三四五六七八九十]是|首先[，,]|其次[，,]|最后[，,]|此外[，,]|同时[，,])\s*")
 ASPECT_WORDS = {"amount": "具体数额", "date": "具体时间", "reason": "原因", "who": "具体单位"}
+# what a missing figure is called, by the asked unit (多少钱: 金额, 几个: 数量, 多久: 时长)
+UNIT_WORDS = {"money": "具体金额", "share": "具体金额或比例", "count": "具体数量", "percent": "具体比例", "time": "具体时长",
+              "length": "具体长度", "width": "具体宽度", "area": "具体面积"}
+
+
+def _missing_words(q: Query) -> str:
+    if q.aspect == "amount":
+        units = [d.unit for d in asked_details(q.text, q.aspect) if d.aspect == "amount"]
+        if len(set(units)) == 1 and units[0] in UNIT_WORDS:
+            return UNIT_WORDS[units[0]]
+    return ASPECT_WORDS.get(q.aspect, "所问的具体内容")
 
 
 @dataclass
@@ -358,7 +369,7 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
         g = next((g for g in groups if g.on_topic and g.constraints_ok), None)
         label = _label(g.reply, g.places) if g else ""
         when = f"{years}的" if years and g is not None and any(y != g.reply.year for y in q.years) else ""
-        head = f"{label}答复谈到了{topic}，但没有说明{when}{ASPECT_WORDS.get(q.aspect, '所问的具体内容')}。"
+        head = f"{label}答复谈到了{topic}，但没有说明{when}{_missing_words(q)}。"
         alts = [g] if g else []
     elif result.missing == "topic":
         scope = f"{years}{where}".strip()

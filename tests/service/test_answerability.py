@@ -41,7 +41,7 @@ def test_holds_detail(sentence, aspect, unit, ok):
     ("一天能处理多少吨？", "weight"), ("每年节约多少立方米水？", "volume"), ("光伏装机容量是多少？", "energy"),
     ("考上执业医师奖多少？", "money"), ("装电梯一台补多少？", "money"), ("补了多少个名额？", "count"),
     ("长护险每个月最多能报多少？", "share"), ("医保门诊能报多少？", "share"), ("看病能报多少钱？", "money"),
-    ("改过的非机动车道现在有多宽？", "width"), ("排水沟挖多深？", "width"),
+    ("改过的非机动车道现在有多宽？", "width"), ("排水沟挖多深？", "width"), ("带押过户办了多少笔？", "count"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -601,3 +601,21 @@ def test_place_lead_needs_a_place():
     q = SimpleNamespace(places=(), topic=("无偿献血",), aspect="work", text="无偿献血工作开展得怎么样？", years=())
     place_lead(retriever, [first, _hits("other", 3.7)], q)
     assert first.on_topic is False
+
+
+def test_transactions_are_counted_in_their_own_measure():
+    # 多少笔 (虚构示例): a count of transactions, not of anything counted in 个 or 户
+    d = asked_details("二手房带押过户办了多少笔？", "amount")
+    assert holds_any("截至5月底，全区共办理二手房带押过户业务126笔。", d)
+    assert not holds_any("全区共有二手房中介机构86个。", d)
+
+
+def test_a_missing_count_is_named_as_a_count(settings, tmp_path):
+    """"办了多少笔" on a letter that gives money but no count: the answer says the number is missing (虚构示例)."""
+    letter = _seed_letter(18, "关于推行二手房带押过户的建议", "2024-06-20",
+                          "您提出的建议收悉，现答复如下：\n我局会同不动产登记中心推行二手房带押过户，买卖双方无需先行筹资还贷。"
+                          "二手房带押过户由登记中心和银行线上协同办理，全程不收取额外费用。\n下一步将扩大合作银行范围。",
+                          "北岭县自然资源和规划局")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "北岭县二手房带押过户办了多少笔？")
+    assert a.no_answer and "没有说明具体数量" in a.answer_markdown, a.answer_markdown
