@@ -45,7 +45,7 @@ UNIT_CLASSES = {
 }
 ASKED_UNIT = (
     ("time", re.compile(r"多久|多长时间|(?<![这近前头])几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
-    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
+    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般|了)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
                         r"(?:拿|(?<![查找发选排看算评测检提指突支])出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入|学费|租金|房租)|"
                         r"(?:交|缴|付)(?:纳)?(?:了)?多少|收(?:了|取)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|[\u4e00-\u9fff]费(?:用)?(?:是|要|得|大概|一般)?多少")),
     ("share", re.compile(r"(?<![上申汇通举])报(?:销)?(?:了)?多少|报销(?:比例|额度)")),  # 能报多少: 900元 or 70%
@@ -129,6 +129,7 @@ class Detail(NamedTuple):
     subset: tuple[str, ...] = ()  # a count of the ones that are so (有几家是国家级示范社 → 国家级, 示范…): words the sentence must hold
     per: str | None = None  # money asked per person or thing (每人每月 → 人): a rate per year or per month alone does not answer
     fee: str | None = None  # a named fee or grant asked (摊位费, 运维费, 慰问金): the sentence must name it
+    giver: str | None = None  # money asked from a higher level (省里给了多少, 中央资金多少): the sentence must name that level
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -203,12 +204,23 @@ def _figure_detail(aspect: str, text: str, unit: str | None, inferred: bool, sub
     money = unit == "money"
     return Detail(aspect, unit, money_role(text) if money else None, asked_rate_or_total(text, unit, inferred),
                   asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None,
-                  asked_fee(text) if money else None)
+                  asked_fee(text) if money else None, asked_giver(text) if money else None)
 
 
 # a fee or grant of its own name (摊位费, 运维费, 慰问金, 学费), not money in general (经费, 资金, 费用)
 _FEE_RE = re.compile(r"([\u4e00-\u9fff]{1,2})(费|金)")
 _GENERIC_FEE = {"经费", "资金", "基金", "费用", "花费", "收费", "缴费", "交费", "付费", "免费", "自费", "资费", "金额", "奖金", "现金", "助金"}
+
+
+# money from a higher level of government than the letter's own (省里补助了多少, 中央资金给了多少): a county's letter
+# states it as 省级补助资金 or 中央财政…; its own money (县里, 本级) is not named as such and is not checked
+_GIVER_ASK_RE = re.compile(r"(省里|省级|省财政|省上)|(中央(?:财政|资金|预算|补助))")
+GIVER_RE = {"省": re.compile(r"省(?:级|财政|里|上|补助|专项|[、，]市)"), "中央": re.compile(r"中央|国家")}
+
+
+def asked_giver(text: str) -> str | None:
+    m = _GIVER_ASK_RE.search(text)
+    return None if not m else "省" if m.group(1) else "中央"
 
 
 def asked_fee(text: str) -> str | None:
@@ -233,6 +245,7 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
             and (not d.measure or re.search(_NUM + r"\s*(?:余|多)?\s*(?:" + _MEASURES[d.measure] + ")", sentence))
             and all(w in sentence for w in d.subset)
             and (not d.fee or _names_fee(sentence, d.fee))
+            and (not d.giver or GIVER_RE[d.giver].search(sentence))
             and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
 
 

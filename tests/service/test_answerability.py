@@ -619,3 +619,12 @@ def test_a_missing_count_is_named_as_a_count(settings, tmp_path):
     r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
     a = answer_question(r, "北岭县二手房带押过户办了多少笔？")
     assert a.no_answer and "没有说明具体数量" in a.answer_markdown, a.answer_markdown
+
+
+def test_money_from_the_province_must_be_named_so():
+    # 省里补助了多少 (虚构示例): the county's own money does not answer; 省级补助资金 does
+    d = asked_details("北岭县治积水的钱里，省里补助了多少？", "amount")
+    assert d[0].giver == "省"
+    assert not holds_any("县财政安排排水防涝资金2300万元。", d)
+    assert holds_any("争取省级补助资金2140万元，县级财政配套2960万元。", d)
+    assert asked_details("县里自己掏了多少钱？", "amount")[0].giver is None  # the letter's own level: not checked
