@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.labels import has_facts, heading_level, is_item, is_table_header, label_sentence, opens_list
+from index.labels import has_facts, heading_level, is_item, is_table_header, label_sentence, opens_list, restates
 from index.extract import body_end, salutation_start
 from index.parse import find_signature
 from index.records import Chunk, Reply, Sentence
@@ -56,7 +56,8 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
     pos = start
     # a plan sentence that opens a list ("下一步将采取以下措施:一是…") makes its items plans too: the rest
     # of its paragraph, and the enumerated lines after it (until a heading at its own level or a plain paragraph)
-    plan_list: tuple[int, int | None] | None = None  # (line start of the intro, its heading level)
+    # the same for a restated list ("您在提案中提出三点建议：一是…"): its items are the proposal's, not the reply's
+    plan_list: tuple[int, int | None, str] | None = None  # (line start of the intro, its heading level, the items' label)
     lines = text[start:end].split("\n")
     for li, line in enumerate(lines):
         ls, le = pos, pos + len(line)
@@ -89,12 +90,19 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
                 label = "courtesy"  # the salutation (致公党青川市委员会：)
             else:
                 label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
-                if label == "done" and plan_list is not None:
-                    label = "plan"
-                if label == "plan" and opens_list(sent) and label_sentence(
-                        re.split(r"[:：]", sent, maxsplit=1)[0], list(hp)) == "plan":
+                if plan_list is not None and plan_list[2] == "courtesy" and plan_list[0] == ls and not is_item(sent):
+                    plan_list = None  # "…五是纳入医保。我们对照建议逐条研究，前四条已落实": the reply's own voice again
+                if label in ("done", "plan") and plan_list is not None:
+                    label = plan_list[2]
+                intro = re.split(r"[:：]", sent, maxsplit=1)[0]
+                if opens_list(sent) and restates(intro):
+                    # "你们在提案中提出了四个方面的建议：一是…": the proposal's asks told back, item by item; none is
+                    # work done or planned
+                    label = "courtesy"
+                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None), "courtesy")
+                elif label == "plan" and opens_list(sent) and label_sentence(intro, list(hp)) == "plan":
                     # the items inherit the plan only when the intro itself promises ("下一步将采取以下措施:")
-                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None))
+                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None), "plan")
             heading_only = lvl is not None and i == 0 and len(spans) == 1 and len(sent) <= 40 and not sent.endswith("。")
             if part == "reply" and label != "courtesy" and re.search(r"(?:以下|如下)[^。]{0,10}[:：]$", sent) and (
                     len(sent) <= 24 or not has_facts(re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", "", sent))):

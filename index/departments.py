@@ -109,8 +109,17 @@ def split_place(term: str, table: "DepartmentTable | None" = None) -> tuple[str,
 
 
 def place_of(unit: str) -> str:
-    """The lowest place level in an official unit name: 南通市海门区民政局 -> 海门区, 南通市民政局 -> 南通市."""
-    m = _PLACE.match(re.sub(r"\s+", "", unit or ""))
+    """The lowest place level in an official unit name: 南通市海门区民政局 -> 海门区, 南通市民政局 -> 南通市.
+    Where the department's own name holds a level character (泠岙区|城市管理局, not 泠岙区城市|管理局), the place
+    ends where a name the table knows begins."""
+    t = re.sub(r"\s+", "", unit or "")
+    table = department_table()
+    for i, ch in enumerate(t[:MAX_PREFIX], start=1):  # every place prefix, shortest first (as canonical() reads it)
+        if ch in _LEVEL_ENDS and t[i:] in table.canonical_of:
+            m = _PLACE.fullmatch(t[:i])
+            if m:
+                return m.group("district") or m.group("city") or ""
+    m = _PLACE.match(t)
     if not m or not m.end() or m.end() >= len(unit.strip()):
         return ""
     return m.group("district") or m.group("city") or ""

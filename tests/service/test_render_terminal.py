@@ -197,3 +197,18 @@ def test_two_letters_of_one_place_are_labelled_with_their_year():
     assert direct_label(answer, points[1]) == "通州区2019年第9号建议："
     cites[1]["place"] = "海门区"  # two places: the place tells them apart
     assert direct_label(answer, points[0]) == "通州区第71号提案："
+
+
+def test_a_letter_sharing_no_word_of_the_question_is_not_offered_as_related():
+    from service.render_terminal import shown_related
+    from ui.render import render_answer_html
+
+    rel = [{"id": "18_2023", "number": "18", "title": "关于二手房带押过户的提案", "coverage": 0.71, "place": "霁川区"},
+           {"id": "71_2024", "number": "71", "title": "关于加装电梯的建议", "coverage": 0.0, "place": "如皋市"}]
+    not_found = {"question": "霁川区的二手房带押过户办了多少笔？", "no_answer": True, "points": [], "citations": [],
+                 "related": rel, "lead": "", "hints": []}
+    assert [r["id"] for r in shown_related(not_found)] == ["18_2023"]
+    for out in (answer_plain(not_found), _rich(not_found, width=120), render_answer_html(not_found)):
+        assert "二手房带押过户的提案" in out and "加装电梯" not in out
+    counted = {"no_answer": False, "points": [], "lead": "2023年已收录的建议答复共2件：", "related": rel}
+    assert len(shown_related(counted)) == 2  # a count lists every counted reply
