@@ -88,6 +88,7 @@ def asked_unit(text: str) -> str | None:
 
 # which way money goes, for "how much" questions: a subsidy given, a fee or cost paid, money invested
 MONEY_ROLES = (
+    ("fine", re.compile(r"罚款|罚没|罚金|处罚|罚")),  # 罚了多少钱: the fines imposed, stated as 罚款…万元
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
     # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 charge no one
@@ -96,6 +97,7 @@ MONEY_ROLES = (
                           r"费用|保费|学费|价格|价钱|单价|票价|门票|(?<![评代])价|多少钱一|自付|自费")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
 )
+FINE_RE = dict(MONEY_ROLES)["fine"]
 # who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
 # (每户, 一人 ask a rate, not who pays: "给困难家庭改造，平均一户花多少" is what was spent per household)
 _PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个人|自己|我们|老人|学生|患者|病人|用户|车主|住户|家庭")
@@ -326,10 +328,13 @@ def other_class(sentence: str, classes: set[str]) -> bool:
 # money asked per unit ("一节课收费多少", "每餐补贴多少", "一台要花多少钱") is answered by a rate or a cap per item,
 # not by a total ("监管资金2860万元")
 _PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|度|平方米|平米|方|立方米|亩|公里|课时|学期|餐|顿|份|单|张|辆|块|套|间|座|家|所)"
-ASKED_RATE_RE = re.compile(rf"(?:每|一|单)(?!年){_PER_UNIT}")  # 一年 asks a year's total, which letters state as 2022年…
+# 一年 asks a year's total, which letters state as 2022年…; 这一块/那一块 is "this area" (禁放这一块花了多少), not a piece
+ASKED_RATE_RE = re.compile(rf"(?:每|(?<![这那哪])一|单)(?!年){_PER_UNIT}")
 RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{_PER_UNIT}|单{_PER_UNIT}|(?:最高|最多|不超过|上限)[^，。；;]{{0,8}}{_NUM}|"
                      rf"按[^，。；;]{{0,16}}(?:标准|比例|%)|{_NUM}\s*(?:元|万元)\s*(?:每|一){_PER_UNIT}|"
-                     rf"(?:标准|单价|均价|月均|人均|户均|亩均|平均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}")
+                     rf"(?:标准|单价|均价|月均|人均|户均|亩均|平均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}|"
+                     # a range the law sets per case (处五千元以上五万元以下罚款): a standard, not a sum
+                     r"(?:元|万元)以上[^，。；;]{0,10}(?:元|万元)以下")
 
 
 ASKED_TOTAL_RE = re.compile(r"一共|总共|共计|合计|总计|累计|总额|总投入|总投资|加起来")
@@ -413,6 +418,8 @@ def best_sentences(retriever: "Retriever", g: ReplyHits, q: "Query", k: int = 4)
     topic = set(q.topic)
     scores = []
     for row, sim in zip(g.sentence_rows, g.sentence_sims):
+        if st.label_of(int(row)) not in ("done", "plan"):  # the title and headings state no figure, date or reason
+            continue
         s = text[int(st.start[row]):int(st.end[row])]
         lex = len(sentence_words(s) & topic) / max(1, len(topic)) if topic else 0.0
         scores.append((int(row), float(sim) + 0.1 * lex))
@@ -458,6 +465,8 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
         rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)]
+        if any(d.role == "fine" for d in details):  # 罚了多少钱: the letter's sentences on fines, however far in wording
+            rows += [int(r) for r in g.sentence_rows if FINE_RE.search(text[int(st.start[r]):int(st.end[r])])]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]

@@ -642,3 +642,50 @@ def test_money_from_the_province_must_be_named_so():
     assert not holds_any("县财政安排排水防涝资金2300万元。", d)
     assert holds_any("争取省级补助资金2140万元，县级财政配套2960万元。", d)
     assert asked_details("县里自己掏了多少钱？", "amount")[0].giver is None  # the letter's own level: not checked
+
+
+def test_this_area_is_not_a_piece():
+    """这一块 ("in this area") is no measure: 禁放这一块花了多少钱 asks a sum, not a price per piece."""
+    from service.answerability import asked_details
+    from service.query import analyse
+
+    for text, rate in (("禁放烟花爆竹这一块市里实际花了多少钱？", False), ("那一块一共花了多少钱？", None),
+                       ("一块充电桩补多少钱？", True), ("每块地补多少钱？", True)):
+        q = analyse(text)
+        assert [d.rate for d in asked_details(q.text, q.aspect)] == [rate], text
+
+
+def test_fines_asked_are_found_by_their_name_and_a_legal_range_is_no_sum(settings, tmp_path):
+    """罚了多少钱 asks the fines imposed: the letter's 罚款合计 sentence answers, wherever cosine ranks it; the law's
+    range (处五千元以上五万元以下罚款) is a standard per case, not the sum."""
+    from service.answer import answer_question
+    from service.answerability import asked_details, holds_detail
+    from service.query import analyse
+    from tests.conftest import retriever_over
+
+    q = analyse("小区消防通道被占，去年一共罚了多少钱？")
+    assert [d.role for d in asked_details(q.text, q.aspect)] == ["fine"] and "一共" not in q.topic
+    law = "对单位处五千元以上五万元以下罚款，对个人处警告或者五百元以下罚款；"
+    assert not holds_detail(law, "amount", "money", "fine", "", None)
+    assert holds_detail("依法实施行政处罚386起，罚款合计41.2万元。", "amount", "money", "fine", "", None)
+    assert not holds_detail("2023年投入整治资金41.2万元。", "amount", "money", "fine", "", None)  # money, but no fine
+    filler = "".join(f"{i}月，各片区对住宅小区消防车通道开展巡查，施划标线标识，张贴告知书。" for i in range(1, 13))
+    letter = ("关于市政协十届二次会议第131号提案的答复\n\n李明委员：\n您提出的《关于整治小区消防通道被占用的提案》收悉，现答复如下：\n"
+              f"根据消防法规定，占用消防车通道的，{law}\n{filler}\n"
+              "对拒不整改的单位和个人，依法实施行政处罚386起，罚款合计41.2万元。\n感谢您的关心和支持。\n\n青川市消防救援支队\n2024年7月2日\n")  # 虚构示例
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "青川小区消防通道被占，去年一共罚了多少钱？")
+    assert not a.no_answer and "41.2万元" in a.points[0].text
+
+
+def test_the_sentences_checked_for_a_figure_are_evidence_not_the_title_or_headings(seed_retriever):
+    from service.answerability import best_sentences
+    from tests.conftest import SEED_QUESTION
+
+    q = seed_retriever.understand(SEED_QUESTION)
+    g = seed_retriever.search(SEED_QUESTION, query=q).replies[0]
+    st = seed_retriever.index.sentences
+    labels = {st.label_of(int(r)) for r in g.sentence_rows}
+    assert {"title", "heading"} & labels  # the reply has them …
+    rows = best_sentences(seed_retriever, g, q, k=len(g.sentence_rows))
+    assert rows and {st.label_of(r) for r, _ in rows} <= {"done", "plan"}  # … and none is checked for the figure

@@ -244,3 +244,9 @@ def test_which_figure_is_asked_is_not_the_topic_and_a_past_intention_is_not_a_pl
 def test_which_few_asks_which_ones_not_how_many():
     assert analyse("准备先在哪几个镇试着盘活闲置宅基地？").aspect == "who"
     assert analyse("建了几个助餐点？").aspect == "amount"
+
+
+def test_this_area_and_the_level_of_government_are_not_topic_words():
+    q = analyse("禁放烟花爆竹这一块市里实际花了多少钱？")
+    assert "烟花爆竹" in q.topic and not {"一块", "这一块", "市里", "实际"} & set(q.topic)
+    assert not {"一共", "县里"} & set(analyse("县里一共给村里修了多少公里路？").topic)
