@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
-from service.query import REASON_ASK_RE
+from service.query import REASON_ASK_RE, YEAR_RE
 from service.records import ReplyHits, SearchResult
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def money_role(text: str) -> str | None:
     asks = list(re.finditer(r"多少|几", text))  # of several asks (多少亩…，一亩投了多少钱), the one about money
     m = next((a for a in asks if re.match(r"(?:多少|几)[^，,。？?]{0,2}(?:钱|元|块|资金|经费|费)", text[a.start():])), asks[0] if asks else None)
     head = text[: m.start()] if m else text
-    if re.search(r"(?:政府|财政|区里|市里|县里)[^，,。？?]{0,12}(?:花|出|拿|投)", head):
+    if re.search(r"(?:政府|财政|区里|市里|县里|省里|镇里)[^，,。？?]{0,12}(?:花|出|拿|投|掏|付)", head):  # 县里自己掏了多少
         return "invest"
     best, pos, word = None, -1, ""
     for name, pat in MONEY_ROLES:
@@ -132,6 +132,9 @@ class Detail(NamedTuple):
     per: str | None = None  # money asked per person or thing (每人每月 → 人): a rate per year or per month alone does not answer
     fee: str | None = None  # a named fee or grant asked (摊位费, 运维费, 慰问金): the sentence must name it
     giver: str | None = None  # money asked from a higher level (省里给了多少, 中央资金多少): the sentence must name that level
+    # the years written in this ask's own clause, for a question of two asks ("每人每年补多少？2023年一共发了多少？": the
+    # year binds the second); None for a single ask, which the question's years bind
+    years: tuple[int, ...] | None = None
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -176,12 +179,15 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
                 d = Detail("reason")
             elif unit is not None:
                 d = _figure_detail("amount", c, unit, inferred)
+            elif parts and parts[-1].unit and re.search(r"(?:一共|总共|合计|加起来)?[^，,？?]{0,4}(?:多少|几)[？?]?$", c):
+                # "每人每年直补多少钱？2023年一共发了多少？": the second ask counts in the first one's unit
+                d = _figure_detail("amount", c, parts[-1].unit, inferred)
             elif _DATE_ASK_RE.search(c):
                 d = Detail("date", asked_event(c))
             else:
                 continue
-            if d not in parts:
-                parts.append(d)
+            if all(d != p._replace(years=None) for p in parts):
+                parts.append(d._replace(years=tuple(int(y) for y in YEAR_RE.findall(c))))
     if len(parts) > 1:
         return tuple(parts)
     if aspect not in ("amount", "date", "reason", "who"):
@@ -464,15 +470,20 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # letter asked about 2021) must be stated for that year: "2019年…2.3万人次" does not answer 2021
         other_year = [y for y in q.years if y != g.reply.year]
         classes = asked_classes(q.text)
-        rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences)]
+        # each ask of a two-part question gets its own share of the letter's best sentences
+        rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences * len(details))]
         if any(d.role == "fine" for d in details):  # 罚了多少钱: the letter's sentences on fines, however far in wording
             rows += [int(r) for r in g.sentence_rows if FINE_RE.search(text[int(st.start[r]):int(st.end[r])])]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
+        def year_ok(sent: str, d: Detail) -> bool:  # an ask of its own clause is bound by that clause's years only
+            years = other_year if d.years is None else [y for y in d.years if y != g.reply.year]
+            return all(names_year(sent, y, g.reply.year) for y in years)
+
         held = [(r, sent) for r in dict.fromkeys(rows) for sent in [text[int(st.start[r]):int(st.end[r])]]
-                if holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path))
-                and all(names_year(sent, y, g.reply.year) for y in other_year) and not other_class(sent, classes)]
+                if any(year_ok(sent, d) for d in holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path)))
+                and not other_class(sent, classes)]
         g.detail_ok = bool(held)
         g.year_stated = bool(q.years) and any(names_year(sent, y, g.reply.year) and st.label_of(r) == "done"
                                               for r, sent in held for y in q.years)

@@ -689,3 +689,33 @@ def test_the_sentences_checked_for_a_figure_are_evidence_not_the_title_or_headin
     assert {"title", "heading"} & labels  # the reply has them …
     rows = best_sentences(seed_retriever, g, q, k=len(g.sentence_rows))
     assert rows and {st.label_of(r) for r, _ in rows} <= {"done", "plan"}  # … and none is checked for the figure
+
+
+def test_a_year_binds_the_ask_of_its_own_clause_and_a_bare_second_ask_counts_in_the_firsts_unit():
+    from service.answerability import asked_details, money_role
+    from service.query import analyse
+
+    q = analyse("水库移民每人每年直补多少钱？2023年一共发了多少？")
+    rate, total = asked_details(q.text, q.aspect)
+    assert (rate.unit, rate.rate, rate.years) == ("money", True, ())  # the standard: no year asked of it
+    assert (total.unit, total.rate, total.years) == ("money", None, (2023,))  # 发了多少: money too, for 2023
+    q = analyse("禾丰县2023年新建了多少亩高标准农田，一亩平均投了多少钱？")
+    assert [d.years for d in asked_details(q.text, q.aspect)] == [(2023,), ()]
+    assert asked_details("2023年补了多少钱？", "amount")[0].years is None  # one ask: the question's years bind it
+    # 县里自己掏了多少: what the county paid in, not a charge on families
+    assert money_role("县里自己掏了多少") == "invest" and money_role("家长自己掏多少钱") == "charge"
+
+
+def test_a_two_part_question_is_answered_when_each_ask_holds_in_its_own_year(settings, tmp_path):
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    filler = "".join(f"第{i}个移民村修建了村道和文化广场，群众出行和活动条件得到改善。" for i in range(1, 15))
+    letter = ("关于县政协十届二次会议第41号提案的答复\n\n王明委员：\n您提出的《关于做好水库移民后期扶持工作的提案》收悉，现答复如下：\n"
+              f"{filler}\n按照国家规定，对纳入扶持范围的移民每人每年补助600元，扶持期限20年。\n"
+              "2023年全县共发放后期扶持直补资金1278万元，发放率100%。\n感谢您的关心和支持。\n\n清溪县水利局\n2024年7月10日\n")  # 虚构示例
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "清溪县水库移民每人每年直补多少钱？2023年一共发了多少？")
+    assert not a.no_answer  # before: the standard (no year) failed the year of the second ask, and the question was refused
+    text = "\n".join(p.text for p in a.points)
+    assert "600元" in text and "1278万元" in text
