@@ -159,6 +159,19 @@ def background_rows(index: LoadedIndex, cap: int) -> np.ndarray:
     return rows[:cap]
 
 
+def background_moments(vectors: np.ndarray, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Mean vector and (population) covariance matrix of the background's sentence vectors, in float64, read in
+    blocks."""
+    n, dim = len(vectors), vectors.shape[1]
+    total, outer = np.zeros(dim), np.zeros((dim, dim))
+    for i in range(0, n, block):
+        b = np.asarray(vectors[i:i + block], dtype=np.float64)
+        total += b.sum(axis=0)
+        outer += b.T @ b
+    mean = total / n
+    return mean, outer / n - np.outer(mean, mean)
+
+
 def _level_ok(level: str, place: str) -> bool:
     """Whether a letter signed in `place` (湄岱市, 泠岙区, or '' when unknown) is of the asked level (市/区/县)."""
     return not place or place.endswith(level)
@@ -177,15 +190,15 @@ class Retriever:
         self.gazetteer = Gazetteer.from_replies(index.reply_stubs())
         self.min_dense = settings.min_dense if settings.min_dense is not None else default_min_dense(index.manifest["model"])
         self._evidence_mask = index.evidence
-        # a fixed sample of sentence vectors: the background against which a question's best sentence is
-        # judged (how far above what this question scores against any sentence of the corpus)
+        # the background against which a question's best sentence is judged (how far above what this question
+        # scores against any sentence of the corpus): kept as the mean and covariance of its sentence vectors, so
+        # a question's mean and spread of cosines over it cost one dot product and one quadratic form
         st = index.sentences
+        self._background: tuple[np.ndarray, np.ndarray] | None = None
         if st is not None and len(st):
             rows = background_rows(index, BACKGROUND_SENTENCES)
             v = st.vectors
-            self._background = np.ascontiguousarray(v.take_unmapped(rows) if hasattr(v, "take_unmapped") else v[rows])
-        else:
-            self._background = None
+            self._background = background_moments(v.take_unmapped(rows) if hasattr(v, "take_unmapped") else v[rows])
 
     @property
     def encoder(self) -> Encoder:
@@ -329,10 +342,13 @@ class Retriever:
         return any(lab == done and any(m in r.text[int(a):int(b)] for m in marks) for lab, a, b in zip(labels, starts, ends))
 
     def _background_stats(self, qv: np.ndarray | None) -> tuple[float, float]:
+        """Mean and standard deviation of the question's cosine over the background sentences (exactly those of
+        computing every cosine: mean = m·q, variance = qᵀCq)."""
         if qv is None or self._background is None:
             return 0.0, 0.0
-        sims = self._background @ qv
-        return float(sims.mean()), float(sims.std())
+        mean, cov = self._background
+        q = np.asarray(qv, dtype=np.float64)
+        return float(mean @ q), float(np.sqrt(max(float(q @ cov @ q), 0.0)))
 
     # -- stage 4: constraints -----------------------------------------------------------------------
     def constraints(self, q: Query, ri: int) -> tuple[bool, float, bool | None, bool, bool, bool]:

@@ -41,3 +41,17 @@ def test_adding_letters_keeps_the_background_of_the_letters_already_there():
     old_letters = {f"{r}_2024" for r in range(200)}
     assert {k for k in kb if k[0] in old_letters} <= ka
     assert len(ka & kb) >= 0.85 * len(ka)  # rows drawn at random (the earlier rule) would share about a fifth
+
+
+def test_the_moments_give_the_mean_and_spread_of_every_cosine():
+    from service.retrieval import background_moments
+
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(5000, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    q = rng.normal(size=16).astype(np.float32)
+    q /= np.linalg.norm(q)
+    mean, cov = background_moments(vecs, block=700)  # blocks that do not divide the rows
+    sims = vecs.astype(np.float64) @ q
+    assert abs(mean @ q - sims.mean()) < 1e-9
+    assert abs(np.sqrt(q @ cov @ q) - sims.std()) < 1e-7
