@@ -180,8 +180,10 @@ def asked_details(text: str, aspect: str, inferred: bool = False) -> tuple[Detai
             elif unit is not None:
                 d = _figure_detail("amount", c, unit, inferred)
             elif parts and parts[-1].unit and re.search(r"(?:一共|总共|合计|加起来)?[^，,？?]{0,4}(?:多少|几)[？?]?$", c):
-                # "每人每年直补多少钱？2023年一共发了多少？": the second ask counts in the first one's unit
+                # "每人每年直补多少钱？2023年一共发了多少？": the second ask counts in the first one's unit (and
+                # measure: 查出多少处…，改好了多少 asks 处 twice)
                 d = _figure_detail("amount", c, parts[-1].unit, inferred)
+                d = d if d.measure or not parts[-1].measure else d._replace(measure=parts[-1].measure)
             elif _DATE_ASK_RE.search(c):
                 d = Detail("date", asked_event(c))
             else:

@@ -29,9 +29,10 @@ LETTER = """答复内容:
 2022年6月8日"""
 
 
-def _labels():
-    r = Reply(id="x", text=LETTER, reply_span=(6, len(LETTER)))
-    return {LETTER[s.start:s.end]: s.label for s in _sentences(r, "reply", 6, len(LETTER))}
+def _labels(text: str = LETTER) -> dict[str, str]:
+    """Each sentence of a letter (its reply starting after '答复内容:') with its label."""
+    r = Reply(id="x", text=text, reply_span=(6, len(text)))
+    return {text[s.start:s.end]: s.label for s in _sentences(r, "reply", 6, len(text))}
 
 
 def test_plan_list_items_and_its_end():
@@ -69,13 +70,8 @@ RESTATED = """答复内容:
 """
 
 
-def _restated_labels():
-    r = Reply(id="y", text=RESTATED, reply_span=(6, len(RESTATED)))
-    return {RESTATED[s.start:s.end]: s.label for s in _sentences(r, "reply", 6, len(RESTATED))}
-
-
 def test_a_restated_list_is_the_proposals_not_the_replys():
-    lab = _restated_labels()
+    lab = _labels(RESTATED)
     # the proposal's asks told back, item by item (四个方面 is a count of points, not a result), are not evidence
     assert lab["你们在提案中提出了四个方面的建议：一是编制非机动车道专项规划；"] == "courtesy"
     assert lab["二是实施机非物理隔离；"] == "courtesy"
@@ -93,8 +89,7 @@ def test_a_restated_list_is_the_proposals_not_the_replys():
 def test_a_restated_list_ends_where_the_reply_speaks_again():
     text = ("答复内容:\n您在提案中提出了五条具体建议：一是开设陪诊服务；二是将陪诊服务费纳入医保报销。我们对照建议逐条研究，前四条已在试点中落实。\n"
             "您在建议中反映偏远乡镇群众办事远的问题，我们高度重视，近年来主要做了以下工作：\n一是推行“午间不打烊”。自2023年3月起中午正常办理登记。\n")
-    r = Reply(id="z", text=text, reply_span=(6, len(text)))
-    lab = {text[s.start:s.end]: s.label for s in _sentences(r, "reply", 6, len(text))}
+    lab = _labels(text)
     assert lab["二是将陪诊服务费纳入医保报销。"] == "courtesy"
     assert lab["我们对照建议逐条研究，前四条已在试点中落实。"] == "done"  # not an item: the list has ended
     assert lab["自2023年3月起中午正常办理登记。"] == "done"  # the intro says what *we* did: the items are the reply's

@@ -655,13 +655,21 @@ def test_this_area_is_not_a_piece():
         assert [d.rate for d in asked_details(q.text, q.aspect)] == [rate], text
 
 
+def _ask_one_letter(settings, tmp_path, question: str, head: str, filler: str, tail: str, **letter: str):
+    """Answer `question` over one reply letter in the seed's layout (虚构示例): `head`, then fourteen sentences made from
+    the `filler` template ({i} numbers them: text that buries the answer), then `tail`; `letter` gives level, number,
+    proposer, title, signer and date. Fake encoder."""
+    body = head + "".join(filler.format(i=i) for i in range(1, 15)) + "\n" + tail
+    text = (f"关于{letter['level']}政协十届二次会议第{letter['number']}号提案的答复\n\n{letter['proposer']}委员：\n"
+            f"您提出的《{letter['title']}》收悉，现答复如下：\n{body}\n感谢您的关心和支持。\n\n{letter['signer']}\n{letter['date']}\n")
+    return answer_question(retriever_over(settings, tmp_path / "c", {"a.txt": text}), question)
+
+
 def test_fines_asked_are_found_by_their_name_and_a_legal_range_is_no_sum(settings, tmp_path):
     """罚了多少钱 asks the fines imposed: the letter's 罚款合计 sentence answers, wherever cosine ranks it; the law's
     range (处五千元以上五万元以下罚款) is a standard per case, not the sum."""
-    from service.answer import answer_question
     from service.answerability import asked_details, holds_detail
     from service.query import analyse
-    from tests.conftest import retriever_over
 
     q = analyse("小区消防通道被占，去年一共罚了多少钱？")
     assert [d.role for d in asked_details(q.text, q.aspect)] == ["fine"] and "一共" not in q.topic
@@ -669,12 +677,10 @@ def test_fines_asked_are_found_by_their_name_and_a_legal_range_is_no_sum(setting
     assert not holds_detail(law, "amount", "money", "fine", "", None)
     assert holds_detail("依法实施行政处罚386起，罚款合计41.2万元。", "amount", "money", "fine", "", None)
     assert not holds_detail("2023年投入整治资金41.2万元。", "amount", "money", "fine", "", None)  # money, but no fine
-    filler = "".join(f"{i}月，各片区对住宅小区消防车通道开展巡查，施划标线标识，张贴告知书。" for i in range(1, 13))
-    letter = ("关于市政协十届二次会议第131号提案的答复\n\n李明委员：\n您提出的《关于整治小区消防通道被占用的提案》收悉，现答复如下：\n"
-              f"根据消防法规定，占用消防车通道的，{law}\n{filler}\n"
-              "对拒不整改的单位和个人，依法实施行政处罚386起，罚款合计41.2万元。\n感谢您的关心和支持。\n\n青川市消防救援支队\n2024年7月2日\n")  # 虚构示例
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "青川小区消防通道被占，去年一共罚了多少钱？")
+    a = _ask_one_letter(settings, tmp_path, "青川小区消防通道被占，去年一共罚了多少钱？", f"根据消防法规定，占用消防车通道的，{law}\n",
+                        "第{i}片区对住宅小区消防车通道开展巡查，施划标线标识，张贴告知书。",
+                        "对拒不整改的单位和个人，依法实施行政处罚386起，罚款合计41.2万元。", level="市", number="131", proposer="李明",
+                        title="关于整治小区消防通道被占用的提案", signer="青川市消防救援支队", date="2024年7月2日")
     assert not a.no_answer and "41.2万元" in a.points[0].text
 
 
@@ -707,15 +713,11 @@ def test_a_year_binds_the_ask_of_its_own_clause_and_a_bare_second_ask_counts_in_
 
 
 def test_a_two_part_question_is_answered_when_each_ask_holds_in_its_own_year(settings, tmp_path):
-    from service.answer import answer_question
-    from tests.conftest import retriever_over
-
-    filler = "".join(f"第{i}个移民村修建了村道和文化广场，群众出行和活动条件得到改善。" for i in range(1, 15))
-    letter = ("关于县政协十届二次会议第41号提案的答复\n\n王明委员：\n您提出的《关于做好水库移民后期扶持工作的提案》收悉，现答复如下：\n"
-              f"{filler}\n按照国家规定，对纳入扶持范围的移民每人每年补助600元，扶持期限20年。\n"
-              "2023年全县共发放后期扶持直补资金1278万元，发放率100%。\n感谢您的关心和支持。\n\n清溪县水利局\n2024年7月10日\n")  # 虚构示例
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "清溪县水库移民每人每年直补多少钱？2023年一共发了多少？")
+    a = _ask_one_letter(settings, tmp_path, "清溪县水库移民每人每年直补多少钱？2023年一共发了多少？", "",
+                        "第{i}个移民村修建了村道和文化广场，群众出行和活动条件得到改善。",
+                        "按照国家规定，对纳入扶持范围的移民每人每年补助600元，扶持期限20年。\n"
+                        "2023年全县共发放后期扶持直补资金1278万元，发放率100%。", level="县", number="41", proposer="王明",
+                        title="关于做好水库移民后期扶持工作的提案", signer="清溪县水利局", date="2024年7月10日")
     assert not a.no_answer  # before: the standard (no year) failed the year of the second ask, and the question was refused
     text = "\n".join(p.text for p in a.points)
     assert "600元" in text and "1278万元" in text
