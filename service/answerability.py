@@ -479,6 +479,7 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
+
         def year_ok(sent: str, d: Detail) -> bool:  # an ask of its own clause is bound by that clause's years only
             years = other_year if d.years is None else [y for y in d.years if y != g.reply.year]
             return all(names_year(sent, y, g.reply.year) for y in years)
