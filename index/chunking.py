@@ -57,7 +57,7 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
     # a plan sentence that opens a list ("下一步将采取以下措施:一是…") makes its items plans too: the rest
     # of its paragraph, and the enumerated lines after it (until a heading at its own level or a plain paragraph)
     # the same for a restated list ("您在提案中提出三点建议：一是…"): its items are the proposal's, not the reply's
-    plan_list: tuple[int, int | None, str] | None = None  # (line start of the intro, its heading level, the items' label)
+    item_list: tuple[int, int | None, str] | None = None  # (line start of the intro, its heading level, the items' label)
     lines = text[start:end].split("\n")
     for li, line in enumerate(lines):
         ls, le = pos, pos + len(line)
@@ -73,12 +73,12 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
         if lvl is not None:
             path = [p for p in path if p[0] < lvl] + [(lvl, _heading_title(line))]
         hp = tuple(t for _, t in path)
-        if plan_list is not None and plan_list[0] != ls:
-            intro_lvl = plan_list[1]
+        if item_list is not None and item_list[0] != ls:
+            intro_lvl = item_list[1]
             if lvl is not None and (intro_lvl is None or lvl <= intro_lvl):
-                plan_list = None  # a heading at the intro's own level or above ends its list
+                item_list = None  # a heading at the intro's own level or above ends its list
             elif lvl is None and not is_item(line.strip()):
-                plan_list = None
+                item_list = None
         spans = split_sentences(text, ls, le)
         for i, (s, e) in enumerate(spans):
             sent = text[s:e]
@@ -90,19 +90,20 @@ def _sentences(reply: Reply, part: str, start: int, end: int) -> list[_Sent]:
                 label = "courtesy"  # the salutation (致公党青川市委员会：)
             else:
                 label = label_sentence(sent, list(hp), is_signature=s >= sig_start)
-                if plan_list is not None and plan_list[2] == "courtesy" and plan_list[0] == ls and not is_item(sent):
-                    plan_list = None  # "…五是纳入医保。我们对照建议逐条研究，前四条已落实": the reply's own voice again
-                if label in ("done", "plan") and plan_list is not None:
-                    label = plan_list[2]
+                if item_list is not None and item_list[2] == "courtesy" and item_list[0] == ls and not is_item(sent):
+                    item_list = None  # "…五是纳入医保。我们对照建议逐条研究，前四条已落实": the reply's own voice again
+                if label in ("done", "plan") and item_list is not None:
+                    label = item_list[2]
                 intro = re.split(r"[:：]", sent, maxsplit=1)[0]
+                level = lvl if lvl is not None else (path[-1][0] if path else None)
                 if opens_list(sent) and restates(intro):
                     # "你们在提案中提出了四个方面的建议：一是…": the proposal's asks told back, item by item; none is
                     # work done or planned
                     label = "courtesy"
-                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None), "courtesy")
+                    item_list = (ls, level, "courtesy")
                 elif label == "plan" and opens_list(sent) and label_sentence(intro, list(hp)) == "plan":
                     # the items inherit the plan only when the intro itself promises ("下一步将采取以下措施:")
-                    plan_list = (ls, lvl if lvl is not None else (path[-1][0] if path else None), "plan")
+                    item_list = (ls, level, "plan")
             heading_only = lvl is not None and i == 0 and len(spans) == 1 and len(sent) <= 40 and not sent.endswith("。")
             if part == "reply" and label != "courtesy" and re.search(r"(?:以下|如下)[^。]{0,10}[:：]$", sent) and (
                     len(sent) <= 24 or not has_facts(re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", "", sent))):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from typing import Iterator
 
 # a bare level in front of a department: 区民政局, 市财政局
 _SIMPLE_PREFIX = re.compile(r"^(?:区|市|县)")
@@ -35,10 +36,15 @@ class DepartmentTable:
             return ""
         if n in self.canonical_of:
             return self.canonical_of[n]
-        for i, ch in enumerate(n[:MAX_PREFIX], start=1):  # every place prefix, shortest first: 东湖区|城市管理局
-            if ch in _LEVEL_ENDS and n[i:] in self.canonical_of:
-                return self.canonical_of[n[i:]]
-        return n
+        i = next(self.known_tails(n), None)
+        return self.canonical_of[n[i:]] if i is not None else n
+
+    def known_tails(self, unit: str) -> Iterator[int]:
+        """Where a name the table knows may begin after a place in front (东湖区|城市管理局 → 3): every prefix ending
+        in a level character whose rest the table knows, shortest first (so 泠岙区|城市管理局 before 泠岙区城市|管理局)."""
+        for i, ch in enumerate(unit[:MAX_PREFIX], start=1):
+            if ch in _LEVEL_ENDS and unit[i:] in self.canonical_of:
+                yield i
 
     def known(self, name: str) -> bool:
         return self.canonical(name) in self.aliases
@@ -56,23 +62,22 @@ class DepartmentTable:
         """Every alias and canonical name, longest first (for matching inside text)."""
         return list(self._names_longest_first)
 
-    def find_in(self, text: str) -> list[str]:
-        """Canonical departments named anywhere in `text` (longest alias wins), in order of appearance."""
-        found: list[tuple[int, str]] = []
-        taken: list[tuple[int, int]] = []
+    def find_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Every department named in `text`: (start, end, canonical), the longest alias winning where names overlap,
+        in order of appearance."""
+        found: list[tuple[int, int, str]] = []
         for name in self.all_names():
             if len(name) < 2 or name not in text:  # a substring test first: most names are absent
                 continue
             for m in re.finditer(re.escape(name), text):
-                if any(s < m.end() and m.start() < e for s, e in taken):
+                if any(s < m.end() and m.start() < e for s, e, _ in found):
                     continue
-                taken.append((m.start(), m.end()))
-                found.append((m.start(), self.canonical_of[name]))
-        out: list[str] = []
-        for _, c in sorted(found):
-            if c not in out:
-                out.append(c)
-        return out
+                found.append((m.start(), m.end(), self.canonical_of[name]))
+        return sorted(found)
+
+    def find_in(self, text: str) -> list[str]:
+        """Canonical departments named anywhere in `text` (longest alias wins), in order of appearance."""
+        return list(dict.fromkeys(c for _, _, c in self.find_spans(text)))
 
 
 @lru_cache(maxsize=8192)
@@ -113,12 +118,9 @@ def place_of(unit: str) -> str:
     Where the department's own name holds a level character (泠岙区|城市管理局, not 泠岙区城市|管理局), the place
     ends where a name the table knows begins."""
     t = re.sub(r"\s+", "", unit or "")
-    table = department_table()
-    for i, ch in enumerate(t[:MAX_PREFIX], start=1):  # every place prefix, shortest first (as canonical() reads it)
-        if ch in _LEVEL_ENDS and t[i:] in table.canonical_of:
-            m = _PLACE.fullmatch(t[:i])
-            if m:
-                return m.group("district") or m.group("city") or ""
+    for i in department_table().known_tails(t):  # the prefixes canonical() reads as a place, shortest first
+        if m := _PLACE.fullmatch(t[:i]):
+            return m.group("district") or m.group("city") or ""
     m = _PLACE.match(t)
     if not m or not m.end() or m.end() >= len(unit.strip()):
         return ""

@@ -152,7 +152,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     text = question.strip()
     tokens = tok.tokens(text, query=True)
 
-    depts = table.find_in(text)
+    dept_spans = table.find_spans(text)
+    depts = list(dict.fromkeys(c for _, _, c in dept_spans))  # as table.find_in(text)
     extra: list[str] = []
     for d in depts:
         for name in [d, *table.aliases.get(d, [])]:
@@ -228,31 +229,24 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     narrow = aspect in ("amount", "date", "reason", "who", "field") or (aspect == "progress" and not BROAD_RE.search(text))
     return Query(text, merged, content, topic, phrase, aspect, narrow, places, [n for _, _, n in unknown],
                  sorted(set(years)), depts, numbers, proposers, fields, multi, listing, dense_text, relative, letter_years, offsets,
-                 number_kinds, _dept_level(text, depts, [(s, e) for s, e, _ in known + unknown]))
+                 number_kinds, _dept_level(text, dept_spans, [(s, e) for s, e, _ in known + unknown]))
 
 
 LEVEL_RE = re.compile(r"(?P<level>[市区县])(?:里|上|级)?(?:的)?$")
 
 
-def _dept_level(text: str, depts: list[str], place_spans: list[tuple[int, int]]) -> str:
+def _dept_level(text: str, dept_spans: list[tuple[int, int, str]], place_spans: list[tuple[int, int]]) -> str:
     """市 / 区 / 县 written just before a department the question names without a place ("市城管局",
     "区里的城管局", "县级教体局"); '' when none, when a place is named with it, or when two levels are named."""
-    if not depts:
-        return ""
     table = department_table()
     levels: set[str] = set()
-    for d in depts:
-        for name in [d, *table.aliases.get(d, [])]:
-            if len(name) < 2:
-                continue
-            for m in re.finditer(re.escape(name), text):
-                if name[0] in "市区县" and name[1:] in table.canonical_of:  # the table knows 区教育体育局 whole
-                    levels.add(name[0])
-                    continue
-                before = text[max(0, m.start() - 4):m.start()]
-                lv = LEVEL_RE.search(before)
-                if lv and not any(s < m.start() and m.start() - len(lv.group(0)) < e for s, e in place_spans):
-                    levels.add(lv.group("level"))
+    for s, e, _ in dept_spans:
+        if text[s] in "市区县" and text[s + 1:e] in table.canonical_of:  # the table knows 区教育体育局 whole
+            levels.add(text[s])
+            continue
+        lv = LEVEL_RE.search(text[max(0, s - 4):s])
+        if lv and not any(a < s and s - len(lv.group(0)) < b for a, b in place_spans):
+            levels.add(lv.group("level"))
     return next(iter(levels)) if len(levels) == 1 else ""
 
 

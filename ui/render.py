@@ -132,6 +132,7 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
     """One answer: points grouped into 已开展的工作 / 下一步打算, each ending with its citation marks;
     or, when ``no_answer``, a not-found notice with the closest replies offered as possibly related."""
     q, rq = answer.get("question") or "", answer.get("rewritten_question") or ""
+    related = shown_related(answer)
     parts: list[str] = []
     if rq and q and rq.strip() != q.strip():
         parts.append(f'<div class="rewritten">检索问题：{esc(rq)}</div>')
@@ -141,8 +142,8 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
         parts.append(f'<div class="notfound"><div class="notfound-h">{esc(not_found_line(answer))}</div>'
                      f'{_hints(answer)}{_emptied_by(answer)}'
                      + ('<div class="notfound-t">可以换个说法、放宽筛选条件，或查看下面可能相关的答复。</div>'
-                        if shown_related(answer) else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
-                     + f'{render_related(shown_related(answer))}</div>')
+                        if related else '<div class="notfound-t">可以换个说法，或放宽筛选条件。</div>')
+                     + f'{render_related(related)}</div>')
     else:
         parts.append(_hints(answer))
         cits = {c.get("n"): c for c in answer.get("citations") or []}
@@ -169,9 +170,9 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
                          f'<ul class="points">{"".join(lis)}</ul></div>')
         if not groups and pending:
             parts.append('<div class="thinking">正在检索答复…</div>')
-        if not pending and shown_related(answer):
+        if not pending and related:
             counted = bool(count_lead(answer)) and not answer.get("points")  # the counted replies themselves
-            parts.append(render_related(shown_related(answer), "答复列表" if counted else "其他可能相关的答复"))
+            parts.append(render_related(related, "答复列表" if counted else "其他可能相关的答复"))
     if pending:
         parts.append('<div class="streaming">生成中…</div>')
     elif not answer.get("error"):
