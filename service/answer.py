@@ -33,6 +33,7 @@ from service.units import written_units
 PLAN_LEAD_GAP = 0.5  # a plan leads a narrow answer when it holds the asked detail and is this far ahead of any done one
 DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail (both asks of a
 # two-part question) may be and still lead
+LEAD_HOLD_TOP = 3  # …or further below, when none of the best few holds it (the sentence that made the letter answer)
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
 LIST_MAX_REPLIES = 8
@@ -41,7 +42,7 @@ ENUM_PREFIX = re.compile(
     r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,3}[，,、]|[一二三四五六七八九十]是|首先[，,]|其次[，,]|最后[，,]|此外[，,]|同时[，,])\s*")
 ASPECT_WORDS = {"amount": "具体数额", "date": "具体时间", "reason": "原因", "who": "具体单位"}
 # what a missing figure is called, by the asked unit (多少钱: 金额, 几个: 数量, 多久: 时长)
-UNIT_WORDS = {"money": "具体金额", "share": "具体金额或比例", "count": "具体数量", "percent": "具体比例", "time": "具体时长",
+UNIT_WORDS = {"money": "具体金额", "share": "具体金额或比例", "count": "具体数量", "percent": "具体比例", "time": "具体时长", "frequency": "具体频次",
               "length": "具体长度", "width": "具体宽度", "area": "具体面积"}
 
 
@@ -608,16 +609,20 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     if not (q.aspect == "amount" and asked_stances(q.text) == {"planned"}):  # 预算/准备了多少: a plan's figure answers
         pool = [c for c in ranked if c.label == want] or ranked
     out: list[_Cand] = []
+    details = asked_details(q.text, q.aspect, inferred=True)
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)
         for rid in dict.fromkeys(c.reply.id for c in cands):
             best_of = next((c for c in pool if c.reply.id == rid), None)
             if best_of is None:
                 continue
+            if q.narrow and details:  # …the reply's sentence holding what was asked, as for one reply below
+                holding = next((c for c in pool if c.reply.id == rid and c.held), None)
+                if holding is not None and holding.score >= best_of.score - DETAIL_LEAD_GAP:
+                    best_of = holding
             out.append(best_of)
             if len(out) >= 3:
                 break
         return out
-    details = asked_details(q.text, q.aspect, inferred=True)
     if q.narrow and details:  # a narrow question is answered by a sentence that holds what it asks, where one does
         holding = [c for c in pool if c.held]
         # ... a plan, when the letter answers it only with one (准备先在哪几个镇试点: 计划2024年在芦湾镇、梅渚镇…):
@@ -626,7 +631,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
                 and ranked[0].score >= (holding[0].score if holding else float("-inf")) + PLAN_LEAD_GAP):
             holding = [ranked[0]] + holding
             pool = [ranked[0]] + pool
-        if holding and holding[0].score >= pool[0].score - DETAIL_LEAD_GAP:
+        if holding and (holding[0].score >= pool[0].score - DETAIL_LEAD_GAP or not any(c.held for c in pool[:LEAD_HOLD_TOP])):
             pool = holding + [c for c in pool if not c.held]
     best = pool[0]
     out.append(best)

@@ -38,15 +38,23 @@ UNIT_CLASSES = {
     "area": r"(?:平方米|平米|亩|公顷|万平方米)",
     "percent": r"(?:%|％|个百分点|成)",
     "time": r"(?:年|个月|月|周|天|日|小时|分钟)",
+    "frequency": r"(?:次|趟|回)",  # held only with a period (FREQUENCY_RE)
     "weight": r"(?:万吨|吨|公斤|千克|斤|克)",
     "volume": r"(?:立方米|万方|方|升|毫升)",
     "energy": r"(?:千瓦时|度|千瓦|兆瓦|万千瓦)",
     "share": r"(?:元|万元|%|％|成)",  # what is reimbursed: an amount or a share
 }
+_PERIOD = r"(?:年|半年|季度|季|个月|月|周|星期|天|日|学期)"
+FREQUENCY_RE = re.compile(rf"(?:每|一)(?:个)?{_PERIOD}[^，,。；;]{{0,16}}?{_NUM}\s*(?:次|趟|回)(?!数)|{_NUM}\s*(?:次|趟|回)\s*/\s*{_PERIOD}")
 ASKED_UNIT = (
+    # 多久来一趟 / 一个月几次: how often, answered by a count per period (每月不少于2次), not by a length of time
+    ("frequency", re.compile(r"(?:多久|多长时间|隔几天|几天|几周|几个月)[^，,。？?]{0,8}(?:一趟|一次|一回)|"
+                             r"(?:一年|一个月|一月|一周|一季度|每年|每月|每周|每季度)[^，,。？?]{0,6}(?:几|多少)(?:次|趟|回)")),
     ("time", re.compile(r"多久|多长时间|(?<![这近前头])几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
     ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般|了)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
                         r"(?:拿|(?<![查找发选排看算评测检提指突支])出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入|学费|租金|房租)|"
+                        # the money named before its paying out (那笔专项钱…2023年真正发下去多少)
+                        r"(?:钱|资金|经费|奖补|补贴|补助|奖励)[^？?。]{0,24}?(?:发|兑付|兑现|花|拨|到位)(?:下去|出去|下来|出|了|掉|放|到)*多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|"
                         r"(?:交|缴|付)(?:纳)?(?:了)?多少|收(?:了|取)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|[\u4e00-\u9fff]费(?:用)?(?:是|要|得|大概|一般)?多少")),
     ("share", re.compile(r"(?<![上申汇通举])报(?:销)?(?:了)?多少|报销(?:比例|额度)")),  # 能报多少: 900元 or 70%
     ("length", re.compile(r"多少公里|几公里|多长|多少米")),
@@ -90,7 +98,8 @@ def asked_unit(text: str) -> str | None:
 MONEY_ROLES = (
     ("fine", re.compile(r"罚款|罚没|罚金|处罚|罚")),  # 罚了多少钱: the fines imposed, stated as 罚款…万元
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
-    ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予")),
+    # …and money paid out to those it is for, or funded per head at a standard (按每村每年6000元的标准安排经费)
+    ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予|发放|兑付|兑现|标准[^，,。；;]{0,8}(?:安排|拨付|保障)")),
     # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 charge no one
     # (in a question, 收 ends the text before 多少: 收多少钱)
     ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"
@@ -294,7 +303,18 @@ def names_year(sentence: str, year: int, letter_year: int | None = None) -> bool
 # shapes of a question whose answer is a kind of sentence, beside the asked aspect:
 # what is left ("还剩几家？", "还有多少座没改完？", "哪些还没建完？") and which way a figure moved
 # ("着火的有没有少一点？", "能配的药比以前多了吗？")
+_FINISH_ASK = r"(?:建好|建成|修好|修通|完工|竣工|投用|投入使用|投入运行|投运|交付|开放|开业|开园|开通|通车|启用|用上|能用|开始用)"
+_FINISH = r"(?:建好|建成|修好|修通|完工|竣工|投用|投入使用|投入运行|投运|交付使用|交付|开放|开业|开园|开通|通车|启用|正式运行)"
+_WHEN = r"(?:什么时候|啥时候|哪年|哪一年|何时|几月|哪天|什么时间)"
+_A_DATE = r"(?:(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|汛前|上半年|下半年|学期)"
 ASKED_SHAPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
+    # when a thing was (or will be) finished or opened: a date bound to the finishing (2024年5月20日建成投入运行),
+    # not the date it was planned or funded (2023年3月列为民生实事项目)
+    ("finished",
+     re.compile(rf"{_WHEN}[^，,。？?]{{0,8}}{_FINISH_ASK}|{_FINISH_ASK}[^，,。？?]{{0,3}}(?:的|了)?(?:是)?{_WHEN}"),
+     re.compile(rf"{_A_DATE}[^，,。；;]{{0,16}}{_FINISH}|{_FINISH}[^，,。；;]{{0,4}}(?:于|在)?{_A_DATE}")),
+    # the most that is paid or allowed (一年最多能补多少): the cap the letter states (每人每年最高2.4万元, 不超过200万元)
+    ("cap", re.compile(r"最多|最高|上限|封顶|顶格|最长"), re.compile(r"最高|不超过|不高于|上限|封顶|最多|顶格|最长|限额")),
     ("remainder",
      re.compile(r"还剩|剩下|剩余|(?<![有没])(?:没|未|尚未|还没)(?:有)?(?:建|改|修|完成|办|落实|到位|开工|投用|开通)"),
      re.compile(r"其余|剩余|剩下|尚未|未完成|仍有|在建|(?:压减|减少|下降|降)(?:到|至)|纳入[^，。；]{0,16}(?:计划|清单)")),
@@ -374,6 +394,8 @@ def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None 
     rate: True when money is asked per unit, None when a total is asked (asked_rate_or_total).
     A sentence under a 存在的问题/困难 heading states a reason."""
     if aspect == "amount":
+        if unit == "frequency":
+            return bool(FREQUENCY_RE.search(sentence))
         unit_re = UNIT_CLASSES.get(unit or "", "|".join(UNIT_CLASSES.values()))
         if not re.search(_NUM + r"\s*(?:余|多|近|约)?\s*" + f"(?:{unit_re})", sentence):
             return False
@@ -476,6 +498,10 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences * len(details))]
         if any(d.role == "fine" for d in details):  # 罚了多少钱: the letter's sentences on fines, however far in wording
             rows += [int(r) for r in g.sentence_rows if FINE_RE.search(text[int(st.start[r]):int(st.end[r])])]
+        if any(d.per for d in details):  # 一户补多少: a rate per the asked unit (每户1500元) is specific wherever it stands
+            per = [d for d in details if d.per]
+            rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) in ("done", "plan")
+                     and holds_any(text[int(st.start[r]):int(st.end[r])], per)]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]

@@ -326,3 +326,18 @@ def test_a_table_row_of_bare_figures_is_no_point_of_its_own_for_a_broad_question
     from service.answer import ComposeWeights
     _score(cands, narrow, plan_first=False, w=_r(ComposeWeights(), row=0.0))
     assert cands[0].score == before  # the row weight is not applied to a narrow question
+
+
+def test_the_most_that_is_paid_is_answered_by_the_cap():
+    """一年最多能补多少: the sentence stating the cap (每人每年最高2.4万元) scores above one stating a monthly rate."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.answerability import asked_shapes
+    from service.query import analyse
+
+    q = analyse("自闭症的小孩做康复，一年最多能补多少钱？")
+    assert asked_shapes(q.text)
+    cap, monthly = "对孤独症儿童康复训练给予补助，每人每年最高2.4万元。", "对到县外康复的儿童家庭，发放交通生活补贴每人每月200元。"
+    cands = _cands_of(Reply(id="r", text=f"{monthly}\n{cap}\n"), [(monthly, "done"), (cap, "done")])
+    _score(cands, q, plan_first=False)
+    assert cands[1].score > cands[0].score

@@ -721,3 +721,83 @@ def test_a_two_part_question_is_answered_when_each_ask_holds_in_its_own_year(set
     assert not a.no_answer  # before: the standard (no year) failed the year of the second ask, and the question was refused
     text = "\n".join(p.text for p in a.points)
     assert "600元" in text and "1278万元" in text
+
+
+def test_how_often_is_asked_as_a_count_per_period_not_a_length_of_time(settings, tmp_path):
+    """多久来一趟 asks how often: 每月…不少于2次 answers it; a term of service (服务期限3年) is a length of time, not it."""
+    from service.query import analyse
+
+    q = analyse("法律顾问多久要到村里一趟？")
+    assert [d.unit for d in asked_details(q.text, q.aspect)] == ["frequency"]
+    assert "多久" not in q.topic and "一趟" not in q.topic
+    assert asked_unit("一个月能来几次？") == "frequency" and asked_unit("要等多久？") == "time"
+    assert holds_detail("法律顾问每月到村现场服务不少于2次。", "amount", "frequency")
+    assert holds_detail("每季度集中授课1次。", "amount", "frequency")
+    assert not holds_detail("法律顾问服务期限为3年。", "amount", "frequency")
+    assert not holds_detail("共开展法治讲座530次。", "amount", "frequency")  # a count with no period
+    a = _ask_one_letter(settings, tmp_path, "青川的法律顾问多久要到村里一趟？", "",
+                        "第{i}个村的法律顾问服务期限为3年，由司法所统一聘请。",
+                        "2023年我局印发工作规范，明确法律顾问每月到村现场服务不少于2次。", level="县", number="27", proposer="王明",
+                        title="关于让法律顾问真正走进村里的提案", signer="青川县司法局", date="2024年5月30日")
+    assert not a.no_answer and "不少于2次" in a.points[0].text
+
+
+def test_a_rate_per_the_asked_unit_is_found_wherever_cosine_ranks_it(settings, tmp_path):
+    """一户补多少钱: the letter's 每户1500元 answers even when sentences sharing more of the question's words fill the
+    best-matching ones (a standard raised in a later paragraph names neither 改厕 nor 一户)."""
+    a = _ask_one_letter(settings, tmp_path, "青川县农村改厕一户补多少钱？", "",
+                        "第{i}个村农村改厕全部完成，一户一厕，粪污得到处理。",
+                        "由于建材和人工价格上涨，经县政府同意，自2023年起县级奖补标准提高到每户1500元。", level="县", number="76",
+                        proposer="王明", title="关于巩固提升农村户厕改造成效的提案", signer="青川县农业农村局", date="2024年6月27日")
+    assert not a.no_answer and "1500元" in a.points[0].text
+
+
+def test_each_years_letter_leads_with_its_own_sentence_holding_the_asked_figure(settings, tmp_path):
+    """One county's letters of two years on a topic, asked "一户补多少钱" with no year: each letter's lead is the
+    sentence stating its per-household rate (1200元, then 1500元), not the letter's best-matching total."""
+    def letter(number: str, title: str, body: str, date: str) -> str:
+        return (f"关于县政协第{number}号提案的答复\n\n王明委员：\n您提出的《{title}》收悉，现答复如下：\n{body}\n"
+                f"感谢您的关心和支持。\n\n青川县农业农村局\n{date}\n")
+
+    r = retriever_over(settings, tmp_path / "c", {
+        "a.txt": letter("29", "关于做好农村改厕的建议", "2022年全县完成农村改厕3260户，一户一厕。\n"
+                        "县财政对完成农村改厕并通过验收的农户，每户奖补1200元。\n", "2023年6月30日"),
+        "b.txt": letter("76", "关于巩固提升农村改厕成效的提案", "2023年全县完成农村改厕3812户，一户一厕，总投资1906万元。\n"
+                        "经县政府同意，自2023年起农村改厕奖补标准提高到每户1500元。\n", "2024年6月27日")})
+    a = answer_question(r, "青川县农村改厕一户补多少钱？")
+    direct = {p.reply_id[:2]: p.text for p in a.points if p.role == "direct"}
+    assert not a.no_answer and "1200元" in direct["29"] and "1500元" in direct["76"]
+
+
+def test_when_a_thing_was_finished_is_answered_by_the_date_bound_to_its_finishing(settings, tmp_path):
+    """啥时候建好的: the date the works were finished (2024年5月20日建成投入运行) leads, not the date they were
+    planned (2023年3月列为民生实事项目), though the planned one shares more of the question's words."""
+    from service.answerability import asked_shapes
+
+    shapes = asked_shapes("城东那个泵站啥时候建好的？")
+    assert shapes and asked_shapes("新校舍什么时候能用上？") and not asked_shapes("泵站什么时候开工？")
+    assert any(p.search("经审计，实际完成投资4215万元，于2024年5月20日建成投入运行。") for p in shapes)
+    assert not any(p.search("2023年3月，县政府将城东泵站扩建工程列为民生实事项目。") for p in shapes)
+    a = _ask_one_letter(settings, tmp_path, "青川县城东那个泵站啥时候建好的？", "",
+                        "第{i}片区排涝设施运行正常。",
+                        "2023年3月，城东泵站扩建工程列为民生实事项目，城东泵站扩建后排涝能力提高。\n"
+                        "城东泵站扩建工程于2024年5月20日建成投入运行。", level="县", number="33", proposer="王明",
+                        title="关于提升县城排水防涝能力的提案", signer="青川县住房和城乡建设局", date="2024年6月20日")
+    assert not a.no_answer and "2024年5月20日" in a.points[0].text
+
+
+
+def test_money_named_before_its_paying_out_is_money():
+    """那笔专项钱…发下去多少 asks money though 多少 stands far from the money it counts; 发了多少人 still counts people."""
+    from service.query import analyse
+
+    q = analyse("扶持预制菜每年拿出的那笔专项钱，2023年真正发下去多少？")
+    assert [d.unit for d in asked_details(q.text, q.aspect)] == ["money"]
+    assert asked_unit("补贴发了多少人？") == "count"
+
+
+def test_money_funded_per_head_at_a_standard_or_paid_out_is_a_subsidy():
+    """补贴多少: 按照每个村每年6000元的标准安排经费 and 发放…元 state what is given; money put into works does not."""
+    assert holds_detail("区财政按照每个村（社区）每年6000元的标准安排法律顾问经费。", "amount", "money", "subsidy")
+    assert holds_detail("2023年共发放高龄津贴1.2亿元。", "amount", "money", "subsidy")
+    assert not holds_detail("2023年投入整治资金41.2万元。", "amount", "money", "subsidy")
