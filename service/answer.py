@@ -171,9 +171,11 @@ class ComposeWeights:
     rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
     stance: float = 0.5  # a figure of the asked standing (实际拆了多少: the actual one; 预算多少: the planned one)
     row: float = 1.0  # taken off a table row of bare figures (石桥街道 38 3900 168) when the question is broad
+    cause: float = 1.0  # a reason asked: the sentence names the cause in so many words (由于, 原因是, 之所以)
 
 
 WEIGHTS = ComposeWeights()
+CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
 def _idf(retriever: Retriever | None, words: set[str]) -> dict[str, float]:
@@ -217,6 +219,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if held and not other_class(c.text, classes) and not (
                 plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
             v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
+            if w.cause and any(d.aspect == "reason" for d in held) and CAUSE_RE.search(c.text):
+                v += w.cause  # 为啥: a sentence that states the cause itself (由于…), not only one under a 问题 heading
             if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
                 v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
         if w.stance and stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):

@@ -341,3 +341,23 @@ def test_the_most_that_is_paid_is_answered_by_the_cap():
     cands = _cands_of(Reply(id="r", text=f"{monthly}\n{cap}\n"), [(monthly, "done"), (cap, "done")])
     _score(cands, q, plan_first=False)
     assert cands[1].score > cands[0].score
+
+
+def test_a_reason_asked_is_led_by_the_sentence_naming_the_cause():
+    """为什么没以前积极了: under a 存在的问题 heading every sentence holds "a reason"; the one that names the cause in
+    so many words (由于…价格下跌) scores above a difficulty merely listed there."""
+    from index.records import Chunk, Reply
+    from service.answer import _Cand, _score
+    from service.query import analyse
+
+    q = analyse("收旧衣服的企业为什么没以前积极了？")
+    listed = "回收的旧衣服大部分需运往外地处理，企业运输成本较高。"
+    cause = "由于二手衣物出口价格下跌，企业回收旧衣服的利润明显压缩。"
+    reply = Reply(id="r", text=f"{listed}\n{cause}\n")
+    cands = []
+    for text in (listed, cause):
+        start = reply.text.index(text)
+        chunk = Chunk(f"r#{start}", "r", text, start, start + len(text), "reply", ["二、存在的问题"], "done", [])
+        cands.append(_Cand(reply, chunk, start, start + len(text), "done", 0.9))
+    _score(cands, q, plan_first=False)
+    assert all(c.held for c in cands) and cands[1].score > cands[0].score
