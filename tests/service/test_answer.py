@@ -361,3 +361,15 @@ def test_a_reason_asked_is_led_by_the_sentence_naming_the_cause():
         cands.append(_Cand(reply, chunk, start, start + len(text), "done", 0.9))
     _score(cands, q, plan_first=False)
     assert all(c.held for c in cands) and cands[1].score > cands[0].score
+
+
+def test_a_totals_row_that_holds_nothing_asked_is_no_point_for_a_narrow_question():
+    """一户补多少钱 across two letters: 合计 3500 3812 1989 571.8 names no topic word and holds no amount per household."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    row, said = "合计 3500 3812 1989 571.8", "经入户回访，农户对服务总体满意。"  # 虚构示例
+    cands = _cands_of(Reply(id="r", text=f"{row}\n{said}\n"), [(row, "done"), (said, "done")])
+    _score(cands, analyse("农村改厕一户补多少钱？"), plan_first=False)
+    assert cands[1].score > cands[0].score
