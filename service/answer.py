@@ -233,8 +233,8 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
         if (c.label == "plan") == plan_first:
             v += w.label
         # bare figures (石桥街道 38 3900 168): no point for a broad question, nor for a narrow one when the row
-        # neither holds what is asked nor names the topic (合计 3500 3812 1989 571.8)
-        if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or words & topic)):
+        # neither holds what is asked nor names the topic itself (合计 3500 3812 1989 571.8 under a heading that does)
+        if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or _words(c.text) & topic)):
             v -= w.row
         if w.problem and q.aspect in ("work", "progress", "plan") and PROBLEM_HEAD_RE.search(" ".join(c.chunk.heading_path)):
             v -= w.problem  # a difficulty the letter admits is not work done

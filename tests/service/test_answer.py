@@ -369,7 +369,15 @@ def test_a_totals_row_that_holds_nothing_asked_is_no_point_for_a_narrow_question
     from service.answer import _score
     from service.query import analyse
 
+    from index.records import Chunk
+    from service.answer import _Cand
+
     row, said = "合计 3500 3812 1989 571.8", "经入户回访，农户对服务总体满意。"  # 虚构示例
-    cands = _cands_of(Reply(id="r", text=f"{row}\n{said}\n"), [(row, "done"), (said, "done")])
+    reply = Reply(id="r", text=f"{row}\n{said}\n")
+    cands = []
+    for text in (row, said):  # the table sits under a heading that names the topic; the row itself does not
+        start = reply.text.index(text)
+        chunk = Chunk(f"r#{start}", "r", text, start, start + len(text), "reply", ["一、农村改厕推进情况"], "done", [])
+        cands.append(_Cand(reply, chunk, start, start + len(text), "done", 0.9))
     _score(cands, analyse("农村改厕一户补多少钱？"), plan_first=False)
     assert cands[1].score > cands[0].score
