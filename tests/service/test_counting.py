@@ -43,6 +43,18 @@ def test_records_are_counted_by_year_place_and_department(retriever):
     assert a.no_answer and "没有如东县的答复" in a.lead and not a.related
 
 
+def test_a_year_asked_with_nothing_else_lists_that_years_letters(retriever):
+    """"2023年" or "2023年的答复" typed alone: the year's letters, listed (not "no letter on this topic")."""
+    from service.answer import answer_question
+
+    in_2023 = {r.id for r in retriever.index.replies.values() if r.year == 2023}
+    for question in ("2023年", "2023年的答复"):
+        a = answer_question(retriever, question)
+        assert not a.no_answer and a.lead.startswith(f"2023年已收录的提案和建议答复共{len(in_2023)}件")
+        assert {r["id"] for r in a.related} == in_2023
+    assert not answer_question(retriever, "2023年农村公路修了多少公里？").lead.startswith("2023年已收录")
+
+
 def test_last_year_in_a_count_is_the_calendar_s(retriever):
     from service.counting import count_records
     from service.query import analyse
