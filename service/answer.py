@@ -34,6 +34,7 @@ PLAN_LEAD_GAP = 0.5  # a plan leads a narrow answer when it holds the asked deta
 DETAIL_LEAD_GAP = 1.0  # how far below the best-scoring sentence one holding the asked detail (both asks of a
 # two-part question) may be and still lead
 LEAD_HOLD_TOP = 3  # …or further below, when none of the best few holds it (the sentence that made the letter answer)
+DEPT_Z_GAP = 1.0  # a department's further letter joins a broad answer about its work within this many z of the best
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
 LIST_MAX_REPLIES = 8
@@ -523,6 +524,9 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
                             and g.reply.year != top.reply.year and g.detail_ok and _close_to(g, top)][:1])
     else:
         support = [top] + [g for g in covering if g is not top and _close_to(g, top)][:2]
+        if top.department_ok:  # "生态环境局答复中有哪些污染治理措施": the department's other letters sharing the topic
+            support += [g for g in groups if g not in support and g.department_ok and g.constraints_ok and g.topic_coverage > 0
+                        and (g.sentence_z or 0) >= (top.sentence_z or 0) - DEPT_Z_GAP][:3 - len(support)]
     if top.department_ok:  # the question names a department and the best reply is theirs: keep to its replies
         support = [g for g in support if g.department_ok]
         if _leads(top, q):  # …and to those it answered (主办), not those it only helped with (协办)

@@ -381,3 +381,24 @@ def test_a_totals_row_that_holds_nothing_asked_is_no_point_for_a_narrow_question
         cands.append(_Cand(reply, chunk, start, start + len(text), "done", 0.9))
     _score(cands, analyse("农村改厕一户补多少钱？"), plan_first=False)
     assert cands[1].score > cands[0].score
+
+
+def test_a_departments_broad_answer_draws_on_its_letters_that_share_the_topic(settings, tmp_path):
+    """生态环境局答复中有哪些污染治理措施: its 扬尘 letter covers 污染治理 in words, its 污水 letter only shares 治理;
+    both are the department's work on the topic and both are cited. A letter of another department is not."""
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    def letter(number: str, title: str, body: str, unit: str) -> str:  # 虚构示例
+        return (f"关于区政协第{number}号提案的答复\n\n王明委员：\n您提出的《{title}》收悉，现答复如下：\n{body}\n"
+                f"感谢您的关心和支持。\n\n青川区{unit}\n2023年6月30日\n")
+
+    r = retriever_over(settings, tmp_path / "c", {
+        "a.txt": letter("11", "关于加强工地扬尘污染治理的提案", "全区在建工地安装扬尘在线监测设备230台，扬尘污染治理实现非现场监管。\n"
+                        "2022年共检查在建工地1860余次，督促整改问题520个。\n", "生态环境局"),
+        "b.txt": letter("12", "关于加快农村生活污水治理的提案", "全区农村生活污水治理率达到62%，建成污水处理设施146个。\n"
+                        "对治理设施实行第三方运维，运维费用由区财政保障。\n", "生态环境局"),
+        "c.txt": letter("13", "关于推进城市绿化的提案", "全区新建口袋公园12个，污染治理与绿化同步推进。\n", "住房和城乡建设局")})
+    a = answer_question(r, "青川区生态环境局答复中有哪些污染治理措施？")
+    cited = {c.reply_id[:2] for c in a.citations}
+    assert not a.no_answer and {"11", "12"} <= cited and "13" not in cited
