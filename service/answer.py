@@ -87,7 +87,9 @@ def _similar(a: str, b: str) -> float:
 
 FIGURE_RE = re.compile(r"\d+(?:\.\d+)?")
 # which of two figures is asked when a letter gives both (预算480万元，实际支出463万元; 计划3000处，实际3426处)
-STANCE_ASK = {"actual": re.compile(r"实际|真正|最终"), "planned": re.compile(r"预算|准备|打算|计划|原定|目标|概算")}
+STANCE_ASK = {"actual": re.compile(r"实际|真正|最终"),
+              # 要新盖几个: works still to come (not 需要, 只要)
+              "planned": re.compile(r"预算|准备|打算|计划|原定|目标|概算|(?<![需只主])要(?:新)?(?:建|盖|修|改|装|买|投|花|搞|弄)")}
 STANCE_FIGURE = {"actual": re.compile(r"(?:实际|完成|兑付|已|累计)[^，,。；;]{0,10}?\d"),
                  "planned": re.compile(r"(?:预算|计划|目标|原定|概算|安排)[^，,。；;]{0,10}?\d")}
 

@@ -315,6 +315,8 @@ ASKED_SHAPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
      re.compile(rf"{_A_DATE}[^，,。；;]{{0,16}}{_FINISH}|{_FINISH}[^，,。；;]{{0,4}}(?:于|在)?{_A_DATE}")),
     # the most that is paid or allowed (一年最多能补多少): the cap the letter states (每人每年最高2.4万元, 不超过200万元)
     ("cap", re.compile(r"最多|最高|上限|封顶|顶格|最长"), re.compile(r"最高|不超过|不高于|上限|封顶|最多|顶格|最长|限额")),
+    # …and the least (一个月最少得交多少): the floor it states (月缴存额最低238元, 不低于, 起步)
+    ("floor", re.compile(r"最少|最低|至少|起码|最短"), re.compile(r"最低|最少|不低于|不少于|至少|起步|起缴|保底|最短")),
     ("remainder",
      re.compile(r"还剩|剩下|剩余|(?<![有没])(?:没|未|尚未|还没)(?:有)?(?:建|改|修|完成|办|落实|到位|开工|投用|开通)"),
      re.compile(r"其余|剩余|剩下|尚未|未完成|仍有|在建|(?:压减|减少|下降|降)(?:到|至)|纳入[^，。；]{0,16}(?:计划|清单)")),

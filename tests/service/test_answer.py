@@ -402,3 +402,19 @@ def test_a_departments_broad_answer_draws_on_its_letters_that_share_the_topic(se
     a = answer_question(r, "青川区生态环境局答复中有哪些污染治理措施？")
     cited = {c.reply_id[:2] for c in a.citations}
     assert not a.no_answer and {"11", "12"} <= cited and "13" not in cited
+
+
+def test_the_least_asked_is_answered_by_the_floor_and_works_still_to_come_by_the_plan():
+    """一个月最少得交多少: 月缴存额最低238元 scores above a monthly subsidy; 要新盖几个…大概花多少钱 asks the plan's
+    figures (2023年计划新建…2座，概算投资186万元), which may then lead."""
+    from index.records import Reply
+    from service.answer import _score, asked_stances
+    from service.query import analyse
+
+    q = analyse("灵活就业人员交公积金，一个月最少得交多少？")
+    floor, other = "按此计算，灵活就业人员公积金月缴存额最低238元，最高2856元。", "市财政按每人每月50元的标准给予灵活就业人员公积金缴存补贴。"
+    cands = _cands_of(Reply(id="r", text=f"{other}\n{floor}\n"), [(other, "done"), (floor, "done")])
+    _score(cands, q, plan_first=False)
+    assert cands[1].score > cands[0].score
+    assert asked_stances("老街那一片要新盖几个茅房？大概花多少钱？") == {"planned"}
+    assert asked_stances("这片区域需要多少个公厕？") == set()

@@ -250,3 +250,12 @@ def test_this_area_and_the_level_of_government_are_not_topic_words():
     q = analyse("禁放烟花爆竹这一块市里实际花了多少钱？")
     assert "烟花爆竹" in q.topic and not {"一块", "这一块", "市里", "实际"} & set(q.topic)
     assert not {"一共", "县里"} & set(analyse("县里一共给村里修了多少公里路？").topic)
+
+
+def test_whether_there_is_any_reply_is_not_who_gave_it():
+    """有没有什么答复 asks whether a reply exists (the topic's), not which unit answered; 什么部门答复的 asks who."""
+    from service.query import analyse
+
+    assert analyse("老年代步车上路管理有没有什么答复？").fields == []
+    assert analyse("第28号提案是什么部门答复的？").fields == ["lead_unit"]
+    assert analyse("第28号提案是谁答复的？").fields == ["lead_unit"]
