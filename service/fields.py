@@ -102,10 +102,15 @@ def facts(reply: Reply, wanted: list[str]) -> list[FieldFact]:
                 span = _line_span(t, r"(?:承办单位|办理单位|主办|协办)\s*[:：]", 0, rs)
             if span is None and f == "co_units":  # an unlabelled letter names them in its text (会同区财政局…)
                 span = _mention_span(t, rs, re_ or len(t), reply.co_units)
-            if span is None and f == "lead_unit" and reply.signer:
-                i = t.rfind(reply.signer.replace(" ", ""), rs, re_ or None)
+            signed = None  # the signature, when it names the lead unit in full (霏川市商务局 under 主办：市商务局)
+            if f == "lead_unit" and reply.signer and reply.signer.replace(" ", "") == value:
+                i = t.rfind(value, rs, re_ or None)
                 if i >= 0:
-                    span = (i, i + len(reply.signer))
+                    signed = (i, i + len(value))
+            if signed is not None and (span is None or value not in t[slice(*span)]):
+                if span is not None:
+                    out.append(FieldFact(f, value, *_trim(t, *span)))  # both: the header's line and the signature
+                span = signed
         elif f == "reply_date":
             value = reply.reply_date or reply.signed_date
             if not value:

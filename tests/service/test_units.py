@@ -89,3 +89,19 @@ def test_co_units_written_with_the_letter_s_own_place_and_cited_at_their_own_lin
     assert r.text[co.start:co.end] == "协办：茗坪县民政局、茗坪县财政局"
     (cat,) = facts(r, ["category"])
     assert r.text[cat.start:cat.end] == "办复类别：B类（列入计划逐步解决）"
+
+
+def test_a_lead_unit_the_header_writes_without_its_place_is_cited_at_the_signature_too():
+    """主办：市商务局 in the header, 霏川市商务局 under the letter: both are cited, so the point names the unit in full;
+    a header that already names it in full is cited alone."""
+    from index.parse import parse_labelled
+    from service.fields import facts
+
+    def letter(lead: str) -> str:  # 虚构示例
+        return (f"建议号：152\n代表：汤慧娟\n标题：关于推动家政服务业规范发展的建议\n承办单位：主办：{lead} 协办：市妇联\n"
+                "答复日期：2024-06-20\n答复内容：\n汤慧娟代表：\n你的建议收悉。全市培训家政人员3200人次。\n\n霏川市商务局\n2024年6月20日\n")
+    r, _ = parse_labelled(letter("市商务局"), "x")
+    spans = [r.text[f.start:f.end] for f in facts(r, ["lead_unit"])]
+    assert spans[-1] == "霏川市商务局" and any("主办：市商务局" in s for s in spans[:-1])
+    r, _ = parse_labelled(letter("霏川市商务局"), "x")
+    assert len(facts(r, ["lead_unit"])) == 1
