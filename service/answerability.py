@@ -334,6 +334,10 @@ def asked_shapes(text: str) -> list[re.Pattern]:
 
 
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
+# how things stand now or in the end (现在, 目前, 最后, 最终, 到现在, 至今): the latest letter of the place leads when it
+# covers the topic and its best sentence is within NOW_KEEP_Z of the first one's
+NOW_ASK_RE = re.compile(r"现在|目前|如今|眼下|至今|到现在|最后|最终|到头来")
+NOW_KEEP_Z = 1.0
 
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
 
@@ -561,6 +565,14 @@ def judge_groups(retriever: "Retriever", res: SearchResult) -> None:
         stated = next((g for g in res.replies[:retriever.settings.top_k] if g.covers and g.year_stated), None)
         if stated is not None:
             res.replies.insert(0, res.replies.pop(res.replies.index(stated)))
+    if first is not None and not (q.years or q.letter_years) and NOW_ASK_RE.search(q.text):
+        # "最后实际花了多少钱", "现在有几个": of one place's letters on the topic, the latest tells how it stands now
+        lead = res.replies[0]
+        later = [g for g in res.replies[1:retriever.settings.top_k] if g.covers and g.places == lead.places
+                 and (g.reply.year or 0) > (lead.reply.year or 0) and (g.sentence_z or 0) >= (lead.sentence_z or 0) - NOW_KEEP_Z]
+        if later:
+            newest = max(later, key=lambda g: g.reply.year or 0)
+            res.replies.insert(0, res.replies.pop(res.replies.index(newest)))
     res.answerable = first is not None
     if res.answerable:
         res.missing = ""

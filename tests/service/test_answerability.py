@@ -801,3 +801,20 @@ def test_money_funded_per_head_at_a_standard_or_paid_out_is_a_subsidy():
     assert holds_detail("区财政按照每个村（社区）每年6000元的标准安排法律顾问经费。", "amount", "money", "subsidy")
     assert holds_detail("2023年共发放高龄津贴1.2亿元。", "amount", "money", "subsidy")
     assert not holds_detail("2023年投入整治资金41.2万元。", "amount", "money", "subsidy")
+
+
+def test_how_things_stand_in_the_end_is_told_by_the_places_latest_letter(settings, tmp_path):
+    """最后实际花了多少钱: of one district's 2023 and 2024 letters on its 直播基地, both on the topic, the 2024 letter
+    (the actual cost) comes first; asked without 现在/最后, the ranking is left as it was."""
+    def letter(number: str, body: str, date: str) -> str:  # 虚构示例
+        return (f"关于区政协第{number}号提案的答复\n\n王明委员：\n您提出的《关于发展农村电商直播基地的提案》收悉，现答复如下：\n"
+                f"{body}\n感谢您的关心和支持。\n\n青川区商务局\n{date}\n")
+
+    r = retriever_over(settings, tmp_path / "c", {
+        "a.txt": letter("185", "区电商直播基地计划投资480万元建设，电商直播基地设直播间16个。\n电商直播基地预计2024年1月投入运营。\n",
+                        "2023年6月30日"),
+        "b.txt": letter("119", "基地于2024年1月投入运营，实际投资516.3万元。\n入驻企业34家。\n", "2024年7月5日")})
+    res = r.search("青川区电商直播基地最后实际花了多少钱？")
+    assert res.answerable and res.replies[0].reply.number == "119"
+    res = r.search("青川区电商直播基地花了多少钱？")
+    assert res.answerable and res.replies[0].reply.number == "185"

@@ -259,3 +259,10 @@ def test_whether_there_is_any_reply_is_not_who_gave_it():
     assert analyse("老年代步车上路管理有没有什么答复？").fields == []
     assert analyse("第28号提案是什么部门答复的？").fields == ["lead_unit"]
     assert analyse("第28号提案是谁答复的？").fields == ["lead_unit"]
+
+
+def test_in_the_end_is_how_a_figure_is_asked_but_the_last_mile_is_a_topic():
+    from service.query import analyse
+
+    assert "最后" not in analyse("电商直播基地最后实际花了多少钱？").topic
+    assert "最后" in analyse("山区饮水最后一公里那个提案是谁提的？").topic
