@@ -242,12 +242,18 @@ def asked_giver(text: str) -> str | None:
     return None if not m else "省" if m.group(1) else "中央"
 
 
+_OTHER_MONEY_RE = re.compile(r"补贴|补助|奖补|奖励|资金|经费|预算|补|贴")
+
+
 def asked_fee(text: str) -> str | None:
     for m in _FEE_RE.finditer(text):
         head = m.group(1).lstrip("多少几要交缴付收的了给发领拿每月年一个")  # 多少学费 → 学费
         word = head + m.group(2)
         if not head or word in _GENERIC_FEE or word[-2:] in _GENERIC_FEE:
             continue
+        ask = re.search(r"多少|几", text[m.end():])
+        if ask and _OTHER_MONEY_RE.search(text[m.end():m.end() + ask.start()]):
+            continue  # 公积金缴存补贴预算多少: the money asked is the 补贴, of which 公积金 is the topic
         return word
     return None
 
