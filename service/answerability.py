@@ -144,6 +144,8 @@ class Detail(NamedTuple):
     # the years written in this ask's own clause, for a question of two asks ("每人每年补多少？2023年一共发了多少？": the
     # year binds the second); None for a single ask, which the question's years bind
     years: tuple[int, ...] | None = None
+    # money asked of a set the question counts (那86个监控点一共花了多少钱 → ("86", "个")): the sentence must count it too
+    counted: tuple[str, str] | None = None
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -163,6 +165,14 @@ def asked_subset(text: str) -> tuple[str, ...]:
     if not m:
         return ()
     return tuple([w for w in default_tokenizer().tokens(m.group("q")) if len(w) >= 2 or w.isdigit()][:3])
+
+
+_COUNTED_RE = re.compile(r"那(?:个)?(\d+)\s*(个|辆|座|所|家|处|台|套|条|名|块|间|栋)")
+
+
+def asked_counted(text: str) -> tuple[str, str] | None:
+    m = _COUNTED_RE.search(text)
+    return (m.group(1), m.group(2)) if m else None
 
 
 def asked_measure(text: str) -> str | None:
@@ -223,7 +233,8 @@ def _figure_detail(aspect: str, text: str, unit: str | None, inferred: bool, sub
     money = unit == "money"
     return Detail(aspect, unit, money_role(text) if money else None, asked_rate_or_total(text, unit, inferred),
                   asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None,
-                  asked_fee(text) if money else None, asked_giver(text) if money else None)
+                  asked_fee(text) if money else None, asked_giver(text) if money else None,
+                  counted=asked_counted(text) if money else None)
 
 
 # a fee or grant of its own name (摊位费, 运维费, 慰问金, 学费), not money in general (经费, 资金, 费用)
@@ -271,6 +282,7 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
             and all(w in sentence for w in d.subset)
             and (not d.fee or _names_fee(sentence, d.fee))
             and (not d.giver or GIVER_RE[d.giver].search(sentence))
+            and (not d.counted or re.search(rf"(?<![\d.]){d.counted[0]}\s*(?:{_MEASURES.get(d.counted[1], d.counted[1])})", sentence))
             and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
 
 

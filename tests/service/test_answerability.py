@@ -820,3 +820,17 @@ def test_how_things_stand_in_the_end_is_told_by_the_places_latest_letter(setting
     assert res.answerable and res.replies[0].reply.number == "119"
     res = r.search("青川区电商直播基地花了多少钱？")
     assert res.answerable and res.replies[0].reply.number == "185"
+
+
+def test_money_asked_of_a_counted_set_is_answered_by_a_sentence_that_counts_it():
+    """那86个监控点一共花了多少钱: 建成监控点位86个，投入资金516万元 answers; a grant for something else (补助199.2万元)
+    does not, though it is money of the same letter."""
+    from service.query import analyse
+
+    q = analyse("苘塘县装那86个“蓝天卫士”监控点一共花了多少钱？")
+    d = asked_details(q.text, q.aspect)
+    assert d[0].counted == ("86", "个")
+    assert holds_any("全县建成“蓝天卫士”监控点位86个，投入资金516万元。", d)
+    assert not holds_any("对新建收储中心购置设备给予补助，2023年补助199.2万元。", d)
+    assert not holds_any("建成监控点位186个，投入资金516万元。", d)  # 186, not 86
+    assert asked_details("监控点一共花了多少钱？", "amount")[0].counted is None
