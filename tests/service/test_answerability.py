@@ -66,7 +66,9 @@ def test_field_facts_point_at_the_letter(seed_text):
     r, _ = parse_labelled(seed_text, "seed.txt")
     found = facts(r, ["lead_unit", "co_units", "reply_date", "proposer", "number"])
     by = {f.field: f for f in found}
-    assert "承办单位" in r.text[by["lead_unit"].start:by["lead_unit"].end]
+    # the header writes 教体局; the signature names it in full: both are cited, the header's line first
+    leads = [r.text[f.start:f.end] for f in found if f.field == "lead_unit"]
+    assert "承办单位" in leads[0] and leads[-1] == "南通市通州区教育体育局"
     assert "答复日期" in r.text[by["reply_date"].start:by["reply_date"].end]
     assert "戴红玲" in r.text[by["proposer"].start:by["proposer"].end]
     s = sentence(r, [by["lead_unit"], by["co_units"], by["reply_date"]])
@@ -77,8 +79,10 @@ def test_field_answer_names_co_units_and_says_what_the_letter_does_not_state(see
     a = answer_question(seed_retriever, "第28号提案是哪个部门主办的？")
     assert not a.no_answer
     assert "教育体育局主办" in a.lead and "人社局、区发改委协办" in a.lead
-    # 主办 and 协办 stand on one line of the seed: one citation, not two of the same span
-    assert len(a.citations) == 1 and "承办单位" in a.citations[0].passage
+    # 主办 and 协办 stand on one line of the seed: one citation of it, not two of the same span; the signature, which
+    # names the lead unit in full (the line writes 教体局), is the other
+    assert len(a.citations) == 2 and "承办单位" in a.citations[0].passage
+    assert a.citations[1].passage == "南通市通州区教育体育局"
     a = answer_question(seed_retriever, "戴红玲的提案谁协办的？")
     assert a.lead.endswith("由人社局、区发改委协办。")
     # the seed states no 办复类别: say so, and name the reply, instead of "not found" or a guess
