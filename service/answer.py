@@ -175,9 +175,26 @@ class ComposeWeights:
     stance: float = 0.5  # a figure of the asked standing (实际拆了多少: the actual one; 预算多少: the planned one)
     row: float = 1.0  # taken off a table row of bare figures (石桥街道 38 3900 168) when the question is broad
     cause: float = 1.0  # a reason asked: the sentence names the cause in so many words (由于, 原因是, 之所以)
+    period: float = 0.5  # an amount asked per period (一个月补多少): a rate of that period, not of another (每年, 每学期)
 
 
 WEIGHTS = ComposeWeights()
+# the period an amount is asked or stated per (一个月 / 每月 / 月均 → 月; 一学期 → 学期): 年, 月, 天 (日), 周, 学期, 次
+_PERIODS = {"年": "年", "月": "月", "天": "天", "日": "天", "周": "周", "星期": "周", "学期": "学期", "次": "次", "餐": "次", "晚": "天"}
+ASKED_PERIOD_RE = re.compile(r"(?:每|一)(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)(?:[^，,。？?]{0,10}?)(?:多少|几)|"
+                             r"(?:多少|几)[^，,。？?]{0,4}(?:每|一)(?:个)?(年|月|天|日|周|学期|次)")
+STATED_PERIOD_RE = re.compile(r"(?:每|/)(?:人|户|名|生|村|个|站|家)?(?:每)?(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)|(年|月|日)均")
+
+
+def asked_period(text: str) -> str | None:
+    m = ASKED_PERIOD_RE.search(text)
+    return _PERIODS[m.group(1) or m.group(2)] if m else None
+
+
+def stated_periods(text: str) -> set[str]:
+    return {_PERIODS.get(m.group(1) or m.group(2), m.group(1) or m.group(2)) for m in STATED_PERIOD_RE.finditer(text)}
+
+
 CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
@@ -206,6 +223,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     classes = asked_classes(q.text)
     broad = not q.narrow and bool(WORK_ASK_RE.search(q.text))
     stances = asked_stances(q.text) if q.aspect == "amount" else set()
+    period = asked_period(q.text) if q.aspect == "amount" and w.period else None
     for c, zi in zip(cands, z):
         words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
@@ -226,6 +244,12 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
                 v += w.cause  # 为啥: a sentence that states the cause itself (由于…), not only one under a 问题 heading
             if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
                 v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
+        if period and c.held:  # 每月补多少: 每人每月200元 rather than 每人每年2.4万元
+            stated = stated_periods(c.text)
+            if period in stated:
+                v += w.period
+            elif stated:
+                v -= w.period
         if w.stance and stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):
             v += w.stance
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗

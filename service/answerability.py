@@ -99,7 +99,7 @@ MONEY_ROLES = (
     ("fine", re.compile(r"罚款|罚没|罚金|处罚|罚")),  # 罚了多少钱: the fines imposed, stated as 罚款…万元
     ("income", re.compile(r"工资|收入|报酬|薪酬|薪水|待遇|月薪|年薪")),
     # …and money paid out to those it is for, or funded per head at a standard (按每村每年6000元的标准安排经费)
-    ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|补|奖|给钱|给予|发放|兑付|兑现|标准[^，,。；;]{0,8}(?:安排|拨付|保障)")),
+    ("subsidy", re.compile(r"补贴|补助|奖补|奖励|资助|救助|津贴|补|奖|给钱|给予|发放|兑付|兑现|标准[^，,。；;]{0,8}(?:安排|拨付|保障)")),
     # single characters only where they stand as the verb: 验收, 清掏, 交通, 交付, 兑付 and 付出 charge no one
     # (in a question, 收 ends the text before 多少: 收多少钱)
     ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"

@@ -418,3 +418,20 @@ def test_the_least_asked_is_answered_by_the_floor_and_works_still_to_come_by_the
     assert cands[1].score > cands[0].score
     assert asked_stances("老街那一片要新盖几个茅房？大概花多少钱？") == {"planned"}
     assert asked_stances("这片区域需要多少个公厕？") == set()
+
+
+def test_an_amount_asked_per_period_is_led_by_a_rate_of_that_period():
+    """每人每年直补多少钱: 每人每年补助600元 scores above 每生每学期1500元 (another grant, another period), both money given."""
+    from index.records import Reply
+    from service.answer import _score, asked_period, stated_periods
+    from service.query import analyse
+
+    assert asked_period("水库移民每人每年直补多少钱？") == "年" and asked_period("管水员一个月补多少钱？") == "月"
+    assert asked_period("一共补了多少钱？") is None
+    assert stated_periods("月均工资3000元，每生每学期1500元") == {"月", "学期"}
+    q = analyse("水库移民每人每年直补多少钱？")
+    term = "对移民子女就读中职的，通过雨露计划每人每学期补助1500元，直补资金按时足额发放。"
+    year = "对纳入扶持范围的移民每人每年补助600元。"
+    cands = _cands_of(Reply(id="r", text=f"{term}\n{year}\n"), [(term, "done"), (year, "done")])
+    _score(cands, q, plan_first=False)
+    assert all(c.held for c in cands) and cands[1].score > cands[0].score

@@ -806,6 +806,7 @@ def test_money_funded_per_head_at_a_standard_or_paid_out_is_a_subsidy():
     """补贴多少: 按照每个村每年6000元的标准安排经费 and 发放…元 state what is given; money put into works does not."""
     assert holds_detail("区财政按照每个村（社区）每年6000元的标准安排法律顾问经费。", "amount", "money", "subsidy")
     assert holds_detail("2023年共发放高龄津贴1.2亿元。", "amount", "money", "subsidy")
+    assert holds_detail("孤独症儿童康复训练救助标准提高到每人每年最高2.4万元。", "amount", "money", "subsidy")
     assert not holds_detail("2023年投入整治资金41.2万元。", "amount", "money", "subsidy")
 
 
