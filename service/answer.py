@@ -43,8 +43,8 @@ ENUM_PREFIX = re.compile(
     r"[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]{1,3}[，,、]|[一二三四五六七八九十]是|首先[，,]|其次[，,]|最后[，,]|此外[，,]|同时[，,])\s*")
 ASPECT_WORDS = {"amount": "具体数额", "date": "具体时间", "reason": "原因", "who": "具体单位"}
 # what a missing figure is called, by the asked unit (多少钱: 金额, 几个: 数量, 多久: 时长)
-UNIT_WORDS = {"money": "具体金额", "share": "具体金额或比例", "count": "具体数量", "percent": "具体比例", "time": "具体时长", "frequency": "具体频次",
-              "length": "具体长度", "width": "具体宽度", "area": "具体面积"}
+UNIT_WORDS = {"money": "具体金额", "share": "具体金额或比例", "count": "具体数量", "percent": "具体比例", "time": "具体时长",
+              "frequency": "具体频次", "length": "具体长度", "width": "具体宽度", "area": "具体面积"}
 
 
 def _missing_words(q: Query) -> str:

@@ -58,6 +58,13 @@ def seed_retriever(settings, seed_index):
     return Retriever(seed_index, settings)
 
 
+def reply_letter(number: str, title: str, body: str, signer: str, date: str, level: str = "县", proposer: str = "王明") -> str:
+    """A reply letter in the title-line layout (关于县政协第29号提案的答复 …, 虚构示例): `body` between the opening and
+    the closing courtesy, then the signing unit and the date."""
+    return (f"关于{level}政协第{number}号提案的答复\n\n{proposer}委员：\n您提出的《{title}》收悉，现答复如下：\n{body}\n"
+            f"感谢您的关心和支持。\n\n{signer}\n{date}\n")
+
+
 def retriever_over(settings, folder, letters: dict[str, str]):
     """A Retriever over an index of `letters` (file name → text) written into `folder` (fake encoder)."""
     from index.builder import Indexer, open_index

@@ -387,11 +387,10 @@ def test_a_departments_broad_answer_draws_on_its_letters_that_share_the_topic(se
     """生态环境局答复中有哪些污染治理措施: its 扬尘 letter covers 污染治理 in words, its 污水 letter only shares 治理;
     both are the department's work on the topic and both are cited. A letter of another department is not."""
     from service.answer import answer_question
-    from tests.conftest import retriever_over
+    from tests.conftest import reply_letter, retriever_over
 
-    def letter(number: str, title: str, body: str, unit: str) -> str:  # 虚构示例
-        return (f"关于区政协第{number}号提案的答复\n\n王明委员：\n您提出的《{title}》收悉，现答复如下：\n{body}\n"
-                f"感谢您的关心和支持。\n\n青川区{unit}\n2023年6月30日\n")
+    def letter(number: str, title: str, body: str, unit: str) -> str:
+        return reply_letter(number, title, body, f"青川区{unit}", "2023年6月30日", level="区")
 
     r = retriever_over(settings, tmp_path / "c", {
         "a.txt": letter("11", "关于加强工地扬尘污染治理的提案", "全区在建工地安装扬尘在线监测设备230台，扬尘污染治理实现非现场监管。\n"

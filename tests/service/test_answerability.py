@@ -5,7 +5,7 @@ import pytest
 
 from service.answer import answer_question, strip_enumeration
 from service.answerability import asked_details, asked_unit, holds_any, holds_detail
-from tests.conftest import retriever_over
+from tests.conftest import reply_letter, retriever_over
 
 
 @pytest.mark.parametrize("sentence, aspect, unit, ok", [
@@ -762,8 +762,7 @@ def test_each_years_letter_leads_with_its_own_sentence_holding_the_asked_figure(
     """One county's letters of two years on a topic, asked "一户补多少钱" with no year: each letter's lead is the
     sentence stating its per-household rate (1200元, then 1500元), not the letter's best-matching total."""
     def letter(number: str, title: str, body: str, date: str) -> str:
-        return (f"关于县政协第{number}号提案的答复\n\n王明委员：\n您提出的《{title}》收悉，现答复如下：\n{body}\n"
-                f"感谢您的关心和支持。\n\n青川县农业农村局\n{date}\n")
+        return reply_letter(number, title, body, "青川县农业农村局", date)
 
     r = retriever_over(settings, tmp_path / "c", {
         "a.txt": letter("29", "关于做好农村改厕的建议", "2022年全县完成农村改厕3260户，一户一厕。\n"
@@ -813,9 +812,8 @@ def test_money_funded_per_head_at_a_standard_or_paid_out_is_a_subsidy():
 def test_how_things_stand_in_the_end_is_told_by_the_places_latest_letter(settings, tmp_path):
     """最后实际花了多少钱: of one district's 2023 and 2024 letters on its 直播基地, both on the topic, the 2024 letter
     (the actual cost) comes first; asked without 现在/最后, the ranking is left as it was."""
-    def letter(number: str, body: str, date: str) -> str:  # 虚构示例
-        return (f"关于区政协第{number}号提案的答复\n\n王明委员：\n您提出的《关于发展农村电商直播基地的提案》收悉，现答复如下：\n"
-                f"{body}\n感谢您的关心和支持。\n\n青川区商务局\n{date}\n")
+    def letter(number: str, body: str, date: str) -> str:
+        return reply_letter(number, "关于发展农村电商直播基地的提案", body, "青川区商务局", date, level="区")
 
     r = retriever_over(settings, tmp_path / "c", {
         "a.txt": letter("185", "区电商直播基地计划投资480万元建设，电商直播基地设直播间16个。\n电商直播基地预计2024年1月投入运营。\n",
