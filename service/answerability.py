@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # what an answer to each aspect looks like (answer types, not corpus words)
 _NUM = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万半]+)"
 UNIT_CLASSES = {
-    "money": r"(?:元|万元|亿元|块钱|块)",
+    "money": r"(?:元|万元|亿元|块钱)",  # a bare 块 in a letter counts things (提示牌120块), not yuan
     "count": r"(?:个|家|所|项|名|人次|人|次|户|套|辆|台|座|处|条|批|张|册|本|场|期|间|栋|部|支|只|件|床|块|面|笔)",
     "length": r"(?:公里|千米|米|km)",
     "width": r"(?:厘米|米)",

@@ -837,3 +837,10 @@ def test_money_asked_of_a_counted_set_is_answered_by_a_sentence_that_counts_it()
     assert not holds_any("对新建收储中心购置设备给予补助，2023年补助199.2万元。", d)
     assert not holds_any("建成监控点位186个，投入资金516万元。", d)  # 186, not 86
     assert asked_details("监控点一共花了多少钱？", "amount")[0].counted is None
+
+
+def test_a_bare_kuai_in_a_letter_counts_things_not_yuan():
+    """设置禁放提示牌120块 states no money; 每人补贴500块钱 does (a letter writes 元; 块钱 when it quotes speech)."""
+    assert not holds_detail("各社区设置禁放提示牌120块。", "amount", "money")
+    assert holds_detail("每人补贴500块钱。", "amount", "money")
+    assert holds_detail("每人补贴500元。", "amount", "money")
