@@ -263,8 +263,11 @@ def asked_fee(text: str) -> str | None:
         if not head or word in _GENERIC_FEE or word[-2:] in _GENERIC_FEE:
             continue
         ask = re.search(r"多少|几", text[m.end():])
-        if ask and _OTHER_MONEY_RE.search(text[m.end():m.end() + ask.start()]):
-            continue  # 公积金缴存补贴预算多少: the money asked is the 补贴, of which 公积金 is the topic
+        between = text[m.end():m.end() + ask.start()] if ask else ""
+        if ask and (_OTHER_MONEY_RE.search(between) or re.search(r"[？?。！!；;]", between)):
+            # 公积金缴存补贴预算多少: the money asked is the 补贴, of which 公积金 is the topic; 能自己交公积金吗？一个月最少
+            # 得交多少: the ask is a sentence of its own (月缴存额最低238元 need not say 公积金)
+            continue
         return word
     return None
 

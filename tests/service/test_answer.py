@@ -428,6 +428,7 @@ def test_an_amount_asked_per_period_is_led_by_a_rate_of_that_period():
     assert asked_period("水库移民每人每年直补多少钱？") == "年" and asked_period("管水员一个月补多少钱？") == "月"
     assert asked_period("一共补了多少钱？") is None
     assert stated_periods("月均工资3000元，每生每学期1500元") == {"月", "学期"}
+    assert stated_periods("月缴存额最低238元") == {"月"} and stated_periods("2023年3月补助100元") == set()
     q = analyse("水库移民每人每年直补多少钱？")
     term = "对移民子女就读中职的，通过雨露计划每人每学期补助1500元，直补资金按时足额发放。"
     year = "对纳入扶持范围的移民每人每年补助600元。"

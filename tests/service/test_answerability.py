@@ -575,6 +575,7 @@ def test_a_fee_of_its_own_name_must_be_named_by_the_sentence():
     assert asked_fee("政府投了多少资金？") is None and asked_fee("停车收费标准是多少？") is None
     # the money asked is the one nearest its ask: 公积金缴存补贴预算多少 asks the 补贴, of which 公积金 is the topic
     assert asked_fee("灵活就业人员公积金缴存补贴预算多少？") is None and asked_fee("运维费一年要多少钱？") == "运维费"
+    assert asked_fee("能不能自己交公积金？一个月最少得交多少？") is None
     d = asked_details("集贸市场改造后摊位费一个月多少钱？", "amount")
     assert not holds_any("对验收合格的市场按投资额的30%给予补助，单个市场补助最高150万元。", d)
     assert holds_any("改造后摊位费统一为每月每个摊位260元。", d)
