@@ -105,6 +105,8 @@ MONEY_ROLES = (
     ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"
                           r"费用|保费|学费|价格|价钱|单价|票价|门票|(?<![评代])价|多少钱一|自付|自费")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
+    # what a thing was bought for (那9辆收运车是花多少钱买的): a purchase or its cost, not a fee or a grant it earns
+    ("purchase", re.compile(r"购买|购置|采购|购进|买|造价|投资|投入|资金")),
 )
 FINE_RE = dict(MONEY_ROLES)["fine"]
 # who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
@@ -115,6 +117,8 @@ _PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个
 def money_role(text: str) -> str | None:
     """The role of the money asked about: the role word nearest before 多少/几 (补多少 → subsidy, 掏多少 → charge);
     money the government or treasury spends (政府花了多少) is investment."""
+    if re.search(r"多少钱?(?:买|购)|(?:买|购买|购置|采购)[^，,。？?]{0,6}?(?:花|用)?(?:了)?多少", text):
+        return "purchase"
     asks = list(re.finditer(r"多少|几", text))  # of several asks (多少亩…，一亩投了多少钱), the one about money
     m = next((a for a in asks if re.match(r"(?:多少|几)[^，,。？?]{0,2}(?:钱|元|块|资金|经费|费)", text[a.start():])), asks[0] if asks else None)
     head = text[: m.start()] if m else text
@@ -412,7 +416,7 @@ def asked_rate_or_total(text: str, unit: str | None, inferred: bool = False) -> 
     that leads, not for refusing (a letter may state only what it spent per item)."""
     if asks_rate(text, unit):
         return True
-    return None if asks_total(text, unit) or (inferred and unit == "money" and money_role(text) == "invest") else False
+    return None if asks_total(text, unit) or (inferred and unit == "money" and money_role(text) in ("invest", "purchase")) else False
 
 
 def holds_detail(sentence: str, aspect: str, unit: str | None, role: str | None = None, heading: str = "",

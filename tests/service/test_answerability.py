@@ -845,3 +845,16 @@ def test_a_bare_kuai_in_a_letter_counts_things_not_yuan():
     assert not holds_detail("各社区设置禁放提示牌120块。", "amount", "money")
     assert holds_detail("每人补贴500块钱。", "amount", "money")
     assert holds_detail("每人补贴500元。", "amount", "money")
+
+
+def test_what_a_thing_was_bought_for_is_a_purchase_not_a_fee_or_grant_it_earns():
+    """那9辆收运车是花多少钱买的: 购置收运车9辆，投入资金126万元 answers; 收运处理费每吨15元 and 运营补助 do not."""
+    from service.answerability import money_role
+    from service.query import analyse
+
+    assert money_role("那9辆收运车是花多少钱买的？") == "purchase" and money_role("购置设备花了多少钱？") == "purchase"
+    assert money_role("政府花了多少钱？") == "invest"
+    q = analyse("苘塘县那9辆畜禽粪污收运车是花多少钱买的？")
+    d = asked_details(q.text, q.aspect)
+    assert holds_any("县财政购置畜禽粪污收运车9辆，投入资金126万元。", d)
+    assert not holds_any("两个中心共配备收运车9辆，收取收运处理费每吨15元，县财政按每吨20元给予运营补助。", d)
