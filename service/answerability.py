@@ -105,6 +105,8 @@ MONEY_ROLES = (
     ("charge", re.compile(r"收费|收取|收(?:了)?(?=$|\d|[一二三四五六七八九十])|缴纳|缴|(?<!外)交(?![通付流易办接叉警])|(?<![交兑拨垫])付(?![出诸])|(?<!清)掏|"
                           r"费用|保费|学费|价格|价钱|单价|票价|门票|(?<![评代])价|多少钱一|自付|自费")),
     ("invest", re.compile(r"投资|投入|投了|资金|经费|预算|拨付|安排|购买|补贴|补助|花|支出|采购|购置|金额")),
+    # rent (租一间一个月多少钱, 房租多少): the rent stated, not a grant or a price of something else
+    ("rent", re.compile(r"租金|房租|租赁费|租")),
     # what a thing was bought for (那9辆收运车是花多少钱买的): a purchase or its cost, not a fee or a grant it earns
     ("purchase", re.compile(r"购买|购置|采购|购进|买|造价|投资|投入|资金")),
 )

@@ -858,3 +858,15 @@ def test_what_a_thing_was_bought_for_is_a_purchase_not_a_fee_or_grant_it_earns()
     d = asked_details(q.text, q.aspect)
     assert holds_any("县财政购置畜禽粪污收运车9辆，投入资金126万元。", d)
     assert not holds_any("两个中心共配备收运车9辆，收取收运处理费每吨15元，县财政按每吨20元给予运营补助。", d)
+
+
+def test_rent_asked_is_answered_by_the_rent_stated():
+    """租一间一个月多少钱: 直播间月租金800元 answers; a prize or a grant in the same letter does not."""
+    from service.answerability import money_role
+    from service.query import analyse
+
+    assert money_role("直播间租一间一个月多少钱？") == "rent" and money_role("租赁住房补贴多少钱？") == "subsidy"
+    q = analyse("翎湾区电商直播基地的直播间，租一间一个月多少钱？")
+    d = asked_details(q.text, q.aspect)
+    assert holds_any("基地直播间对外出租，每间月租金800元。", d)
+    assert not holds_any("评选出优秀主播10名，每人给予5000元奖励。", d)
