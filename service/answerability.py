@@ -133,7 +133,13 @@ def money_role(text: str) -> str | None:
                 best, pos, word = name, hit.start(), hit.group(0)
     if word == "花" and _PAYER_RE.search(head):  # 家长要花多少钱: what they pay
         return "charge"
+    if best is None and _USE_ONCE_RE.search(text):  # 民宿住一晚要多少钱, 坐一趟车多少钱: the price a user pays
+        return "charge"
     return best
+
+
+# using a service once (住一晚, 坐一趟, 停一次, 吃一顿, 上一节课): money asked of it is its price
+_USE_ONCE_RE = re.compile(r"(?:住|坐|乘|停|吃|充|上|看|学|玩|用|洗|租)[^，,。？?]{0,3}一(?:晚|夜|次|趟|顿|天|节|小时|个小时|堂)")
 
 
 class Detail(NamedTuple):

@@ -882,3 +882,16 @@ def test_money_asked_per_facility_is_answered_by_a_rate_per_facility():
     d = asked_details(q.text, q.aspect)
     assert holds_any("县财政按每个康复站每年5万元安排运营经费。", d)
     assert not holds_any("县残联按每安置1人每年2000元给予运营补贴。", d)
+
+
+def test_money_asked_of_using_a_service_once_is_its_price():
+    """民宿住一晚平均要多少钱 asks the price a guest pays: 民宿平均房价每晚260元 answers, a grant to the owners does not."""
+    from service.answerability import money_role
+    from service.query import analyse
+
+    assert money_role("民宿住一晚平均要多少钱？") == "charge" and money_role("修这座桥要多少钱？") is None
+    assert money_role("失能老人洗一次澡现在补贴多少钱？") == "subsidy"
+    q = analyse("槿川区的民宿住一晚平均要多少钱？")
+    d = asked_details(q.text, q.aspect)
+    assert holds_any("全区民宿平均房价每晚260元。", d)
+    assert not holds_any("对利用闲置农房改造的民宿，按照实际投资额的20%给予补助，单家最高30万元。", d)
