@@ -298,30 +298,17 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
             and (not d.fee or _names_fee(sentence, d.fee))
             and (not d.giver or GIVER_RE[d.giver].search(sentence))
             and (not d.counted or re.search(rf"(?<![\d.]){d.counted[0]}\s*(?:{_MEASURES.get(d.counted[1], d.counted[1])})", sentence))
-            and (not d.per or re.search(_per_re(d.per), sentence))]
+            and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
 
 
 # the ones money is asked per (每人, 一户), not the periods (每年, 每月): a rate per year alone is not per person
 # (people and households only: letters state a rate per thing in other units, 每千瓦 for 一个充电桩, 每平方米 for 每平米)
 _PER_THING_RE = re.compile(r"(?:每|一|单)(人|名|户)")
-# …and a facility money is granted per (每个乡镇康复站一年给多少运营经费 → 站): the letter's rate must be per one too
-_FACILITIES = "站|点|中心|馆|室"
-_PER_FACILITY_RE = re.compile(rf"每(?:个|座|家)?[\u4e00-\u9fff]{{0,6}}?({_FACILITIES})")
 
 
 def asked_per(text: str) -> str | None:
-    if not asks_rate(text, "money"):
-        return None
-    m = _PER_THING_RE.search(text) or _PER_FACILITY_RE.search(text)
-    return m.group(1) if m else None
-
-
-def _per_re(per: str) -> str:
-    """How a letter writes a rate per `per` (每户, 户均; 每个康复站, 每站)."""
-    if per in _FACILITIES.split("|"):
-        return rf"(?:每|单)(?:个|座|家)?[\u4e00-\u9fff]{{0,6}}?{per}|{per}均"
-    m = _MEASURES.get(per, per)
-    return rf"(?:每|/|单|一)(?:{m})|(?:{m})均"
+    m = _PER_THING_RE.search(text)
+    return m.group(1) if m and asks_rate(text, "money") else None
 
 RANGE_MARK = "至到—－-～~"
 

@@ -872,18 +872,6 @@ def test_rent_asked_is_answered_by_the_rent_stated():
     assert not holds_any("评选出优秀主播10名，每人给予5000元奖励。", d)
 
 
-def test_money_asked_per_facility_is_answered_by_a_rate_per_facility():
-    """每个乡镇康复站一年给多少运营经费: 按每个康复站每年5万元 answers; 按每安置1人每年2000元 (per person) does not."""
-    from service.answerability import asked_per
-    from service.query import analyse
-
-    assert asked_per("每个乡镇精神康复站一年给多少运营经费？") == "站" and asked_per("农村改厕一户补多少钱？") == "户"
-    q = analyse("菡泽县每个乡镇精神康复站一年给多少运营经费？")
-    d = asked_details(q.text, q.aspect)
-    assert holds_any("县财政按每个康复站每年5万元安排运营经费。", d)
-    assert not holds_any("县残联按每安置1人每年2000元给予运营补贴。", d)
-
-
 def test_money_asked_of_using_a_service_once_is_its_price():
     """民宿住一晚平均要多少钱 asks the price a guest pays: 民宿平均房价每晚260元 answers, a grant to the owners does not."""
     from service.answerability import money_role
