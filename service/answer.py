@@ -704,7 +704,7 @@ def answer_question(retriever: Retriever, question: str, filters: Filters | None
     q = retriever.understand(rewritten)
     bare_year = bool(q.years) and not (q.topic or q.places or q.unknown_places or q.departments or q.fields
                                        or q.numbers or q.proposers)  # "2023年的答复": that year's letters, listed
-    if bare_year or asks_count(rewritten) and not (q.fields or q.numbers or q.proposers):  # "2023年答复了多少件建议？"
+    if bare_year or (asks_count(rewritten) and not (q.fields or q.numbers or q.proposers)):  # "2023年答复了多少件建议？"
         if not q.topic:
             return count_records(retriever, q, question, rewritten, filters)
         return count_topic(retriever, q, question, rewritten, filters, max(top_k or 0, 2 * LIST_MAX_REPLIES))

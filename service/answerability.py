@@ -110,7 +110,6 @@ MONEY_ROLES = (
     # what a thing was bought for (那9辆收运车是花多少钱买的): a purchase or its cost, not a fee or a grant it earns
     ("purchase", re.compile(r"购买|购置|采购|购进|买|造价|投资|投入|资金")),
 )
-FINE_RE = dict(MONEY_ROLES)["fine"]
 # who pays when money is "spent" (花了多少): a household paying is a charge; otherwise a project's spending
 # (每户, 一人 ask a rate, not who pays: "给困难家庭改造，平均一户花多少" is what was spent per household)
 _PAYER_RE = re.compile(r"家长|居民|群众|老百姓|市民|村民|农户|个人|自己|我们|老人|学生|患者|病人|用户|车主|住户|家庭")
@@ -535,12 +534,12 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         classes = asked_classes(q.text)
         # each ask of a two-part question gets its own share of the letter's best sentences
         rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences * len(details))]
-        if any(d.role == "fine" for d in details):  # 罚了多少钱: the letter's sentences on fines, however far in wording
-            rows += [int(r) for r in g.sentence_rows if FINE_RE.search(text[int(st.start[r]):int(st.end[r])])]
-        if any(d.per for d in details):  # 一户补多少: a rate per the asked unit (每户1500元) is specific wherever it stands
-            per = [d for d in details if d.per]
+        # asks specific enough to be sought in the whole letter, however far its wording is from the question's: a fine
+        # (罚了多少钱: its 罚款 sentence) and a rate per the asked unit (一户补多少: 每户1500元 in a later paragraph)
+        sought = [d for d in details if d.role == "fine" or d.per]
+        if sought:
             rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) in ("done", "plan")
-                     and holds_any(text[int(st.start[r]):int(st.end[r])], per)]
+                     and holds_any(text[int(st.start[r]):int(st.end[r])], sought)]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
