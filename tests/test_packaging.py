@@ -63,3 +63,16 @@ def test_pytest_config_filters_ranx_numba_cast_warning():
 
     assert len(emitted(False)) == 2
     assert len(emitted(True)) == 1  # ranx's is filtered, the same cast in our own code is not
+
+
+def test_every_package_of_the_four_is_in_the_distribution():
+    """service.api, index.formats … ship in a plain `pip install .` or a wheel, not only in an editable install: the
+    packages setuptools finds with pyproject's include patterns are every folder with an __init__.py."""
+    from setuptools import find_packages
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(find_packages(str(ROOT), include=include))
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for top in ("index", "service", "ui", "eval")
+               for p in (ROOT / top).rglob("__init__.py")}
+    assert on_disk and on_disk <= found, sorted(on_disk - found)
+    assert {"service.api", "index.formats"} <= found
