@@ -45,7 +45,8 @@ def score_question(item: GoldItem, resp: Response, relevant: set[str], unresolve
     passages = {c.get("n"): c.get("passage", "") for c in citations}
     cited = list(dict.fromkeys(c.get("reply_id", "") for c in citations))
     no_answer = bool(a.get("no_answer", not points)) if not resp.error else True
-    point_texts = [p.get("text", "") for p in points]
+    # what a point shows: its sentence, and for a table row the row as its header reads it (2022年完成38.2公里)
+    point_texts = [p.get("text", "") + (f"\n{p['reading']}" if p.get("reading") else "") for p in points]
     answer_text = "\n".join(point_texts)
 
     v: dict[str, float | None] = {}

@@ -191,6 +191,8 @@ def _letterhead_unit(lines: list[tuple[str, int, int]], stop: int) -> str:
     table = department_table()
     for s, _, _ in lines[: max(1, min(stop, 3))]:
         cand = re.sub(r"(?:文件|便函|函|公函)$", "", s.replace(" ", "").replace("\u3000", ""))
+        if _FIELD_LINE.match(s) or "、" in cand:  # 协办单位：县财政局、县人社局 is a field line, not the letterhead
+            continue
         if SIGNER_RE.match(cand) or table.known(cand):
             return cand
     return ""

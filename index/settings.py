@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     topic_min_coverage_dense: float = Field(0.4, ge=0, le=1, description="with a sentence at sentence_z_min_words, this much topic coverage suffices")
     sentence_z_min: float = Field(4.0, description="a reply is on topic when its best sentence scores this many standard deviations above the question's cosine with a background sample of sentences")
     sentence_z_min_words: float = Field(3.6, description="… or this many, with topic_min_coverage_dense of the topic words")
+    exists_min_coverage: float = Field(0.1, ge=0, le=1, description="a question asking whether any reply discusses a topic (有没有…的答复) is met only by a reply holding at least this share of the topic words, however close a sentence is in meaning")
     dominance_gap: float = Field(0.5, ge=0, le=1, description="a reply of the named place is off topic when a reply of another place covers this much more of the topic words and matches as closely")
     dominance_z: float = Field(0.5, ge=0, description="… unless its best sentence is on topic by meaning alone (sentence_z_min) and within this many z of the other place's: the topic in other words (消防车通道 for 消防通道)")
     place_lead_z: float = Field(0.8, ge=0, description="the named place's first reply is on topic at sentence_z_min_words when no reply of any place has a sentence more than this many z above its best")

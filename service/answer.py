@@ -21,12 +21,13 @@ from index.records import Chunk, Reply, letter_label, number_label
 from index.settings import Settings
 from service import fields as record_fields
 from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
-                                   names_year, other_class, sentence_words as _words)
+                                   names_year, other_class, read_sentence, sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
 from service.query import LIST_RE, Query, asks_future
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
+from service.tables import is_table_header, row_reading
 from service.retrieval import NAMED_MAX, Retriever
 from service.units import written_units
 
@@ -37,6 +38,7 @@ LEAD_HOLD_TOP = 3  # …or further below, when none of the best few holds it (th
 DEPT_Z_GAP = 1.0  # a department's further letter joins a broad answer about its work within this many z of the best
 SUPPORT_RATIO = 0.85  # a further reply is cited only if it covers the topic nearly as well as the best
 MULTI_MAX_REPLIES = 4
+MULTI_Z_GAP = 1.5  # tuning half (docs/tuning.md): a further reply of a several-reply answer is this close in z, or covers as well
 LIST_MAX_REPLIES = 8
 ENUM_PREFIX = re.compile(
     r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[.．、](?!\d)|"
@@ -66,10 +68,16 @@ class _Cand:
     score: float = 0.0
     held: frozenset = frozenset()  # the asked details it holds (answerability.Detail)
     prev: str = ""  # the sentence before it in the letter (the one that often names what its figure is about)
+    problem: bool = False  # under a 存在的问题 heading while work done or planned is asked
 
     @property
     def text(self) -> str:
         return self.reply.text[self.start:self.end]
+
+    @property
+    def reading(self) -> str:
+        """The sentence as it reads: a table row under its header (2022年完成38.2公里, not "38.2")."""
+        return read_sentence(self.reply.text, self.start, self.end)
 
 
 @lru_cache(maxsize=65536)
@@ -138,7 +146,7 @@ def _sentences(retriever: Retriever, g: ReplyHits) -> list[_Cand]:
             if label not in ("done", "plan"):
                 continue
             s, e = int(st.start[row]), int(st.end[row])
-            if e - s < 6:
+            if e - s < 6 or is_table_header(g.reply.text, s, e):  # a table's header says nothing of its own
                 continue
             p = int(row) - 1
             prev = g.reply.text[int(st.start[p]):int(st.end[p])] if p >= first else ""
@@ -174,6 +182,7 @@ class ComposeWeights:
     rich: float = 1.0  # broad questions: how many results (figures other than years) the sentence states, up to 4
     stance: float = 0.5  # a figure of the asked standing (实际拆了多少: the actual one; 预算多少: the planned one)
     row: float = 1.0  # taken off a table row of bare figures (石桥街道 38 3900 168) when the question is broad
+    row_read: float = 0.5  # taken off a table row that holds the asked figure only as read under its header
     cause: float = 1.0  # a reason asked: the sentence names the cause in so many words (由于, 原因是, 之所以)
     period: float = 0.5  # an amount asked per period (一个月补多少): a rate of that period, not of another (每年, 每学期)
 
@@ -196,6 +205,13 @@ def stated_periods(text: str) -> set[str]:
     return {_PERIODS.get(m.group(1) or m.group(2), m.group(1) or m.group(2)) for m in STATED_PERIOD_RE.finditer(text)}
 
 
+# a heading on the work that deals with a difficulty (（二）解决老年乡村医生养老问题, 关于…问题), not one listing difficulties
+ADDRESSES_RE = re.compile(r"(?:解决|破解|化解|应对|针对|关于|治理|整治|缓解)[^，,。；;]{0,14}(?:问题|困难)")
+# a named rate asked (利用率到多少, 覆盖率是多少): the sentence that names it states it
+RATE_ASK_RE = re.compile(r"([\u4e00-\u9fff]{1,4}率)(?:是|有|为|达到|到了|到|提高到|提升到)?(?:多少|几)")
+REALIZED_ASK_RE = re.compile(r"了(?:几|多少)(?:个|家|所|座|处|辆|台|套|支|名|人|户|条|项|次)")
+# a figure stated as a requirement (每队不少于1辆, 不低于15人, 至少2名) rather than as what was done
+NORM_FIGURE_RE = re.compile(r"(?:不少于|不低于|至少|不得少于)\s*\d+(?:\.\d+)?\s*[^\d，,。；;、]{0,2}")
 CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
@@ -225,8 +241,12 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     broad = not q.narrow and bool(WORK_ASK_RE.search(q.text))
     stances = asked_stances(q.text) if q.aspect == "amount" else set()
     period = asked_period(q.text) if q.aspect == "amount" and w.period else None
+    # a count of what was done (配了几辆, 建了多少个) asked without a cap or floor in mind
+    realized = q.aspect == "amount" and not shapes and bool(REALIZED_ASK_RE.search(q.text))
+    rate_word = m.group(1)[-3:] if q.aspect == "amount" and (m := RATE_ASK_RE.search(q.text)) else ""  # 平时利用率 → 利用率
     for c, zi in zip(cands, z):
-        words = _words(c.text) | _words(" ".join(c.chunk.heading_path))
+        t = c.reading
+        words = _words(t) | _words(" ".join(c.chunk.heading_path))
         lex = sum(idf[t] for t in words & topic) / total
         if w.context and c.prev:  # topic words named just before it ("…更换软管。县财政按每户380元…")
             lex += w.context * sum(idf[t] for t in (_words(c.prev) & topic) - words) / total
@@ -236,9 +256,12 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v += w.facts
         if w.rich and broad and c.label == "done":
             v += w.rich * min(4, len(RESULT_RE.findall(c.text))) / 4
-        held = holds_any(c.text, details, " ".join(c.chunk.heading_path)) if details else []
+        held = holds_any(t, details, " ".join(c.chunk.heading_path)) if details else []
+        if held and realized and NORM_FIGURE_RE.search(t):
+            # 配了几辆: what was equipped (配备消防车14辆), not the standard (每队不少于1辆): held without its norms
+            held = holds_any(NORM_FIGURE_RE.sub("", t), details, " ".join(c.chunk.heading_path))
         c.held = frozenset(held)
-        if held and not other_class(c.text, classes) and not (
+        if held and not other_class(t, classes) and not (
                 plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
             v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
             if w.cause and any(d.aspect == "reason" for d in held) and CAUSE_RE.search(c.text):
@@ -246,25 +269,31 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
                 v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
         if period and c.held:  # 每月补多少: 每人每月200元 rather than 每人每年2.4万元
-            stated = stated_periods(c.text)
+            stated = stated_periods(t)
             if period in stated:
                 v += w.period
             elif stated:
                 v -= w.period
         if w.stance and stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):
             v += w.stance
+        if rate_word and c.held and rate_word in t:
+            v += w.stance  # 利用率到多少: the sentence stating 利用率 (65.2%), not another share (增长18.4%)
         if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
             v += w.detail
         if w.year and (q.years or q.relative) and any(
-                names_year(c.text, y, c.reply.year) for y in {*q.years, *(c.reply.year + o for o in q.relative if c.reply.year)}):
+                names_year(t, y, c.reply.year) for y in {*q.years, *(c.reply.year + o for o in q.relative if c.reply.year)}):
             v += w.year
         if (c.label == "plan") == plan_first:
             v += w.label
         # bare figures (石桥街道 38 3900 168): no point for a broad question, nor for a narrow one when the row
         # neither holds what is asked nor names the topic itself (合计 3500 3812 1989 571.8 under a heading that does)
-        if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or _words(c.text) & topic)):
+        if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or _words(t) & topic)):
             v -= w.row
-        if w.problem and q.aspect in ("work", "progress", "plan") and PROBLEM_HEAD_RE.search(" ".join(c.chunk.heading_path)):
+        elif w.row_read and c.held and is_figure_row(c.text):
+            v -= w.row_read  # a row read under its header answers where no sentence says as much in words
+        head = " ".join(c.chunk.heading_path)
+        c.problem = q.aspect in ("work", "progress", "plan") and bool(PROBLEM_HEAD_RE.search(head)) and not ADDRESSES_RE.search(head)
+        if w.problem and c.problem:
             v -= w.problem  # a difficulty the letter admits is not work done
         c.score = float(v)
 
@@ -357,7 +386,7 @@ def render_markdown(lead: str, points: list[Point], citations: list[Citation], p
             else:
                 lines.append("**已开展的工作**" if p.kind == "done" else "**下一步打算**")
         mark = ("（已办）" if p.kind == "done" else "（计划）") if by_reply else ""
-        lines.append(f"- {mark}{_escape_md(p.text)}" + "".join(f" [{n}]" for n in p.citations))
+        lines.append(f"- {mark}{_escape_md(p.shown)}" + "".join(f" [{n}]" for n in p.citations))
     if citations:
         lines += ["", "**来源**"]
         lines += [_cite_line(c, (places.get(c.reply_id) or ("",))[-1]) for c in citations]
@@ -428,9 +457,9 @@ def _first_sentence(retriever: Retriever, g: ReplyHits) -> str:
     cands = _sentences(retriever, g)
     if not cands:
         return ""
-    c = max(cands, key=lambda c: c.sim)
+    c = max([c for c in cands if not is_figure_row(c.text)] or cands, key=lambda c: c.sim)  # a sentence before a row
     s, e = strip_enumeration(c.reply.text, c.start, c.end)
-    return c.reply.text[s:e]
+    return row_reading(c.reply.text, c.start, c.end) or c.reply.text[s:e]
 
 
 def _not_found(question: str, result: SearchResult, retriever: Retriever, rewritten: str, t0: float) -> Answer:
@@ -518,6 +547,15 @@ def _close_to(g: ReplyHits, top: ReplyHits) -> bool:
     return g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage and (g.sentence_best or 0) >= (top.sentence_best or 0) - 0.03
 
 
+def _beside(g: ReplyHits, top: ReplyHits) -> bool:
+    """A further reply stands beside the best in an answer over several ("各地…都做了什么"): it covers the topic nearly
+    as well, or its best sentence comes within MULTI_Z_GAP of the best one's (the topic in other words); a letter on a
+    neighbouring topic that only got over the bar (畜禽粪污 for 水产养殖尾水) does not."""
+    if g.topic_coverage >= SUPPORT_RATIO * top.topic_coverage or g.sentence_z is None or top.sentence_z is None:
+        return True
+    return g.sentence_z >= top.sentence_z - MULTI_Z_GAP
+
+
 def _leads(g: ReplyHits, q: Query) -> bool:
     """The department the question names answered this letter (主办, or signed it)."""
     table = department_table()
@@ -543,7 +581,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     if listing:
         support = groups[:LIST_MAX_REPLIES]
     elif q.multi:
-        support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top][:MULTI_MAX_REPLIES - 1]
+        support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top and _beside(g, top)][:MULTI_MAX_REPLIES - 1]
     elif q.narrow:
         # the same place's letter on the topic from another year states its own figure ("一户补多少": 1200元 in
         # 2023, 1500元 in 2024): both, each labelled, when the question names no year
@@ -601,7 +639,8 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
                 cit = _citation(len(cites) + 1, c, (places.get(c.reply.id) or ("",))[-1])
                 cites[c.chunk.id] = cit
             s, e = strip_enumeration(c.reply.text, c.start, c.end)
-            points.append(Point(c.reply.text[s:e], c.label, [cit.n], c.reply.id, s, e, role=role))
+            points.append(Point(c.reply.text[s:e], c.label, [cit.n], c.reply.id, s, e, role=role,
+                                reading=row_reading(c.reply.text, c.start, c.end) or ""))
     citations = list(cites.values())
     lead_parts = []
     title_lead = ""
@@ -625,14 +664,14 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
         if several:
             r = next(g.reply for g in support if g.reply.id == p.reply_id)
             label = f"{_label(r, places.get(r.id, ()), same_place)}："
-        lead_parts.append(f"{label}{_escape_md(p.text)}" + "".join(f" [{n}]" for n in p.citations))
+        lead_parts.append(f"{label}{_escape_md(p.shown)}" + "".join(f" [{n}]" for n in p.citations))
     lead = "\n".join(lead_parts)
     cited = {c.reply_id for c in citations}
     related = _related([g for g in groups if g.reply.id not in cited])
     md = render_markdown(lead, points, citations, places, by_reply=several or listing)
     a = Answer(question, md, points, citations, related, False, rewritten, result.relevance,
                {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
-    a.lead = "\n".join(([title_lead] if title_lead else []) + [p.text for p in points if p.role == "direct"])
+    a.lead = "\n".join(([title_lead] if title_lead else []) + [p.shown for p in points if p.role == "direct"])
     return a
 
 
@@ -645,6 +684,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     pool = ranked
     if not (q.aspect == "amount" and asked_stances(q.text) == {"planned"}):  # 预算/准备了多少: a plan's figure answers
         pool = [c for c in ranked if c.label == want] or ranked
+    pool = [c for c in pool if not c.problem] or pool  # what was done answers 怎么答复的 / 做了什么, not what is lacking
     out: list[_Cand] = []
     details = asked_details(q.text, q.aspect, inferred=True)
     if several:  # one per reply, in the replies' rank order (cands come reply by reply, best reply first)
@@ -683,7 +723,7 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
             return [best, second]
     for c in pool[1:3]:
         if c.score >= best.score - 0.25 and _overlap(c, best) < 0.5 and (
-                not q.narrow or holds_any(c.text, [d._replace(rate=False) for d in details])):
+                not q.narrow or holds_any(c.reading, [d._replace(rate=False) for d in details])):
             out.append(c)
     return out[:2]
 

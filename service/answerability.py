@@ -23,6 +23,7 @@ from index.departments import department_table
 from index.tokenize import default_tokenizer
 from service.query import REASON_ASK_RE, YEAR_RE
 from service.records import ReplyHits, SearchResult
+from service.tables import row_reading
 
 if TYPE_CHECKING:
     from service.query import Query
@@ -51,8 +52,8 @@ ASKED_UNIT = (
     ("frequency", re.compile(r"(?:多久|多长时间|隔几天|几天|几周|几个月)[^，,。？?]{0,8}(?:一趟|一次|一回)|"
                              r"(?:一年|一个月|一月|一周|一季度|每年|每月|每周|每季度)[^，,。？?]{0,6}(?:几|多少)(?:次|趟|回)")),
     ("time", re.compile(r"多久|多长时间|(?<![这近前头])几(?:个)?(?:小时|分钟|天|周|个月|年)|多少(?:小时|分钟|天|周|个月|年)")),
-    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般|了)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|多少元|多少万|费用|经费多少|标准|"
-                        r"(?:拿|(?<![查找发选排看算评测检提指突支])出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入|学费|租金|房租)|"
+    ("money", re.compile(r"(?:工资|收入|报酬|薪酬|薪水|待遇|补助|补贴|奖励|费用|经费|价|价格|价钱|票价|收费)(?:是|有|能|要|大概|一般|了)?(?:多少|几)|拿多少|挣多少|赚多少|多少钱|补贴多少|补助多少|多少补贴|(?:奖|补|奖补)(?:了)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|资金多少|投入多少|投资多少|金额|几块钱|几毛钱?|几角钱?|几分钱|多少元|多少万|费用|经费多少|标准|"
+                        r"(?:拿|(?<![查找发选排看算评测检提指突支])出|花|给|投|安排|下达|拨)(?:出|了|付)?(?:了)?多少(?![个家所项名人户套辆台座处条批次趟回吨公里米亩])|多少[^，,。？?]{0,4}(?:资金|经费|钱|补贴|补助|奖补|奖励|费用|投资|投入|学费|租金|房租)|"
                         # the money named before its paying out (那笔专项钱…2023年真正发下去多少)
                         r"(?:钱|资金|经费|奖补|补贴|补助|奖励)[^？?。]{0,24}?(?:发|兑付|兑现|花|拨|到位)(?:下去|出去|下来|出|了|掉|放|到)*多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|"
                         r"(?:交|缴|付)(?:纳)?(?:了)?多少|收(?:了|取)?多少(?![个家所项名人户套辆台座处条批次吨公里米亩])|[\u4e00-\u9fff]费(?:用)?(?:是|要|得|大概|一般)?多少")),
@@ -63,8 +64,8 @@ ASKED_UNIT = (
     ("weight", re.compile(r"多少(?:万)?吨|几(?:万)?吨|多少(?:公斤|千克|斤)|几(?:公斤|千克|斤)|多重")),
     ("volume", re.compile(r"多少(?:立方米|方|升)|几(?:立方米|方)")),
     ("energy", re.compile(r"多少(?:度电|千瓦|兆瓦)|几度电|发电量|装机(?:容量)?(?:是|有)?多少")),
-    ("percent", re.compile(r"比例|比重|百分之|占比|占(?:了)?多少|覆盖率|率(?:是|有|达到|到了)?多少|几成")),
-    ("count", re.compile(r"(?:多少|(?<!哪)几)(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次|本|册|块|笔)")),
+    ("percent", re.compile(r"比例|比重|百分之|占比|占(?:了)?多少|覆盖率|率(?:是|有|为|达到|到了|到|提高到|提升到)?多少|几成")),
+    ("count", re.compile(r"(?:多少|(?<!哪)几)(?:个|家|所|项|名|人|户|套|辆|台|座|处|条|批|次|趟|回|本|册|块|笔)")),
 )
 DATE_RE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月|年底|年内|年初|年中|季度|上半年|下半年|月底|月中|前完成|之前|以前|期间|日前|近期|截至")
 REASON_RE = re.compile(r"因为|由于|原因|主要是|受.{1,12}(?:影响|限制|制约)|鉴于|考虑到|导致|造成|因此|所以|以致|目前.{0,8}(?:不具备|尚不|暂不|还不)|限于|囿于|涉及")
@@ -162,7 +163,7 @@ class Detail(NamedTuple):
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
 _MEASURES = {"人": "人|名|位|人次", "名": "人|名|位|人次", "位": "人|名|位", "户": "户", "台": "台|辆|套", "辆": "辆|台",
              "套": "套|台", "家": "家|个|所|处", "所": "所|个|家", "座": "座|个|处", "处": "处|座", "项": "项|个",
-             "条": "条", "次": "次|场|人次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批",
+             "条": "条", "次": "次|场|人次", "趟": "趟|次", "回": "回|次", "场": "场|次", "张": "张", "间": "间|个", "栋": "栋|幢", "批": "批",
              "本": "本|册(?!次)", "册": "册(?!次)|本", "块": "块|面", "笔": "笔"}
 _MEASURE_ASK_RE = re.compile(r"(?:多少|几)(" + "|".join(_MEASURES) + ")")
 
@@ -178,7 +179,7 @@ def asked_subset(text: str) -> tuple[str, ...]:
     return tuple([w for w in default_tokenizer().tokens(m.group("q")) if len(w) >= 2 or w.isdigit()][:3])
 
 
-_COUNTED_RE = re.compile(r"那(?:个)?(\d+)\s*(个|辆|座|所|家|处|台|套|条|名|块|间|栋)")
+_COUNTED_RE = re.compile(r"那(?:个)?(\d+)\s*(个|辆|座|所|家|处|台|套|条|名|块|间|栋|架|艘|盏|根)")
 
 
 def asked_counted(text: str) -> tuple[str, str] | None:
@@ -302,7 +303,7 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
 
 # the ones money is asked per (每人, 一户), not the periods (每年, 每月): a rate per year alone is not per person
 # (people and households only: letters state a rate per thing in other units, 每千瓦 for 一个充电桩, 每平方米 for 每平米)
-_PER_THING_RE = re.compile(r"(?:每|一|单)(人|名|户)")
+_PER_THING_RE = re.compile(r"(?:每|一|单)(?:个)?(人|名|户)")
 
 
 def asked_per(text: str) -> str | None:
@@ -357,6 +358,11 @@ ASKED_SHAPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
                 r"(?:有没有|是否|有无)(?:减少|增加|下降|上升|降低|提高|好转|改善)"),
      re.compile(r"同比|环比|比上年|较上年|比去年|较去年|(?:下降|减少|增长|增加|上升|降低|提高)(?:了)?\s*\d|"
                 r"(?:由|从)[^，。；]{0,12}\d[^，。；]{0,12}(?:增加|提高|上升|减少|下降|降低)?(?:到|至)")),
+    # whether it got done (装好了没, 建成了没有, 完成了吗): the sentence saying it was (已全部完成, 实际完成改造4处, 已于…投用)
+    ("completed",
+     re.compile(r"(?:好|成|完|通|完成|建成|投用|开业|开诊)(?:了)?(?:没有|没|吗)"),
+     re.compile(r"已(?:经)?(?:全部|全面|如期|按期)?(?:完成|建成|竣工|投用|投入使用|投运|开业|开诊|开通|启用)|实际完成|全部完成|"
+                r"已于\s*\d{4}\s*年|正式(?:运行|运营|开业|开诊|启用|投用)")),
 )
 
 
@@ -368,7 +374,7 @@ def asked_shapes(text: str) -> list[re.Pattern]:
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
 # how things stand now or in the end (现在, 目前, 最后, 最终, 到现在, 至今): the latest letter of the place leads when it
 # covers the topic and its best sentence is within NOW_KEEP_Z of the first one's
-NOW_ASK_RE = re.compile(r"现在|目前|如今|眼下|至今|到现在|最后|最终|到头来")
+NOW_ASK_RE = re.compile(r"现在|目前|如今|眼下|至今|到现在|最后|最终|到头来|后来")
 NOW_KEEP_Z = 1.0
 
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")
@@ -495,6 +501,15 @@ def best_sentences(retriever: "Retriever", g: ReplyHits, q: "Query", k: int = 4)
     return scores[:k]
 
 
+# a question asking whether a reply on the topic exists at all (有没有…的答复, 有相关答复吗, 哪个部门答复过)
+REPLY_EXISTS_RE = re.compile(r"(?:有没有|有无|是否有|有)[^，,。？?]{0,10}(?:答复|回复)|(?:答复|回复)过")
+
+
+def read_sentence(text: str, start: int, end: int) -> str:
+    """A sentence of a letter as it reads: a flattened table's row under its header (service/tables.py)."""
+    return row_reading(text, start, end) or text[start:end]
+
+
 def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
     s = retriever.settings
     bar = s.sentence_min if s.sentence_min is not None else default_sentence_bar(retriever.index.manifest["model"])
@@ -515,6 +530,10 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
                 g.dense_best >= retriever.min_dense and g.topic_coverage >= s.min_dense_coverage)
         if g.identified and g.topic_coverage >= s.min_dense_coverage:
             on = True
+        elif on and g.topic_coverage < s.exists_min_coverage and REPLY_EXISTS_RE.search(q.text):
+            # "有没有哪份答复讲过蚊媒传染病？": a letter naming none of the topic's words does not discuss it, however
+            # close one of its sentences comes in meaning to a question that is all topic
+            on = False
     g.on_topic = on
     judge_detail(retriever, g, q)
 
@@ -539,7 +558,12 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         sought = [d for d in details if d.role == "fine" or d.per]
         if sought:
             rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) in ("done", "plan")
-                     and holds_any(text[int(st.start[r]):int(st.end[r])], sought)]
+                     and holds_any(read_sentence(text, int(st.start[r]), int(st.end[r])), sought)]
+        if other_year:  # …and a figure of a named year the letter looks back on (2023年买AED预算多少, in a 2024 letter):
+            # the sentence that states that year's figure, wherever it stands
+            rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) == "done"
+                     for sent in [read_sentence(text, int(st.start[r]), int(st.end[r]))]
+                     if any(names_year(sent, y, g.reply.year) for y in other_year) and holds_any(sent, details)]
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]
@@ -548,7 +572,7 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
             years = other_year if d.years is None else [y for y in d.years if y != g.reply.year]
             return all(names_year(sent, y, g.reply.year) for y in years)
 
-        held = [(r, sent) for r in dict.fromkeys(rows) for sent in [text[int(st.start[r]):int(st.end[r])]]
+        held = [(r, sent) for r in dict.fromkeys(rows) for sent in [read_sentence(text, int(st.start[r]), int(st.end[r]))]
                 if any(year_ok(sent, d) for d in holds_any(sent, details, " ".join(chunks[int(st.chunk[r])].heading_path)))
                 and not other_class(sent, classes)]
         g.detail_ok = bool(held)

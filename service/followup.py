@@ -150,6 +150,11 @@ def analyse_turn(text: str, gaz: Gazetteer | None = None) -> Turn:
 
 
 PLACE_ONLY = "place"  # rewrite_turn's third value: a new question kept to the conversation's place (filters as asked)
+# a turn that asks something of its own ("那苡山配了几辆消防车呢？") is not the earlier question moved to another place
+OWN_ASK_RE = re.compile(r"多少|几|什么|啥|哪|怎么|为什么|为啥|吗|是否|有没有|谁")
+# a question asked of every place (各地…都做了什么, 哪些地方): not kept to the conversation's place
+ALL_PLACES_RE = re.compile(r"各地|各区|各县|各市|各镇|各乡镇|各个地方|哪些地方|哪几个地方|哪些区|哪些县|全国|其他地方|别的地方")
+LATER_RE = re.compile(r"后来|最后|最终|到头来|现在|如今|至今")
 ANAPHORA_RE = re.compile(r"^(?:那|这|其|它|他们|她们|该|此|以后|今后|后来|现在|目前|还有|另外|其中|同时|然后)")
 
 
@@ -205,6 +210,22 @@ def _with_intent(text: str, intent: str) -> str:
         return text[:m.start()] + phrase + text[m.end():]
     body = text.rstrip("？?。！! ")
     return f"{body}{phrase}？"
+
+
+def _moved_with_words(question: str, turn: Turn, ctx_text: str, gaz: Gazetteer | None) -> str:
+    """The previous question asked of the turn's place, with the turn's own words put right after it."""
+    out = list(question)
+    for s, e, _ in turn.places:
+        out[s:e] = [" "] * (e - s)
+    words = TOPIC_FOLLOW_RE.match("".join(out).strip())
+    own = re.sub(r"^(?:那么?|还有|那关于|关于)?\s*的?|\s+", "", words.group(1) if words else "")
+    new = "、".join(dict.fromkeys(question[s:e] for s, e, _ in turn.places))
+    old = place_spans(ctx_text, dept_spans(ctx_text), gaz)
+    if old:
+        start = min(s for s, _, _ in old)
+        text = _replace_spans(ctx_text, old, new)
+        return text[:start + len(new)] + own + text[start + len(new):]
+    return _insert_after_prefix(ctx_text, new + own, gaz)
 
 
 def _topic_of(text: str, gaz: Gazetteer | None = None) -> str:
@@ -306,6 +327,11 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
         return record
     if turn.topic and turn.ordinal is None:
         m = TOPIC_FOLLOW_RE.match(question.strip())
+        if (m and turn.places and not turn.depts and not turn.years and len(turn.topic) <= 3
+                and question.strip().rstrip("？?。！! ").endswith("呢") and not OWN_ASK_RE.search(question)):
+            # "那菱湾县城老街呢？" after "蘅塘区老城小巷停车新增了多少车位？": the same ask, of another place and the
+            # part of the topic it names; the earlier topic words stay, so the letter on that topic still ranks
+            return _moved_with_words(question, turn, ctx_text, gaz), _apply(ctx_filters, turn), True
         if m and len(turn.topic) <= 3 and not turn.names_something:
             topic = m.group(1).strip()
             prefix = _prefix(ctx_text, gaz)
@@ -317,15 +343,16 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
         if _depends_on_context(question, turn):
             # "停多久以内不要钱？" after "崇川路边停车怎么收费？": the new detail, asked of the same place and topic
             ctx = analyse_turn(ctx_text, gaz)
-            kinds = {"years": bool(turn.years)}
-            keep = [*([] if kinds["years"] else ctx.years), *ctx.places, *ctx.depts]
+            # a year named, or "后来/现在…了吗" (how it turned out: a later letter), replaces the earlier turn's year
+            later = bool(turn.years) or bool(LATER_RE.search(question))
+            keep = [*([] if later else ctx.years), *ctx.places, *ctx.depts]
             prefix = "".join(ctx_text[s:e] for s, e, _ in sorted(keep))
             from service.query import analyse
 
             old_topic = analyse(_topic_of(ctx_text, gaz), gaz).topic_phrase
             if prefix or old_topic:
                 return f"{prefix}{old_topic}，{question.strip()}", _apply(ctx_filters, turn), True
-        if not turn.names_something:
+        if not turn.names_something and not ALL_PLACES_RE.search(question):
             # a question of its own that names no place, after one that did ("有多少所幼儿园开设了托班？" after
             # "崇川区托育服务情况怎么样？"): asked of the same place; the rewritten question shows it
             ctx = analyse_turn(ctx_text, gaz)

@@ -17,7 +17,7 @@ from service.gazetteer import Gazetteer
 
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 # a year naming the letter itself ("2021年那份提案", "2023年答复的"), not a year its content reports on
-LETTER_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年(?:(?:的|那份|那件|那个|这份|这件|那)[^，,。？?\d]{0,12}?)?(?:提案|建议|议案|答复|回复|办复)|"
+LETTER_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年(?:(?:的|那份|那件|那个|这份|这件|那|关于)[^，,。？?\d]{0,12}?)?(?:提案|建议|议案|答复|回复|办复)|"
                             r"((?:19|20)\d{2})\s*年(?:提|提出|答复|回复|办复|办理)的|((?:19|20)\d{2})\s*年\s*第")
 # the question asks what a reply said (…是怎么答复的): a year it names is that reply's year
 ASKS_REPLY_RE = re.compile(r"(?:怎么|如何|怎样|是怎么|咋)(?:答复|回复|办复)|答复(?:了|的)?(?:什么|啥|哪些)")
@@ -33,7 +33,7 @@ ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
                         r"(?:有|是|做了?|作了?)(?:什么|哪些|啥)(?:样的)?规划|(?:怎么|如何|怎样)规划|规划(?:是|有)?(?:什么|哪些|怎样|如何)")),
     ("reason", REASON_ASK_RE),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪天|几月|几点|哪(?:一)?个月|几号(?!提案|建议)|什么时间|截止|期限|时间节点|啥时候")),
-    ("amount", re.compile(r"多久|多长时间|多少|(?<!哪)几(?:个|家|所|项|名|人|次|条|处|座|公里|万|亿|成|批|户|套|辆|台|元|块)|数量|(?:补贴|补助|收费|什么)标准|标准(?:是|为)?(?:多少|多高)|金额|比例|规模|多大|多长|多宽|多深|多高|多远|几成")),
+    ("amount", re.compile(r"多久|多长时间|多少|(?<!哪)几(?:个|家|所|项|名|人|次|条|处|座|公里|万|亿|成|批|户|套|辆|台|元|块|毛|角|分钱)|数量|(?:补贴|补助|收费|什么)标准|标准(?:是|为)?(?:多少|多高)|金额|比例|规模|多大|多长|多宽|多深|多高|多远|几成")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪(?:两|三|几)?家|哪些企业|哪些学校|由哪|牵头|哪几(?:个|家|所|座|条|处|位)")),
     ("progress", re.compile(r"进展|进度|完成了?(?:没有|吗|多少)|(?:建|修|办|做|落实|开通|建成)(?:了|好)?没有|落实了?吗|到什么程度|做到哪|怎么样了|效果|成效|结果")),
     ("exists", re.compile(r"有没有|是否有|有无|有关于|有哪些答复|有答复")),
@@ -78,9 +78,10 @@ LIST_RE = re.compile(r"(?:答复|办理|办复|承办|主办)(?:了|过)?哪些(
 BROAD_RE = re.compile(r"做了(?:哪些|什么|啥)|哪些工作|什么工作|哪些措施|什么措施|哪些举措|怎么做|如何做|情况(?:怎么样|如何)?|怎么答复|如何答复|是怎么回复|怎么回复|怎么说")
 # words that carry no topic in a question (interrogatives, generic work nouns); BM25 still sees them
 FUNCTION_RE = re.compile(
-    r"这一块|那一块|这块|那块|市里|县里|区里|省里|"  # "in this area", "the city (government)": not the topic (before 这/那)
+    r"这一块|那一块|这块|那块|市里|县里|区里|省里|"
+    r"[改建修装办盖弄做搞]?(?:好|成|完)(?:了)?(?:没有|没|吗)|"  # 改成了没有, 装好了没: whether it got done, asked  # "in this area", "the city (government)": not the topic (before 这/那)
     r"请问|想问|问一下|了解一下|具体|目前|现在|已经|这几年|近几年|前几年|这些年|近年来|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|啥时候|什么时候|什么|啥|(?:多少|几)(?:件|份)|多少(?:[个家所项名条处座批户套辆台本册块位]|人(?!次))?|"
-    r"几(?=[个家所项名人次条处座批户套辆台])|多久|多长时间|(?:一|几)(?:趟|回)|为什么|为何|为啥|原因|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
+    r"几(?=[个家所项名人次条处座批户套辆台])|多久|多长时间|(?:一|几)(?:趟|回)|几(?:毛|角|分)钱?|为什么|为何|为啥|原因|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
     r"工作|措施|举措|做法|方面|相关|关于|有关|答复|回复|办复|提案|建议|议案|的|了|吗|呢|啊|吧|呀|给|在|对|和|与|及|等|是|有|"
     r"下一步|今后|打算|计划|进展|进度|成效|效果|这件|这份|该件|这个|那个|那|这|一下|说说|介绍|"
     r"原来|原本|当初|本来|原先|实际|真正|最终|最后(?!一)|到底|究竟|"  # which figure is asked (planned or actual), not the topic
@@ -224,6 +225,8 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
 
     names_a_reply = bool(numbers or proposers)
     fields = _fields(text, names_a_reply)
+    if fields:  # "菁阳2023年人防那个建议是第几号？": a question about a letter's record names that letter's year
+        letter_years = sorted({*letter_years, *years})
     aspect = "field" if fields else _aspect(text)
     # "人社局答复了哪些提案？", and a department's letters asked with no topic ("财政局主办的答复说了什么？")
     listing = bool(depts and (LIST_RE.search(text) or (not topic and not numbers and not proposers and not fields)))
@@ -256,7 +259,7 @@ def _phrase(residual: str) -> str:
     """The longest run of the question left after removing places, names and interrogatives."""
     parts = [p.strip("，,。？?！!、；;：: ") for p in re.split(r"[\s，,。？?！!、；;：:]+", residual)]
     # a verb left over from the question's ending (搞了哪些 → 搞, 建得怎么样 → 建得) is not part of the topic
-    parts = [re.sub(r"(?<=[\u4e00-\u9fff]{3})[搞做弄干办建修管改][得了的]?$", "", p) for p in parts]
+    parts = [re.sub(r"(?<=[\u4e00-\u9fff]{3})[搞做弄干办建修管改花买][得了的]?$", "", p) for p in parts]
     parts = [p for p in parts if len(p) >= 2]
     if not parts:
         return ""

@@ -138,6 +138,11 @@ class Point:
     start: int = 0
     end: int = 0
     role: str = "support"  # direct (answers the asked aspect; shown first) | support | field
+    reading: str = ""  # a flattened table's row as its header reads it (shown in place of the bare row)
+
+    @property
+    def shown(self) -> str:
+        return self.reading or self.text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

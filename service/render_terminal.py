@@ -229,7 +229,7 @@ def render_answer(answer: dict[str, Any], show_question: bool = True) -> Rendera
                 t.append(f"（{KIND_MARK.get(p.get('kind'), '已办')}）", style=KIND_STYLE.get(p.get("kind"), ""))
             if key == "direct":
                 t.append(direct_label(answer, p), style="bold")
-            t.append(p.get("text") or "")
+            t.append(p.get("reading") or p.get("text") or "")
             for n in p.get("citations") or []:
                 t.append(f" [{n}]", style="bold red")
             grid.add_row(f"{i}.", t)

@@ -164,7 +164,7 @@ def render_answer_html(answer: dict[str, Any], pending: bool = False) -> str:
                          if key == "direct" and direct_label(answer, p) else
                          "" if key in ("direct", "field") else f'<span class="badge {kind}">{KIND_BADGE[kind]}</span>')
                 lis.append(f'<li class="point {"direct" if key == "direct" else kind}">{badge}'
-                           f'<span class="ptext">{esc(p.get("text"))}</span>{_point_marks(p, cits)}</li>')
+                           f'<span class="ptext">{esc(p.get("reading") or p.get("text"))}</span>{_point_marks(p, cits)}</li>')
             cls = key if key in ("direct", "field", *KIND_LABEL) else "reply"
             parts.append(f'<div class="group {cls}"><div class="group-h {cls}">{esc(head)}</div>'
                          f'<ul class="points">{"".join(lis)}</ul></div>')

@@ -145,6 +145,8 @@ class PointPublic(BaseModel):
     start: int = 0
     end: int = 0
     role: Literal["direct", "support", "field"] = Field("support", description="direct: answers the asked aspect (shown first)")
+    reading: str = Field("", description="for a row of a table flattened to text ('新建防火通道 公里 35 38.2 764'), the row as its "
+                                         "header reads it ('…，2022年完成38.2公里，完成投资764万元'); shown in place of `text`")
 
 
 class CitationPublic(BaseModel):

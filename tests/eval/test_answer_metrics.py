@@ -32,6 +32,19 @@ def test_direct_top2_looks_at_the_first_two_points_only():
     assert third["values"]["key_fact_coverage"] == 1.0
 
 
+def test_a_table_row_shows_and_counts_as_its_header_reads_it():
+    """A row point ("新建防火通道 公里 35 38.2 764") is shown as read under its header; a fact in that reading is in the
+    answer, while groundedness still checks the row itself against the passage."""
+    item = _item(must_include=["38.2公里", "764"], shape="narrow", aspect="amount")
+    row = "新建防火通道 公里 35 38.2 764"
+    resp = _resp([row])
+    resp.answer["points"][0]["reading"] = "新建防火通道，2022年计划35公里，2022年完成38.2公里，完成投资764万元。"
+    o = score_question(item, resp, {"r1"}, [])
+    assert o["values"]["key_fact_coverage"] == 1.0 and o["values"]["direct_top2"] == 1.0 and o["values"]["groundedness"] == 1.0
+    bare = score_question(item, _resp([row]), {"r1"}, [])
+    assert bare["values"]["key_fact_coverage"] == 0.5  # "38.2公里" is not in the bare row
+
+
 def test_direct_top2_falls_back_to_key_facts_and_skips_multi_reply_and_field_questions():
     only_facts = _item(must_include=["86个"])
     assert score_question(only_facts, _resp(["建成86个。"]), {"r1"}, [])["values"]["direct_top2"] == 1.0

@@ -435,3 +435,17 @@ def test_an_amount_asked_per_period_is_led_by_a_rate_of_that_period():
     cands = _cands_of(Reply(id="r", text=f"{term}\n{year}\n"), [(term, "done"), (year, "done")])
     _score(cands, q, plan_first=False)
     assert all(c.held for c in cands) and cands[1].score > cands[0].score
+
+
+def test_a_further_reply_of_a_several_reply_answer_stands_beside_the_best():
+    """"各地在水产养殖尾水治理上都做了什么？": a letter on a neighbouring topic (畜禽粪污: 41% of the words, 2.9 z below) is
+    left out; one wording the topic otherwise but as close in meaning (1.2 z below) stays."""
+    from types import SimpleNamespace as R
+
+    from service.answer import _beside
+
+    top = R(topic_coverage=1.0, sentence_z=7.36)
+    assert not _beside(R(topic_coverage=0.41, sentence_z=4.45), top)
+    assert _beside(R(topic_coverage=0.41, sentence_z=6.2), top)
+    assert _beside(R(topic_coverage=0.9, sentence_z=3.0), top)
+    assert _beside(R(topic_coverage=0.1, sentence_z=None), top)  # an index without sentence vectors: as before

@@ -203,3 +203,28 @@ def test_a_question_naming_a_proposal_number_is_its_own_question():
     assert rewrite("第57号提案是哪个单位答复的？", h, None) == ("第57号提案是哪个单位答复的？", None)
     assert rewrite("第二十八号提案是谁提的？", h, None)[0] == "第二十八号提案是谁提的？"
     assert rewrite("那2023年呢？", h, None)[0].startswith("2023年")  # a follow-up still is one
+
+
+def test_a_place_with_words_of_its_own_keeps_the_ask():
+    # "那海门的职业院校呢？": the same ask, of 海门 and the part of the topic it names
+    assert rewrite("那海门的职业院校呢？", H, None)[0] == "海门职业院校在产教融合方面做了哪些工作？"
+    text, _ = rewrite("那通州的睦邻点呢？", [{"question": "海门区老年助餐每餐补贴多少？"}], None)
+    assert text == "通州睦邻点老年助餐每餐补贴多少？"
+    # a question of its own that names a place (no 呢) is not glued to the earlier topic
+    assert rewrite("海门区充电桩建设情况如何？", H, None)[0] == "海门区充电桩建设情况如何？"
+    # …nor one that asks something of its own
+    assert rewrite("那海门配了几个老师呢？", H, None)[0] == "那海门配了几个老师呢？"
+
+
+def test_how_it_turned_out_is_asked_of_a_later_letter():
+    """"那后来真开起来了吗？" after a question on a 2023 letter: the earlier year is not carried (a later letter tells)."""
+    text, _ = rewrite("那后来建成了吗？", [{"question": "2023年通州在产教融合方面打算建几个实训基地？"}], None)
+    assert "2023" not in text and "通州" in text
+    text, _ = rewrite("那建成了吗？", [{"question": "2023年通州在产教融合方面打算建几个实训基地？"}], None)
+    assert "2023年" in text
+
+
+def test_a_question_asked_of_every_place_is_not_kept_to_the_conversations_place():
+    hist = [{"question": "崇川区托育服务情况怎么样？"}]
+    assert rewrite("有多少所幼儿园开设了托班？", hist, None)[0] == "崇川区有多少所幼儿园开设了托班？"
+    assert rewrite("各地在家庭医生签约方面都做了什么？", hist, None)[0] == "各地在家庭医生签约方面都做了什么？"
