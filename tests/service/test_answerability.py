@@ -885,6 +885,11 @@ def test_money_asked_of_using_a_service_once_is_its_price():
     assert not holds_any("对利用闲置农房改造的民宿，按照实际投资额的20%给予补助，单家最高30万元。", d)
 
 
+def _answer_over_one(settings, tmp_path, letter: str, question: str):
+    """The answer to `question` over an index of one letter (fake encoder)."""
+    return answer_question(retriever_over(settings, tmp_path / "c", {"a.txt": letter}), question)
+
+
 def _judged(question: str, coverage: float, z: float) -> bool:
     """on_topic of one reply with the given topic coverage and best-sentence z (the rule alone, no index)."""
     from types import SimpleNamespace
@@ -927,9 +932,7 @@ def test_a_figure_of_a_named_year_is_sought_in_the_whole_letter(settings, tmp_pa
             + "".join(f"{p}买AED {n}台，所需预算由各单位在年度预算中安排。\n"
                       for p, n in [("车站", 12), ("学校", 30), ("商场", 21), ("公园", 9), ("体育馆", 6), ("医院", 14),
                                    ("社区", 44), ("景区", 8), ("机场", 5), ("码头", 3), ("图书馆", 2), ("剧院", 4)]))
-    letter = reply_letter("445", "关于在公共场所普及配置AED的提案", body, "南岭市卫生健康委员会", "2024年7月2日", level="市")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭市2023年买AED预算多少？实际花了多少？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("445", "关于在公共场所普及配置AED的提案", body, "南岭市卫生健康委员会", "2024年7月2日", level="市"), "南岭市2023年买AED预算多少？实际花了多少？")
     assert not a.no_answer and "784.6万元" in a.points[0].text
 
 
@@ -938,9 +941,7 @@ def test_what_is_lacking_does_not_lead_an_answer_about_the_work(settings, tmp_pa
     body = ("一、主要做法\n遴选备案社会培训评价组织9家，开展新职业技能等级认定。\n"
             "二、存在的问题\n一是新职业培训的师资和教材相对缺乏，职业培训标准不统一，职业培训覆盖面不足。\n"
             "三、下一步打算\n将扩大新职业培训。")
-    letter = reply_letter("26", "关于加强职业技能培训的建议", body, "南岭县人力资源和社会保障局", "2023年7月12日")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭县职业培训的提案是怎么答复的？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("26", "关于加强职业技能培训的建议", body, "南岭县人力资源和社会保障局", "2023年7月12日"), "南岭县职业培训的提案是怎么答复的？")
     assert not a.no_answer and "评价组织9家" in a.points[0].text
 
 
@@ -948,9 +949,7 @@ def test_a_count_of_what_was_done_is_not_answered_by_the_standard(settings, tmp_
     """"配了几辆消防车": 配备消防车14辆, not the standard 每队配备消防车不少于1辆 (虚构示例)."""
     body = ("建设标准分为两级：一级专职消防队配备消防车不少于2辆；二级专职消防队配备消防车不少于1辆。\n"
             "截至2024年5月底，全县已建成乡镇专职消防队9支，共有专职队员101人，配备消防车14辆。")
-    letter = reply_letter("618", "关于加快乡镇专职消防队建设的建议", body, "南岭县消防救援大队", "2024年6月27日")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭县配了几辆消防车？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("618", "关于加快乡镇专职消防队建设的建议", body, "南岭县消防救援大队", "2024年6月27日"), "南岭县配了几辆消防车？")
     assert not a.no_answer and "14辆" in a.points[0].text
     from service.answer import NORM_FIGURE_RE, REALIZED_ASK_RE
 
@@ -970,9 +969,7 @@ def test_a_named_rate_asked_is_a_share_and_its_sentence_leads(settings, tmp_path
     assert asked_details("人防工程平时利用率到多少了？", "amount")[0].unit == "percent"
     body = ("2023年全市公用人防工程平时使用收入1126万元，比2022年增长18.4%。\n"
             "平时开发利用面积126.4万平方米，平时利用率由2022年底的60.4%提高到65.2%。")
-    letter = reply_letter("463", "关于深化人防工程平战结合的提案", body, "南岭市人民防空办公室", "2024年6月27日", level="市")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭市人防工程平时利用率到多少了？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("463", "关于深化人防工程平战结合的提案", body, "南岭市人民防空办公室", "2024年6月27日", level="市"), "南岭市人防工程平时利用率到多少了？")
     assert not a.no_answer and "65.2%" in a.points[0].text
 
 
@@ -990,9 +987,7 @@ def test_whether_it_got_done_is_answered_by_the_sentence_saying_so(settings, tmp
     assert asked_shapes("那到2024年的答复里改成了没有？") and asked_shapes("现在都装好了没？") and not asked_shapes("这个提案是谁提的？")
     body = ("我办制定了人防工程平战转换预案，明确各类人防工程停车场改造的转换时限和责任单位。\n"
             "2023年计划改造的人防工程停车场，实际完成改造4处，新增泊位980个。")
-    letter = reply_letter("463", "关于深化人防工程平战结合的提案", body, "南岭市人民防空办公室", "2024年6月27日", level="市")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭市人防工程停车场改造改成了没有？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("463", "关于深化人防工程平战结合的提案", body, "南岭市人民防空办公室", "2024年6月27日", level="市"), "南岭市人防工程停车场改造改成了没有？")
     assert not a.no_answer and "实际完成改造4处" in a.points[0].text
 
 
@@ -1005,9 +1000,7 @@ def test_a_heading_dealing_with_a_difficulty_is_work_not_a_difficulty(settings, 
     assert not ADDRESSES_RE.search("三、存在的问题")
     body = ("（一）解决老年乡村医生养老问题\n对离岗乡村医生按每满1年工作年限每月补助15元的标准发放生活补助，共发放生活补助86万元。\n"
             "（二）存在的问题\n部分乡村医生年龄偏大，离岗乡村医生生活补助标准偏低，生活补助发放不及时。")
-    letter = reply_letter("57", "关于提高乡村医生待遇的提案", body, "南岭县卫生健康局", "2024年7月3日")
-    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
-    a = answer_question(r, "南岭县离岗乡村医生生活补助做了哪些工作？")
+    a = _answer_over_one(settings, tmp_path, reply_letter("57", "关于提高乡村医生待遇的提案", body, "南岭县卫生健康局", "2024年7月3日"), "南岭县离岗乡村医生生活补助做了哪些工作？")
     assert not a.no_answer and "每月补助15元" in a.points[0].text
 
 
