@@ -449,3 +449,16 @@ def test_a_further_reply_of_a_several_reply_answer_stands_beside_the_best():
     assert _beside(R(topic_coverage=0.41, sentence_z=6.2), top)
     assert _beside(R(topic_coverage=0.9, sentence_z=3.0), top)
     assert _beside(R(topic_coverage=0.1, sentence_z=None), top)  # an index without sentence vectors: as before
+
+
+def test_a_sentence_of_the_asked_shape_leads_whatever_its_label(settings, tmp_path):
+    """"处理完了没？": "…412户已全部完成整治，…预计8月底前全部完成" is labelled a plan for its ending, yet it answers (虚构示例)."""
+    from service.answer import answer_question
+    from tests.conftest import reply_letter, retriever_over
+
+    body = ("对鉴定为D级的危房，第一时间组织人员撤离，通过拆除重建、维修加固等方式进行处置。\n"
+            "目前，D级危房412户已全部完成整治，剩余C级危房46户正在加固施工中，预计今年8月底前全部完成。")
+    letter = reply_letter("24", "关于加快农村危房排查整治的建议", body, "南岭县住房和城乡建设局", "2023年7月11日")
+    r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
+    a = answer_question(r, "南岭县危房都整治完了没？")
+    assert not a.no_answer and "已全部完成整治" in a.points[0].text
