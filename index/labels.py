@@ -127,10 +127,11 @@ def is_table_header(line: str) -> bool:
     return sum(bool(re.search(r"\d", c)) for c in cells) <= 1
 
 
-def is_figure_row(sentence: str) -> bool:
+def is_figure_row(sentence: str, cells: list[str] | None = None) -> bool:
     """A flattened table's data row that is mostly figures ('石桥街道 38 3900 168', '合计 137 46200 7315'): it reads
-    only under its header, so it is no point of its own for a broad question."""
-    cells = sentence.split()
+    only under its header, so it is no point of its own for a broad question. `cells`: the row split otherwise than
+    at every space (service/tables.py splits a Word table's row at two spaces)."""
+    cells = sentence.split() if cells is None else cells
     if len(cells) < 3 or re.search(r"[。，；;,！？]", sentence):
         return False
     return sum(bool(re.fullmatch(r"[\d.,%％—\-]+", c)) for c in cells) * 2 >= len(cells)

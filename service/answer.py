@@ -245,21 +245,22 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     realized = q.aspect == "amount" and not shapes and bool(REALIZED_ASK_RE.search(q.text))
     rate_word = m.group(1)[-3:] if q.aspect == "amount" and (m := RATE_ASK_RE.search(q.text)) else ""  # 平时利用率 → 利用率
     for c, zi in zip(cands, z):
-        t = c.reading
-        words = _words(t) | _words(" ".join(c.chunk.heading_path))
-        lex = sum(idf[t] for t in words & topic) / total
+        t = c.reading  # a table row as its header reads it
+        head = " ".join(c.chunk.heading_path)
+        words = _words(t) | _words(head)
+        lex = sum(idf[word] for word in words & topic) / total
         if w.context and c.prev:  # topic words named just before it ("…更换软管。县财政按每户380元…")
-            lex += w.context * sum(idf[t] for t in (_words(c.prev) & topic) - words) / total
+            lex += w.context * sum(idf[word] for word in (_words(c.prev) & topic) - words) / total
         pairs = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs)) if w.chars else 0.0
         v = w.sim * zi + w.lex * lex + w.chars * pairs
         if has_facts(c.text):
             v += w.facts
         if w.rich and broad and c.label == "done":
             v += w.rich * min(4, len(RESULT_RE.findall(c.text))) / 4
-        held = holds_any(t, details, " ".join(c.chunk.heading_path)) if details else []
+        held = holds_any(t, details, head) if details else []
         if held and realized and NORM_FIGURE_RE.search(t):
             # 配了几辆: what was equipped (配备消防车14辆), not the standard (每队不少于1辆): held without its norms
-            held = holds_any(NORM_FIGURE_RE.sub("", t), details, " ".join(c.chunk.heading_path))
+            held = holds_any(NORM_FIGURE_RE.sub("", t), details, head)
         c.held = frozenset(held)
         if held and not other_class(t, classes) and not (
                 plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
@@ -291,7 +292,6 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
             v -= w.row
         elif w.row_read and c.held and is_figure_row(c.text):
             v -= w.row_read  # a row read under its header answers where no sentence says as much in words
-        head = " ".join(c.chunk.heading_path)
         c.problem = q.aspect in ("work", "progress", "plan") and bool(PROBLEM_HEAD_RE.search(head)) and not ADDRESSES_RE.search(head)
         if w.problem and c.problem:
             v -= w.problem  # a difficulty the letter admits is not work done

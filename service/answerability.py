@@ -555,15 +555,19 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         rows = [r for r, _ in best_sentences(retriever, g, q, k=s.detail_sentences * len(details))]
         # asks specific enough to be sought in the whole letter, however far its wording is from the question's: a fine
         # (罚了多少钱: its 罚款 sentence) and a rate per the asked unit (一户补多少: 每户1500元 in a later paragraph)
+        # …and a figure of a named year the letter looks back on (2023年买AED预算多少, in a 2024 letter): the done
+        # sentence that states that year's figure, wherever it stands
         sought = [d for d in details if d.role == "fine" or d.per]
-        if sought:
-            rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) in ("done", "plan")
-                     and holds_any(read_sentence(text, int(st.start[r]), int(st.end[r])), sought)]
-        if other_year:  # …and a figure of a named year the letter looks back on (2023年买AED预算多少, in a 2024 letter):
-            # the sentence that states that year's figure, wherever it stands
-            rows += [int(r) for r in g.sentence_rows if st.label_of(int(r)) == "done"
-                     for sent in [read_sentence(text, int(st.start[r]), int(st.end[r]))]
-                     if any(names_year(sent, y, g.reply.year) for y in other_year) and holds_any(sent, details)]
+        if sought or other_year:
+            for r in map(int, g.sentence_rows):
+                label = st.label_of(r)
+                if label not in ("done", "plan"):
+                    continue
+                sent = read_sentence(text, int(st.start[r]), int(st.end[r]))
+                if (sought and holds_any(sent, sought)) or (
+                        other_year and label == "done" and any(names_year(sent, y, g.reply.year) for y in other_year)
+                        and holds_any(sent, details)):
+                    rows.append(r)
         if s.detail_next:  # the figure often follows the sentence that names the topic ("…由县财政按标准补助。县财政按每户380元…")
             stop = st.rows_of(int(st.reply[rows[0]])).stop if rows else 0  # the rows of one reply are contiguous
             rows += [r + 1 for r in rows if r + 1 < stop and st.label_of(r + 1) in ("done", "plan")]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from index.labels import is_figure_row as _is_figure_row
+
 
 _NUMBER = re.compile(r"[\d.,]+%?|[\d.,]+％")
 _PAREN_UNIT = re.compile(r"[（(]([^（）()]{1,8})[)）]\s*$")
@@ -35,11 +37,7 @@ def _cells(line: str) -> list[str]:
 
 def is_figure_row(line: str) -> bool:
     """A row of a flattened table that is mostly figures (index.labels.is_figure_row, with cells as _cells splits them)."""
-    line = line.strip()
-    cells = _cells(line)
-    if len(cells) < 3 or _SENTENCE_MARKS.search(line):
-        return False
-    return sum(bool(re.fullmatch(r"[\d.,%％—\-]+", c)) for c in cells) * 2 >= len(cells)
+    return _is_figure_row(line.strip(), _cells(line))
 
 
 def _header_above(text: str, start: int, width: int) -> list[str] | None:
