@@ -208,6 +208,27 @@ def ablate_cmd(gold: Path = typer.Argument(..., help="gold questions (.jsonl)"),
     err.print(f"wrote {out}/ablation.md, ablation.json and one run folder per configuration")
 
 
+@app.command("weights")
+def weights_cmd(gold: Path = typer.Argument(..., help="gold questions split into tune/report halves (.jsonl)"),
+                corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, config: Optional[Path] = ConfigOpt,
+                out: Optional[Path] = OutOpt, top_k: Optional[int] = TopKOpt, embed_model: Optional[str] = ModelOpt,
+                min_gain: int = typer.Option(2, "--min-gain", min=1, help="tuning questions a weight change must gain"),
+                quiet: bool = QuietOpt) -> None:
+    """How often the composition's first two points hold a direct-answer span, with the current weights of a
+    sentence's score and with those a coordinate search finds on the tuning half; both halves reported."""
+    from eval.runner import RunOptions
+    from eval.weights import format_markdown, weights_report, write
+
+    _check_source(corpus, index, None)
+    out = out or _default_out(gold, "weights")
+    opts = RunOptions(gold=gold, out=out, corpus=corpus, index=index, config=config, progress=not quiet,
+                      overrides=_overrides(top_k=top_k, embed_model=embed_model))
+    res = weights_report(opts, min_gain=min_gain)
+    write(res, out)
+    typer.echo(format_markdown(res))
+    err.print(f"wrote {out}/weights.md and weights.json")
+
+
 @app.command("labels")
 def labels_cmd(gold: Path = typer.Argument(..., help="hand-labelled sentences (.jsonl: path, text, label; see eval/labels.py)"),
                corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder the gold paths are relative to (default: the gold file's)"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -69,6 +69,7 @@ class _Cand:
     held: frozenset = frozenset()  # the asked details it holds (answerability.Detail)
     prev: str = ""  # the sentence before it in the letter (the one that often names what its figure is about)
     problem: bool = False  # under a 存在的问题 heading while work done or planned is asked
+    features: dict = field(default_factory=dict)  # what its score is made of (_features), for inspection and tuning
 
     @property
     def text(self) -> str:
@@ -185,6 +186,10 @@ class ComposeWeights:
     row_read: float = 0.5  # taken off a table row that holds the asked figure only as read under its header
     cause: float = 1.0  # a reason asked: the sentence names the cause in so many words (由于, 原因是, 之所以)
     period: float = 0.5  # an amount asked per period (一个月补多少): a rate of that period, not of another (每年, 每学期)
+    shape: float = 1.0  # a sentence of the asked shape (the remainder for 还剩几家, the change for 少了吗)
+
+
+FEATURES = tuple(ComposeWeights.__dataclass_fields__)
 
 
 WEIGHTS = ComposeWeights()
@@ -245,57 +250,67 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     realized = q.aspect == "amount" and not shapes and bool(REALIZED_ASK_RE.search(q.text))
     rate_word = m.group(1)[-3:] if q.aspect == "amount" and (m := RATE_ASK_RE.search(q.text)) else ""  # 平时利用率 → 利用率
     for c, zi in zip(cands, z):
-        t = c.reading  # a table row as its header reads it
-        head = " ".join(c.chunk.heading_path)
-        words = _words(t) | _words(head)
-        lex = sum(idf[word] for word in words & topic) / total
-        if w.context and c.prev:  # topic words named just before it ("…更换软管。县财政按每户380元…")
-            lex += w.context * sum(idf[word] for word in (_words(c.prev) & topic) - words) / total
-        pairs = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs)) if w.chars else 0.0
-        v = w.sim * zi + w.lex * lex + w.chars * pairs
-        if has_facts(c.text):
-            v += w.facts
-        if w.rich and broad and c.label == "done":
-            v += w.rich * min(4, len(RESULT_RE.findall(c.text))) / 4
-        held = holds_any(t, details, head) if details else []
-        if held and realized and NORM_FIGURE_RE.search(t):
-            # 配了几辆: what was equipped (配备消防车14辆), not the standard (每队不少于1辆): held without its norms
-            held = holds_any(NORM_FIGURE_RE.sub("", t), details, head)
-        c.held = frozenset(held)
-        if held and not other_class(t, classes) and not (
-                plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
-            v += w.detail * (1 + 0.5 * (len(held) - 1))  # both asks of a two-part question in one sentence
-            if w.cause and any(d.aspect == "reason" for d in held) and CAUSE_RE.search(c.text):
-                v += w.cause  # 为啥: a sentence that states the cause itself (由于…), not only one under a 问题 heading
-            if w.total and any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
-                v += w.total  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
-        if period and c.held:  # 每月补多少: 每人每月200元 rather than 每人每年2.4万元
-            stated = stated_periods(t)
-            if period in stated:
-                v += w.period
-            elif stated:
-                v -= w.period
-        if w.stance and stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):
-            v += w.stance
-        if rate_word and c.held and rate_word in t:
-            v += w.stance  # 利用率到多少: the sentence stating 利用率 (65.2%), not another share (增长18.4%)
-        if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
-            v += w.detail
-        if w.year and (q.years or q.relative) and any(
-                names_year(t, y, c.reply.year) for y in {*q.years, *(c.reply.year + o for o in q.relative if c.reply.year)}):
-            v += w.year
-        if (c.label == "plan") == plan_first:
-            v += w.label
-        # bare figures (石桥街道 38 3900 168): no point for a broad question, nor for a narrow one when the row
-        # neither holds what is asked nor names the topic itself (合计 3500 3812 1989 571.8 under a heading that does)
-        if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or _words(t) & topic)):
-            v -= w.row
-        elif w.row_read and c.held and is_figure_row(c.text):
-            v -= w.row_read  # a row read under its header answers where no sentence says as much in words
-        c.problem = q.aspect in ("work", "progress", "plan") and bool(PROBLEM_HEAD_RE.search(head)) and not ADDRESSES_RE.search(head)
-        if w.problem and c.problem:
-            v -= w.problem  # a difficulty the letter admits is not work done
-        c.score = float(v)
+        f = _features(c, float(zi), q, plan_first, topic, idf, total, details, qpairs, shapes, classes, broad, stances,
+                      period, realized, rate_word, w)
+        c.features = f
+        c.score = float(sum(getattr(w, k) * x for k, x in f.items() if x))
+
+
+def _features(c: _Cand, zi: float, q: Query, plan_first: bool, topic: set[str], idf: dict[str, float], total: float,
+              details, qpairs, shapes, classes, broad: bool, stances: set[str], period: str | None, realized: bool,
+              rate_word: str, w: ComposeWeights) -> dict[str, float]:
+    """What a sentence's score is made of, one value per weight of ComposeWeights (the score is their weighted sum;
+    `c.held` and `c.problem` are set on the way)."""
+    t = c.reading  # a table row as its header reads it
+    head = " ".join(c.chunk.heading_path)
+    words = _words(t) | _words(head)
+    f = dict.fromkeys(FEATURES, 0.0)
+    f["sim"] = zi
+    f["lex"] = sum(idf[word] for word in words & topic) / total
+    if c.prev:  # topic words named just before it ("…更换软管。县财政按每户380元…")
+        f["context"] = sum(idf[word] for word in (_words(c.prev) & topic) - words) / total
+    if w.chars:
+        f["chars"] = len(qpairs & _bigrams(c.text)) / max(1, len(qpairs))
+    if has_facts(c.text):
+        f["facts"] = 1.0
+    if broad and c.label == "done":
+        f["rich"] = min(4, len(RESULT_RE.findall(c.text))) / 4
+    held = holds_any(t, details, head) if details else []
+    if held and realized and NORM_FIGURE_RE.search(t):
+        # 配了几辆: what was equipped (配备消防车14辆), not the standard (每队不少于1辆): held without its norms
+        held = holds_any(NORM_FIGURE_RE.sub("", t), details, head)
+    c.held = frozenset(held)
+    if held and not other_class(t, classes) and not (
+            plan_first and c.label != "plan"):  # "啥时候能用上": the date of a plan, not one of the past
+        f["detail"] = 1 + 0.5 * (len(held) - 1)  # both asks of a two-part question in one sentence
+        if any(d.aspect == "reason" for d in held) and CAUSE_RE.search(c.text):
+            f["cause"] = 1.0  # 为啥: a sentence that states the cause itself (由于…), not only one under a 问题 heading
+        if any(d.unit == "money" and d.rate is None for d in held) and TOTAL_RE.search(c.text):
+            f["total"] = 1.0  # 政府投了多少钱: the sum (累计投入3.86亿元) rather than one item of it
+    if period and c.held:  # 每月补多少: 每人每月200元 rather than 每人每年2.4万元
+        stated = stated_periods(t)
+        f["period"] = 1.0 if period in stated else -1.0 if stated else 0.0
+    if stances and any(STANCE_FIGURE[k].search(c.text) for k in stances):
+        f["stance"] += 1.0
+    if rate_word and c.held and rate_word in t:
+        f["stance"] += 1.0  # 利用率到多少: the sentence stating 利用率 (65.2%), not another share (增长18.4%)
+    if any(p.search(c.text) for p in shapes):  # the remainder for 还剩几家, the change for 少了吗
+        f["shape"] = 1.0
+    if (q.years or q.relative) and any(
+            names_year(t, y, c.reply.year) for y in {*q.years, *(c.reply.year + o for o in q.relative if c.reply.year)}):
+        f["year"] = 1.0
+    if (c.label == "plan") == plan_first:
+        f["label"] = 1.0
+    # bare figures (石桥街道 38 3900 168): no point for a broad question, nor for a narrow one when the row
+    # neither holds what is asked nor names the topic itself (合计 3500 3812 1989 571.8 under a heading that does)
+    if w.row and is_figure_row(c.text) and (not q.narrow or not (c.held or _words(t) & topic)):
+        f["row"] = -1.0
+    elif c.held and is_figure_row(c.text):
+        f["row_read"] = -1.0  # a row read under its header answers where no sentence says as much in words
+    c.problem = q.aspect in ("work", "progress", "plan") and bool(PROBLEM_HEAD_RE.search(head)) and not ADDRESSES_RE.search(head)
+    if c.problem:
+        f["problem"] = -1.0  # a difficulty the letter admits is not work done
+    return f
 
 
 def _pick(cands: list[_Cand], n: int, per_reply: int | None, quota: dict[str, int] | None,
@@ -672,6 +687,7 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     a = Answer(question, md, points, citations, related, False, rewritten, result.relevance,
                {**result.timings, "answer_ms": (time.perf_counter() - t0) * 1000}, uuid.uuid4().hex)
     a.lead = "\n".join(([title_lead] if title_lead else []) + [p.shown for p in points if p.role == "direct"])
+    a.composed = cands
     return a
 
 

@@ -162,6 +162,9 @@ class Answer:
     answer_id: str = ""
     lead: str = ""  # the direct answer in plain text (the 'direct' points, or a sentence from the record)
     missing: str = ""  # not found: "place" | "year" | "topic" | "detail" | "not_found"
+    # the composition's scored candidate sentences (service.answer._Cand, with .features and .score): what `dafu eval
+    # weights` refits; not serialised
+    composed: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -462,3 +462,26 @@ def test_a_sentence_of_the_asked_shape_leads_whatever_its_label(settings, tmp_pa
     r = retriever_over(settings, tmp_path / "c", {"a.txt": letter})
     a = answer_question(r, "南岭县危房都整治完了没？")
     assert not a.no_answer and "已全部完成整治" in a.points[0].text
+
+
+def test_a_sentence_score_is_the_weighted_sum_of_its_features():
+    """Every weight of ComposeWeights has its feature; the score is their weighted sum, so `dafu eval weights`
+    can rescore candidates with other weights without asking again (虚构示例)."""
+    import dataclasses
+
+    from index.records import Reply
+    from service.answer import FEATURES, WEIGHTS, ComposeWeights, _score
+    from service.query import analyse
+
+    assert FEATURES == tuple(f.name for f in dataclasses.fields(ComposeWeights))
+    a = "2023年，县财政按每户380元的标准给予补助，共补助8612户。"
+    b = "下一步，我局将继续做好燃气软管更换工作。"
+    reply = Reply(id="r", text=f"{a}\n{b}\n", reply_date="2024-06-21")
+    cands = _cands_of(reply, [(a, "done"), (b, "plan")])
+    _score(cands, analyse("换燃气软管一户补多少钱？"), plan_first=False)
+    for c in cands:
+        assert set(c.features) == set(FEATURES)
+        assert c.score == pytest.approx(sum(getattr(WEIGHTS, k) * v for k, v in c.features.items()))
+    assert cands[0].features["detail"] == 1.0 and cands[0].features["label"] == 1.0  # 380元 per household, done
+    assert cands[1].features["detail"] == 0.0 and cands[1].features["label"] == 0.0
+    assert cands[0].score > cands[1].score
