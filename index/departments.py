@@ -22,6 +22,8 @@ _LEVEL_ENDS = "省市区县州旗盟"
 MAX_PREFIX = 20  # 南通市通州区, 新疆维吾尔自治区伊犁哈萨克自治州: chains of place names in front of a department
 MAX_BARE_PLACE = 3  # 海门民政, 通州教育: a place written without 区/县 in front of a department
 MIN_PART = 2  # shortest typed name folded by prefix or as a part (one character would match half the table)
+# the youth league writes its place inside its name: 共青团蔹阳县委员会 is the 团县委 of 蔹阳县
+_LEAGUE = re.compile(r"^(?:中国)?共青团[\u4e00-\u9fff]{1,12}?[省市区县州旗](?:委员会|委)$")
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity (expand() results are cached per table)
@@ -36,6 +38,8 @@ class DepartmentTable:
             return ""
         if n in self.canonical_of:
             return self.canonical_of[n]
+        if _LEAGUE.match(n):
+            return self.canonical_of.get("共青团", "共青团")
         i = next(self.known_tails(n), None)
         return self.canonical_of[n[i:]] if i is not None else n
 

@@ -336,9 +336,12 @@ def find_co_units(text: str, start: int, end: int, lead: str) -> list[str]:
         names = [n for m in _CO_AGREED.finditer(text, start, end) for n in _units_in(m.group("seg"), True)]
     lead_c = table.canonical(lead) if lead else ""
     out: list[str] = []
-    for n in names:
-        if n and n != lead and table.canonical(n) != lead_c and n not in out:  # the lead, however written, is not a co-unit
+    seen: set[str] = set()
+    for n in names:  # the lead, however written, is not a co-unit; a unit written twice (共青团蔹阳县委员会, 团县委) is one
+        c = table.canonical(n) if n else ""
+        if n and n != lead and c != lead_c and c not in seen:
             out.append(n)
+            seen.add(c)
     return out
 
 

@@ -80,16 +80,16 @@ def _label_fields(text: str, source: str) -> dict[str, tuple[int, int]]:
 
 
 def parse_units(value: str) -> tuple[str, list[str]]:
-    """'主办: 教体局 协办: 人社局;发改委' -> ('教育体育局', ['人力资源和社会保障局', '发展和改革委员会'])."""
+    """'主办: 教体局 协办: 人社局;发改委' -> ('教育体育局', ['人力资源和社会保障局', '发展和改革委员会']); 会办 is 协办."""
     table = department_table()
-    m = re.search(r"主办(?:单位)?" + _COLON + r"(?P<lead>.*?)(?:协办(?:单位)?" + _COLON + r"(?P<co>.*))?$", value, re.S)
+    m = re.search(r"主办(?:单位)?" + _COLON + r"(?P<lead>.*?)(?:[协会]办(?:单位)?" + _COLON + r"(?P<co>.*))?$", value, re.S)
     if m:
         lead_units = split_units(m.group("lead"))
         co = split_units(m.group("co") or "")
         co = lead_units[1:] + co
         lead = lead_units[0] if lead_units else ""
     else:
-        m2 = re.search(r"协办(?:单位)?" + _COLON + r"(?P<co>.*)$", value, re.S)
+        m2 = re.search(r"[协会]办(?:单位)?" + _COLON + r"(?P<co>.*)$", value, re.S)
         head = value[: m2.start()] if m2 else value
         units = split_units(head)
         lead = units[0] if units else ""

@@ -217,7 +217,7 @@ RATE_ASK_RE = re.compile(r"([\u4e00-\u9fff]{1,4}率)(?:是|有|为|达到|到了
 REALIZED_ASK_RE = re.compile(r"了(?:几|多少)(?:个|家|所|座|处|辆|台|套|支|名|人|户|条|项|次)")
 # a figure stated as a requirement (每队不少于1辆, 不低于15人, 至少2名) rather than as what was done
 NORM_FIGURE_RE = re.compile(r"(?:不少于|不低于|至少|不得少于)\s*\d+(?:\.\d+)?\s*[^\d，,。；;、]{0,2}")
-CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|受[^，,。；;]{1,12}(?:影响|限制|制约)")
+CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|考虑到|鉴于|因此|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
 def _idf(retriever: Retriever | None, words: set[str]) -> dict[str, float]:
@@ -596,7 +596,9 @@ def build_answer(question: str, result: SearchResult, settings: Settings, retrie
     if listing:
         support = groups[:LIST_MAX_REPLIES]
     elif q.multi:
-        support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top and _beside(g, top)][:MULTI_MAX_REPLIES - 1]
+        # …and the same place's letter of another year on the topic ("这两年分别筛了多少人": each year's letter)
+        support = [top] + [g for g in covering[1:MULTI_MAX_REPLIES + 2] if g is not top and (
+            _beside(g, top) or (g.places == top.places and g.reply.year != top.reply.year))][:MULTI_MAX_REPLIES - 1]
     elif q.narrow:
         # the same place's letter on the topic from another year states its own figure ("一户补多少": 1200元 in
         # 2023, 1500元 in 2024): both, each labelled, when the question names no year

@@ -401,7 +401,7 @@ def other_class(sentence: str, classes: set[str]) -> bool:
 # not by a total ("监管资金2860万元")
 _PER_UNIT = r"(?:个|节|次|台|部|户|人|名|天|日|月|年|斤|公斤|吨|度|平方米|平米|方|立方米|亩|公里|课时|学期|餐|顿|份|单|张|辆|块|套|间|座|家|所)"
 # 一年 asks a year's total, which letters state as 2022年…; 这一块/那一块 is "this area" (禁放这一块花了多少), not a piece
-ASKED_RATE_RE = re.compile(rf"(?:每|(?<![这那哪])一|单)(?!年){_PER_UNIT}")
+ASKED_RATE_RE = re.compile(rf"(?:每|(?<![这那哪])一|单)(?!年)({_PER_UNIT})")
 RATE_RE = re.compile(rf"每[^，。；;]{{0,14}}?{_NUM}|(?:元|万元)\s*/|/\s*{_PER_UNIT}|单{_PER_UNIT}|(?:最高|最多|不超过|上限)[^，。；;]{{0,8}}{_NUM}|"
                      rf"按[^，。；;]{{0,16}}(?:标准|比例|%)|{_NUM}\s*(?:元|万元)\s*(?:每|一){_PER_UNIT}|"
                      rf"(?:标准|单价|均价|月均|人均|户均|亩均|平均)(?:为|是|达到|提高到|统一为)?[^，。；;]{{0,6}}{_NUM}|"
@@ -421,6 +421,15 @@ def asks_total(text: str, unit: str | None) -> bool:
 def asks_rate(text: str, unit: str | None) -> bool:
     """Is money asked per unit (一节课/每餐/一台…多少)?"""
     return unit == "money" and bool(ASKED_RATE_RE.search(text))
+
+
+RATE_ROLES = ("subsidy", "charge", "income", "rent")  # money a letter states per unit as a standard
+
+
+def asked_rate_unit(text: str, unit: str | None) -> str | None:
+    """The unit money is asked per (退出来的塘一亩补多少钱 → 亩), for a letter stating it 每亩 anywhere."""
+    m = ASKED_RATE_RE.search(text) if unit == "money" else None
+    return m.group(1) if m else None
 
 
 def asked_rate_or_total(text: str, unit: str | None, inferred: bool = False) -> bool | None:
@@ -558,13 +567,18 @@ def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         # …and a figure of a named year the letter looks back on (2023年买AED预算多少, in a 2024 letter): the done
         # sentence that states that year's figure, wherever it stands
         sought = [d for d in details if d.role == "fine" or d.per]
-        if sought or other_year:
+        # …and a grant, fee, pay or rent asked per a unit (一亩补多少): a sentence stating it per that unit (补偿标准为
+        # 每亩1200元); not a cost (一亩总共得花多少钱), which a grant per 亩 elsewhere in the letter does not state
+        per_unit = [(d, u) for d in details if d.rate and not d.per and d.role in RATE_ROLES
+                    and (u := asked_rate_unit(q.text, d.unit))]
+        if sought or other_year or per_unit:
             for r in map(int, g.sentence_rows):
                 label = st.label_of(r)
                 if label not in ("done", "plan"):
                     continue
                 sent = read_sentence(text, int(st.start[r]), int(st.end[r]))
-                if (sought and holds_any(sent, sought)) or (
+                if (sought and holds_any(sent, sought)) or any(
+                        re.search(rf"每{u}|/{u}", sent) and holds_any(sent, [d]) for d, u in per_unit) or (
                         other_year and label == "done" and any(names_year(sent, y, g.reply.year) for y in other_year)
                         and holds_any(sent, details)):
                     rows.append(r)

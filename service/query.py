@@ -80,7 +80,7 @@ BROAD_RE = re.compile(r"做了(?:哪些|什么|啥)|哪些工作|什么工作|�
 FUNCTION_RE = re.compile(
     r"这一块|那一块|这块|那块|市里|县里|区里|省里|"  # "in this area", "the city (government)": not the topic (before 这/那)
     r"[改建修装办盖弄做搞]?(?:好|成|完)(?:了)?(?:没有|没|吗)|"  # 改成了没有, 装好了没: whether it got done, asked
-    r"请问|想问|问一下|了解一下|具体|目前|现在|已经|这几年|近几年|前几年|这些年|近年来|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|啥时候|什么时候|什么|啥|(?:多少|几)(?:件|份)|多少(?:[个家所项名条处座批户套辆台本册块位]|人(?!次))?|"
+    r"请问|想问|问一下|了解一下|具体|目前|现在|已经|这几年|近几年|前几年|这些年|近年来|(?:这|近|前|头)(?:两|三)年|都|还|有没有|是否|有无|怎么样了?|怎样|怎么|如何|情况|哪些|啥时候|什么时候|什么|啥|(?:多少|几)(?:件|份)|多少(?:[个家所项名条处座批户套辆台本册块位]|人(?!次))?|"
     r"几(?=[个家所项名人次条处座批户套辆台])|多久|多长时间|(?:一|几)(?:趟|回)|几(?:毛|角|分)钱?|为什么|为何|为啥|原因|何时|哪一?年|谁|哪个|哪家|做了|做过|开展了|采取了|"
     r"工作|措施|举措|做法|方面|相关|关于|有关|答复|回复|办复|提案|建议|议案|的|了|吗|呢|啊|吧|呀|给|在|对|和|与|及|等|是|有|"
     r"下一步|今后|打算|计划|进展|进度|成效|效果|这件|这份|该件|这个|那个|那|这|一下|说说|介绍|"
@@ -88,6 +88,10 @@ FUNCTION_RE = re.compile(
     r"一共|总共|共计|合计|总计|加起来|大概|大约|"  # how a figure is asked (a sum, roughly), not the topic
     r"主办|协办|承办|部门|单位|负责|各区|各地|各县|各个|分别|答应|承诺|说要|说过"
 )
+
+# the unit a figure is asked per (一户, 每亩, 一节课, 每月): how the figure is asked, not what the question is about
+RATE_UNIT_RE = re.compile(r"(?:每|一|单)个?(?:户|人|名|位|亩|台|辆|节课|节|课时|平方米|平米|立方米|方|吨|公斤|斤|公里|米|"
+                          r"月|年|天|日|周|学期|餐|顿|晚|次|个|座|处|家|所|套|间|张|份)")
 
 
 @dataclass
@@ -219,7 +223,7 @@ def analyse(question: str, gazetteer: Gazetteer | None = None, current_year: int
     # topic words in jieba's precise mode (家庭医生 / 签约, not 家庭 + 医生 + 家庭医生): one unit per idea
     stop = tok.query_stopwords
     topic = list(dict.fromkeys(
-        t for t in tok.cut(residual) if t.strip() and t not in stop and not t.isdigit()
+        t for t in tok.cut(residual) if t.strip() and t not in stop and not t.isdigit() and not RATE_UNIT_RE.fullmatch(t)
         and re.search(r"\w", t) and not (len(t) == 1 and "\u4e00" <= t <= "\u9fff")))
     phrase = _phrase(residual)
 

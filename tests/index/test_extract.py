@@ -297,3 +297,17 @@ def test_peoples_organisations_are_co_units():
     assert find_co_units(text, 0, len(text), "菖湾县卫生健康委员会") == ["县红十字会", table.canonical("县教育体育局")]
     text = "李四代表：\n您提出的建议收悉。经商县红十字会、县财政局同意，现答复如下：\n一、增设献血点。\n"
     assert "县红十字会" in find_co_units(text, 0, len(text), "榕陂县卫生健康局")
+
+
+def test_a_unit_written_twice_is_one_co_unit():
+    """The header's 共青团蔹阳县委员会 and the opening's 团县委 are the same youth league committee (虚构示例)."""
+    from index.departments import department_table
+    from index.extract import find_co_units
+
+    table = department_table()
+    assert table.canonical("共青团苡川县委员会") == table.canonical("团县委") == table.canonical("共青团区委")
+    assert table.canonical("共青团苡川县宣传部") != table.canonical("团县委")  # only the committee itself
+    text = ("协办单位：县农业农村局、共青团苡川县委员会\n\n李四代表：\n您提出的建议收悉。该建议由我局主办，"
+            "县农业农村局、团县委协办。现答复如下：\n一、举办联赛。\n")
+    co = find_co_units(text, 0, len(text), "苡川县文化广电旅游体育局")
+    assert len(co) == 2 and {table.canonical(u) for u in co} == {table.canonical("县农业农村局"), "共青团"}

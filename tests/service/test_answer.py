@@ -485,3 +485,46 @@ def test_a_sentence_score_is_the_weighted_sum_of_its_features():
     assert cands[0].features["detail"] == 1.0 and cands[0].features["label"] == 1.0  # 380元 per household, done
     assert cands[1].features["detail"] == 0.0 and cands[1].features["label"] == 0.0
     assert cands[0].score > cands[1].score
+
+
+def test_a_reason_stated_with_therefore_leads_a_why_question():
+    """为啥不收处理费: "考虑到…，因此暂不向餐饮单位收取处理费" states the cause in so many words (虚构示例)."""
+    from index.records import Reply
+    from service.answer import _score
+    from service.query import analyse
+
+    other = "目前尚不具备按量计费的条件，餐厨垃圾处理费用由财政承担。"  # a reason, by its 目前尚不具备
+    cause = "考虑到中小餐饮单位经营压力较大，因此暂不向餐饮单位收取处理费。"
+    reply = Reply(id="r", text=f"{other}\n{cause}\n", reply_date="2024-06-27")
+    cands = _cands_of(reply, [(other, "done"), (cause, "done")])
+    _score(cands, analyse("为啥不找饭店收餐厨垃圾处理费？"), plan_first=False)
+    assert cands[0].features["detail"] == cands[1].features["detail"] == 1.0  # both hold a reason…
+    assert (cands[0].features["cause"], cands[1].features["cause"]) == (0.0, 1.0)  # …one names the cause (考虑到, 因此)
+    assert cands[1].score > cands[0].score
+
+
+def _hearing_letter(place: str, number: str, date: str, screened: str) -> str:
+    return (f"关于{place}政协会议第{number}号提案的答复\n\n王明委员：\n您提出的《关于开展老年人听力筛查的提案》收悉，现答复如下：\n"
+            f"一、听力筛查。{place}将老年人听力筛查纳入免费健康体检，全年筛查老年人{screened}，初筛异常的转诊复查。\n"
+            f"二、助听器适配。对听力损失的老年人开展助听器适配，给予适配补贴。\n感谢您的关心和支持。\n\n{place}卫生健康局\n{date}\n")
+
+
+def test_a_question_over_years_cites_each_years_letter_of_the_place(settings, tmp_path, monkeypatch):
+    """这两年分别筛了多少人: the place's letter of each year, even when the other year's letter matches less closely
+    than _beside asks; another place's letter is not taken for that (虚构示例)."""
+    import service.answer as A
+    from service.answer import answer_question
+    from tests.conftest import retriever_over
+
+    r = retriever_over(settings, tmp_path / "c", {
+        "a.txt": _hearing_letter("青川区", "45", "2023年6月30日", "6820人"),
+        "b.txt": _hearing_letter("青川区", "78", "2024年6月19日", "3.42万人"),
+        "c.txt": _hearing_letter("白沙县", "12", "2024年7月1日", "1.1万人"),
+    })
+    monkeypatch.setattr(A, "_beside", lambda g, top: False)  # only the same-place rule can add a letter
+    a = answer_question(r, "青川区这两年老年人听力筛查分别筛查了多少人？")
+    assert not a.no_answer
+    cited = {c.reply_id for c in a.citations}
+    assert len(cited) == 2 and all(rid.startswith(("45_", "78_")) for rid in cited)
+    text = "\n".join(p.text for p in a.points)
+    assert "6820人" in text and "3.42万人" in text and "1.1万人" not in text

@@ -1009,3 +1009,21 @@ def test_a_year_before_guan_yu_names_the_letter():
 
     assert analyse("岚浦市2022年关于流浪猫狗的提案答复里收容了多少只？").letter_years == [2022]
     assert analyse("2023年关于加装电梯补了多少钱？").letter_years == []
+
+
+def test_a_grant_asked_per_unit_is_sought_in_the_whole_letter(settings, tmp_path, monkeypatch):
+    """一亩补多少钱: the letter's 每亩1200元 sentence answers wherever cosine ranks it; a cost asked per 亩 (一亩总共得花
+    多少钱) is not answered by that grant (虚构示例)."""
+    import service.answerability as AB
+
+    letter = dict(level="市", number="212", proposer="周明", title="关于推进湖泊退养还湿的提案", signer="青川市林业局",
+                  date="2024年7月3日")
+    filler = "第{i}片区{i}0户养殖户退出围网养殖{i}00亩，兑付补偿资金{i}0万元。"
+    tail = "市政府办公室印发了补偿办法。补偿标准为每亩1200元，按期完成的另奖励每亩300元。"
+    a = _ask_one_letter(settings, tmp_path / "a", "青川退养还湿，退出的养殖户一亩补多少钱？", "", filler, tail, **letter)
+    assert not a.no_answer and "每亩1200元" in a.points[0].text
+    cost = _ask_one_letter(settings, tmp_path / "b", "青川退养还湿，退出的养殖户一亩总共得花多少钱？", "", filler, tail, **letter)
+    assert cost.no_answer
+    monkeypatch.setattr(AB, "RATE_ROLES", ())  # without the whole-letter search the grant's sentence is not found
+    a = _ask_one_letter(settings, tmp_path / "c", "青川退养还湿，退出的养殖户一亩补多少钱？", "", filler, tail, **letter)
+    assert a.no_answer

@@ -266,3 +266,23 @@ def test_in_the_end_is_how_a_figure_is_asked_but_the_last_mile_is_a_topic():
 
     assert "最后" not in analyse("电商直播基地最后实际花了多少钱？").topic
     assert "最后" in analyse("山区饮水最后一公里那个提案是谁提的？").topic
+
+
+@pytest.mark.parametrize("question,topic", [
+    ("换燃气软管一户补多少钱？", ["燃气", "软管"]),
+    ("退出的养殖户一亩补多少钱？", ["退出", "养殖户"]),
+    ("托管班一节课收费多少？", ["托管", "收费"]),
+    ("一户一表改造做了多少？", ["一表", "改造"]),
+])
+def test_the_unit_a_figure_is_asked_per_is_no_topic_word(question, topic):
+    """一户, 一亩, 一节课 say how the figure is asked; a letter writes 每户, 每亩 (虚构示例)."""
+    from service.query import analyse
+
+    assert analyse(question).topic == topic
+
+
+def test_these_two_years_is_no_topic_word():
+    from service.query import analyse
+
+    assert "两年" not in analyse("萩湾区这两年老人听力筛查分别筛了多少人？").topic
+    assert not {"三年", "近三年"} & set(analyse("近三年农村公路建了多少公里？").topic)
