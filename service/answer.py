@@ -20,8 +20,9 @@ from index.labels import has_facts, is_figure_row
 from index.records import Chunk, Reply, letter_label, number_label
 from index.settings import Settings
 from service import fields as record_fields
-from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, asked_classes, asked_details, asked_shapes, holds_any,
-                                   names_year, other_class, read_sentence, sentence_words as _words)
+from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, asked_classes, asked_details, asked_period,
+                                   asked_shapes, holds_any, names_year, other_class, read_sentence, stated_periods,
+                                   sentence_words as _words)
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
@@ -193,23 +194,6 @@ FEATURES = tuple(ComposeWeights.__dataclass_fields__)
 
 
 WEIGHTS = ComposeWeights()
-# the period an amount is asked or stated per (一个月 / 每月 / 月均 → 月; 一学期 → 学期): 年, 月, 天 (日), 周, 学期, 次
-_PERIODS = {"年": "年", "月": "月", "天": "天", "日": "天", "周": "周", "星期": "周", "学期": "学期", "次": "次", "餐": "次", "晚": "天"}
-ASKED_PERIOD_RE = re.compile(r"(?:每|一)(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)(?:[^，,。？?]{0,10}?)(?:多少|几)|"
-                             r"(?:多少|几)[^，,。？?]{0,4}(?:每|一)(?:个)?(年|月|天|日|周|学期|次)")
-STATED_PERIOD_RE = re.compile(r"(?:每|/)(?:人|户|名|生|村|个|站|家)?(?:每)?(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)|"
-                              r"(?<![\d年])(年|月|日)(?:均|缴存额|缴费|收入|工资|租金|补助|补贴|津贴)")
-
-
-def asked_period(text: str) -> str | None:
-    m = ASKED_PERIOD_RE.search(text)
-    return _PERIODS[m.group(1) or m.group(2)] if m else None
-
-
-def stated_periods(text: str) -> set[str]:
-    return {_PERIODS.get(m.group(1) or m.group(2), m.group(1) or m.group(2)) for m in STATED_PERIOD_RE.finditer(text)}
-
-
 # a heading on the work that deals with a difficulty (（二）解决老年乡村医生养老问题, 关于…问题), not one listing difficulties
 ADDRESSES_RE = re.compile(r"(?:解决|破解|化解|应对|针对|关于|治理|整治|缓解)[^，,。；;]{0,14}(?:问题|困难)")
 # a named rate asked (利用率到多少, 覆盖率是多少): the sentence that names it states it

@@ -158,6 +158,7 @@ class Detail(NamedTuple):
     years: tuple[int, ...] | None = None
     # money asked of a set the question counts (那86个监控点一共花了多少钱 → ("86", "个")): the sentence must count it too
     counted: tuple[str, str] | None = None
+    period: str | None = None  # money asked per a period (一个月补贴多少 → 月)
 
 
 # measure words that count the same things (多少人 is answered by 34名 or 1400人; 几所 by 3所 or 3个)
@@ -246,7 +247,43 @@ def _figure_detail(aspect: str, text: str, unit: str | None, inferred: bool, sub
     return Detail(aspect, unit, money_role(text) if money else None, asked_rate_or_total(text, unit, inferred),
                   asked_measure(text) if unit == "count" else None, subset, asked_per(text) if money else None,
                   asked_fee(text) if money else None, asked_giver(text) if money else None,
-                  counted=asked_counted(text) if money else None)
+                  counted=asked_counted(text) if money else None, period=_asked_period(text) if money else None)
+
+
+# the period an amount is asked or stated per (一个月 / 每月 / 月均 → 月; 一学期 → 学期): 年, 月, 天 (日), 周, 学期, 次
+_PERIODS = {"年": "年", "月": "月", "天": "天", "日": "天", "周": "周", "星期": "周", "学期": "学期", "次": "次", "餐": "次", "晚": "天"}
+ASKED_PERIOD_RE = re.compile(r"(?:每|一)(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)(?:[^，,。？?]{0,10}?)(?:多少|几)|"
+                             r"(?:多少|几)[^，,。？?]{0,4}(?:每|一)(?:个)?(年|月|天|日|周|学期|次)")
+STATED_PERIOD_RE = re.compile(r"(?:每|/)(?:人|户|名|生|村|个|站|家)?(?:每)?(?:个)?(年|月|天|日|周|星期|学期|次|餐|晚)|"
+                              r"(?<![\d年])(年|月|日)(?:均|缴存额|缴费|收入|工资|租金|补助|补贴|津贴)")
+
+
+def asked_period(text: str) -> str | None:
+    m = ASKED_PERIOD_RE.search(text)
+    return _PERIODS[m.group(1) or m.group(2)] if m else None
+
+
+def stated_periods(text: str) -> set[str]:
+    return {_PERIODS.get(m.group(1) or m.group(2), m.group(1) or m.group(2)) for m in STATED_PERIOD_RE.finditer(text)}
+
+
+def _asked_period(text: str) -> str | None:
+    """A span of time money is asked per (一个月补贴多少 → 月); not 一次/一餐 (per use, which letters word freely)."""
+    p = asked_period(text)
+    return p if p in ("年", "月", "天", "周", "学期") else None
+
+
+# a rate per a thing (每亩, 每吨, 每平方米): a standard of another kind than a monthly or yearly sum
+_THING_RATE_RE = re.compile(r"每(?:亩|吨|平方米|平米|立方米|方|公里|米|千瓦|台|辆|套|座|处|个|只)")
+
+
+def period_ok(sentence: str, period: str) -> bool:
+    """Money asked per a period (管护员一个月补贴多少): a sentence stating that period (每人每月, 月均), or stating none
+    and no rate per a thing — not 每亩1200元, nor 每年2.4万元."""
+    stated = stated_periods(sentence)
+    if period in stated:
+        return True
+    return not stated and not _THING_RATE_RE.search(sentence)
 
 
 # a fee or grant of its own name (摊位费, 运维费, 慰问金, 学费), not money in general (经费, 资金, 费用)
@@ -298,7 +335,8 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
             and (not d.fee or _names_fee(sentence, d.fee))
             and (not d.giver or GIVER_RE[d.giver].search(sentence))
             and (not d.counted or re.search(rf"(?<![\d.]){d.counted[0]}\s*(?:{_MEASURES.get(d.counted[1], d.counted[1])})", sentence))
-            and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))]
+            and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))
+            and (not d.period or period_ok(sentence, d.period))]
 
 
 # the ones money is asked per (每人, 一户), not the periods (每年, 每月): a rate per year alone is not per person

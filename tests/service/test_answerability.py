@@ -1027,3 +1027,22 @@ def test_a_grant_asked_per_unit_is_sought_in_the_whole_letter(settings, tmp_path
     monkeypatch.setattr(AB, "RATE_ROLES", ())  # without the whole-letter search the grant's sentence is not found
     a = _ask_one_letter(settings, tmp_path / "c", "青川退养还湿，退出的养殖户一亩补多少钱？", "", filler, tail, **letter)
     assert a.no_answer
+
+
+@pytest.mark.parametrize("sentence,held", [
+    ("湿地管护员每人每月补贴1800元，由市财政承担。", True),
+    ("管护员补贴标准为每月1500元。", True),
+    ("管护员补贴标准为1500元。", True),  # no period stated: a standard, which may answer
+    ("补偿标准为每亩1200元。", False),  # a rate per a thing
+    ("管护员补贴每人每年2.4万元。", False),  # another period
+])
+def test_money_asked_per_month_is_not_answered_by_a_rate_per_a_thing_or_another_period(sentence, held):
+    """蓊城市的湿地管护员一个月补贴多少钱 (虚构示例)."""
+    from service.answerability import asked_details, holds_any
+    from service.query import analyse
+
+    q = analyse("湿地管护员一个月补贴多少钱？")
+    (d,) = asked_details(q.text, q.aspect)
+    assert d.period == "月"
+    assert bool(holds_any(sentence, [d])) is held
+    assert asked_details("一次补几毛钱？", "amount")[0].period is None  # per use: letters word it freely
