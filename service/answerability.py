@@ -188,6 +188,14 @@ def asked_counted(text: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def states_counted(sentence: str, counted: tuple[str, str], any_measure: bool = False) -> bool:
+    """Does the sentence count the set the question refers to (那86个监控点: 86个; with any_measure, 那24个菜场:
+    24家…市场, 个 standing for any measure)?"""
+    num, measure = counted
+    alike = "个|家|所|座|处|项|条|台|套|辆|名|间" if any_measure and measure == "个" else _MEASURES.get(measure, measure)
+    return bool(re.search(rf"(?<![\d.]){num}\s*(?:{alike})", sentence))
+
+
 def asked_measure(text: str) -> str | None:
     m = _MEASURE_ASK_RE.search(text)
     return m.group(1) if m else None
@@ -334,7 +342,7 @@ def holds_any(sentence: str, details: Sequence[Detail], heading: str = "") -> li
             and all(w in sentence for w in d.subset)
             and (not d.fee or _names_fee(sentence, d.fee))
             and (not d.giver or GIVER_RE[d.giver].search(sentence))
-            and (not d.counted or re.search(rf"(?<![\d.]){d.counted[0]}\s*(?:{_MEASURES.get(d.counted[1], d.counted[1])})", sentence))
+            and (not d.counted or states_counted(sentence, d.counted))
             and (not d.per or re.search(rf"(?:每|/|单|一)(?:{_MEASURES.get(d.per, d.per)})|(?:{_MEASURES.get(d.per, d.per)})均", sentence))
             and (not d.period or period_ok(sentence, d.period))]
 
@@ -575,6 +583,8 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
         if not on and sent is None and retriever.min_dense is not None and g.dense_best is not None:
             on = g.dense_best >= retriever.min_dense + s.dense_sure_margin or (
                 g.dense_best >= retriever.min_dense and g.topic_coverage >= s.min_dense_coverage)
+        if not on and (counted := asked_counted(q.text)) and _counts_it(retriever, g, q, counted):
+            on = True  # "那24个菜场": the letter counts that set (24家列入计划的市场), naming it in its own words
         if g.identified and g.topic_coverage >= s.min_dense_coverage:
             on = True
         elif on and g.topic_coverage < s.exists_min_coverage and REPLY_EXISTS_RE.search(q.text):
@@ -583,6 +593,16 @@ def judge(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:
             on = False
     g.on_topic = on
     judge_detail(retriever, g, q)
+
+
+def _counts_it(retriever: "Retriever", g: ReplyHits, q: "Query", counted: tuple[str, str]) -> bool:
+    """A sentence of the reply counts the set the question refers to and names one of its topic words."""
+    st = retriever.index.sentences
+    if st is None:
+        return False
+    topic = set(q.topic)
+    return any(states_counted(s, counted, any_measure=True) and sentence_words(s) & topic
+               for r in map(int, g.sentence_rows) for s in [g.reply.text[int(st.start[r]):int(st.end[r])]])
 
 
 def judge_detail(retriever: "Retriever", g: ReplyHits, q: "Query") -> None:

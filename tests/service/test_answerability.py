@@ -1046,3 +1046,22 @@ def test_money_asked_per_month_is_not_answered_by_a_rate_per_a_thing_or_another_
     assert d.period == "月"
     assert bool(holds_any(sentence, [d])) is held
     assert asked_details("一次补几毛钱？", "amount")[0].period is None  # per use: letters word it freely
+
+
+def test_a_set_the_question_refers_to_by_its_count_puts_the_letter_on_topic(settings, tmp_path, monkeypatch):
+    """那24个菜场: the letter counting 24家…市场 is the one asked about, though it never says 菜场 (虚构示例)."""
+    import service.answerability as AB
+    from service.answerability import states_counted
+
+    assert states_counted("24家列入计划的市场中已完成改造16家", ("24", "个"), any_measure=True)
+    assert not states_counted("24家列入计划的市场中已完成改造16家", ("24", "个"))  # money's check keeps to the measure
+    assert not states_counted("124家市场", ("24", "个"), any_measure=True)
+    letter = dict(level="市", number="137", proposer="周明", title="关于加快农贸市场提档升级的提案", signer="青川市商务局",
+                  date="2024年7月5日")
+    filler = "第{i}家农贸市场完成钢棚除锈和排水沟疏通，设置公平秤和信息公示屏。"
+    tail = "2022年底专项摸排中，共有24家市场被列入提档升级范围。截至2024年6月底，24家列入计划的市场中已完成改造16家，正在施工5家。"
+    question = "青川列入计划的那24个菜场，到现在改好了几个？"
+    a = _ask_one_letter(settings, tmp_path / "a", question, "", filler, tail, **letter)
+    assert not a.no_answer and "16家" in a.points[0].text
+    monkeypatch.setattr(AB, "asked_counted", lambda text: None)  # without the count the letter is off topic (菜场 ≠ 市场)
+    assert _ask_one_letter(settings, tmp_path / "b", question, "", filler, tail, **letter).no_answer
