@@ -188,6 +188,7 @@ class ComposeWeights:
     cause: float = 1.0  # a reason asked: the sentence names the cause in so many words (由于, 原因是, 之所以)
     period: float = 0.5  # an amount asked per period (一个月补多少): a rate of that period, not of another (每年, 每学期)
     shape: float = 1.0  # a sentence of the asked shape (the remainder for 还剩几家, the change for 少了吗)
+    section: float = 2.0  # "是怎么答复的": the first sentence stating results under each heading of the letter (its outline)
 
 
 FEATURES = tuple(ComposeWeights.__dataclass_fields__)
@@ -201,6 +202,8 @@ RATE_ASK_RE = re.compile(r"([\u4e00-\u9fff]{1,4}率)(?:是|有|为|达到|到了
 REALIZED_ASK_RE = re.compile(r"了(?:几|多少)(?:个|家|所|座|处|辆|台|套|支|名|人|户|条|项|次)")
 # a figure stated as a requirement (每队不少于1辆, 不低于15人, 至少2名) rather than as what was done
 NORM_FIGURE_RE = re.compile(r"(?:不少于|不低于|至少|不得少于)\s*\d+(?:\.\d+)?\s*[^\d，,。；;、]{0,2}")
+# the question asks what a reply said as a whole (…是怎么答复的, 答复里说了些什么)
+SUMMARY_RE = re.compile(r"(?:怎么|如何|怎样|咋)(?:答复|回复|办复)|(?:答复|回复|提案|建议)[^，,。？?]{0,8}(?:说了(?:些)?(?:什么|啥)|怎么说)")
 CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|考虑到|鉴于|因此|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
@@ -233,11 +236,26 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     # a count of what was done (配了几辆, 建了多少个) asked without a cap or floor in mind
     realized = q.aspect == "amount" and not shapes and bool(REALIZED_ASK_RE.search(q.text))
     rate_word = m.group(1)[-3:] if q.aspect == "amount" and (m := RATE_ASK_RE.search(q.text)) else ""  # 平时利用率 → 利用率
-    for c, zi in zip(cands, z):
+    leads = _section_leads(cands) if w.section and not q.narrow and SUMMARY_RE.search(q.text) else set()
+    for i, (c, zi) in enumerate(zip(cands, z)):
         f = _features(c, float(zi), q, plan_first, topic, idf, total, details, qpairs, shapes, classes, broad, stances,
                       period, realized, rate_word, w)
+        f["section"] = 1.0 if i in leads else 0.0
         c.features = f
         c.score = float(sum(getattr(w, k) * x for k, x in f.items() if x))
+
+
+def _section_leads(cands: list[_Cand]) -> set[int]:
+    """The first sentence stating results (a figure) under each heading of each letter: what a summary of the reply
+    follows (一、…（一）…: its first result, 2022年全区新增五年制高职专业3个, not the general words before it)."""
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    for i, c in enumerate(cands):
+        if c.label != "done" or not RESULT_RE.search(c.text) or is_figure_row(c.text):
+            continue
+        key = (c.reply.id, tuple(c.chunk.heading_path))
+        if key not in first or c.start < cands[first[key]].start:
+            first[key] = i
+    return set(first.values())
 
 
 def _features(c: _Cand, zi: float, q: Query, plan_first: bool, topic: set[str], idf: dict[str, float], total: float,

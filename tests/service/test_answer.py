@@ -529,3 +529,31 @@ def test_a_question_over_years_cites_each_years_letter_of_the_place(settings, tm
     assert len(cited) == 2 and all(rid.startswith(("45_", "78_")) for rid in cited)
     text = "\n".join(p.text for p in a.points)
     assert "6820人" in text and "3.42万人" in text and "1.1万人" not in text
+
+
+def test_a_reply_asked_about_as_a_whole_is_summed_up_by_the_first_result_under_each_heading():
+    """…的提案是怎么答复的: under 一、 and 二、 the first sentence stating a result leads (its outline), not the general
+    words before it nor a later figure of the same heading (虚构示例)."""
+    from index.records import Chunk, Reply
+    from service.answer import _Cand, _score
+    from service.query import analyse
+
+    pieces = [("一、推进产教融合", "我区坚持产教融合、校企合作，主动对接产业布局。"),
+              ("一、推进产教融合", "2022年全区新增五年制高职专业3个，高职类专业达到13个。"),
+              ("一、推进产教融合", "另有2个专业获评省级优质专业。"),
+              ("二、培养技能人才", "全面推行1+X证书制度，2022年参加证书考核学生1200人。"),
+              ("二、培养技能人才", "组织技能大赛，获奖学生56人。")]
+    text = "\n".join(t for _, t in pieces) + "\n"
+    reply = Reply(id="r", text=text, reply_date="2023-06-30")
+    cands, pos = [], 0
+    for head, t in pieces:
+        start = text.index(t, pos)
+        pos = start + len(t)
+        chunk = Chunk(f"r#{start}", "r", t, start, pos, "reply", [head], "done", [])
+        cands.append(_Cand(reply, chunk, start, pos, "done", 0.9))
+    _score(cands, analyse("周明委员关于产教融合的提案是怎么答复的？"), plan_first=False)
+    assert [c.features["section"] for c in cands] == [0.0, 1.0, 0.0, 1.0, 0.0]
+    top2 = sorted(cands, key=lambda c: -c.score)[:2]
+    assert sorted(c.start for c in top2) == [cands[1].start, cands[3].start]
+    _score(cands, analyse("产教融合新增了几个高职专业？"), plan_first=False)  # a narrow question: no outline
+    assert not any(c.features["section"] for c in cands)
