@@ -191,10 +191,9 @@ class ComposeWeights:
     section: float = 2.0  # "是怎么答复的": the first sentence stating results under each heading of the letter (its outline)
 
 
-FEATURES = tuple(ComposeWeights.__dataclass_fields__)
-
-
+FEATURES = tuple(ComposeWeights.__dataclass_fields__)  # a sentence's features, in the weights' order (_Cand.features)
 WEIGHTS = ComposeWeights()
+
 # a heading on the work that deals with a difficulty (（二）解决老年乡村医生养老问题, 关于…问题), not one listing difficulties
 ADDRESSES_RE = re.compile(r"(?:解决|破解|化解|应对|针对|关于|治理|整治|缓解)[^，,。；;]{0,14}(?:问题|困难)")
 # a named rate asked (利用率到多少, 覆盖率是多少): the sentence that names it states it
@@ -262,7 +261,7 @@ def _features(c: _Cand, zi: float, q: Query, plan_first: bool, topic: set[str], 
               details, qpairs, shapes, classes, broad: bool, stances: set[str], period: str | None, realized: bool,
               rate_word: str, w: ComposeWeights) -> dict[str, float]:
     """What a sentence's score is made of, one value per weight of ComposeWeights (the score is their weighted sum;
-    `c.held` and `c.problem` are set on the way)."""
+    `section` is set by _score, which sees all the candidates; `c.held` and `c.problem` are set on the way)."""
     t = c.reading  # a table row as its header reads it
     head = " ".join(c.chunk.heading_path)
     words = _words(t) | _words(head)
