@@ -26,7 +26,7 @@ from service.answerability import (PROBLEM_HEAD_RE, TOTAL_RE, alternatives, aske
 from service.counting import asks_count, count_records, count_topic
 from service.filters import Filters
 from service.limits import check_question
-from service.query import LIST_RE, Query, asks_future
+from service.query import ASKS_REPLY_RE, LIST_RE, Query, asks_future
 from service.records import Answer, Citation, Point, ReplyHits, SearchResult
 from service.tables import is_table_header, row_reading
 from service.retrieval import NAMED_MAX, Retriever
@@ -201,8 +201,6 @@ RATE_ASK_RE = re.compile(r"([\u4e00-\u9fff]{1,4}率)(?:是|有|为|达到|到了
 REALIZED_ASK_RE = re.compile(r"了(?:几|多少)(?:个|家|所|座|处|辆|台|套|支|名|人|户|条|项|次)")
 # a figure stated as a requirement (每队不少于1辆, 不低于15人, 至少2名) rather than as what was done
 NORM_FIGURE_RE = re.compile(r"(?:不少于|不低于|至少|不得少于)\s*\d+(?:\.\d+)?\s*[^\d，,。；;、]{0,2}")
-# the question asks what a reply said as a whole (…是怎么答复的, 答复里说了些什么)
-SUMMARY_RE = re.compile(r"(?:怎么|如何|怎样|咋)(?:答复|回复|办复)|(?:答复|回复|提案|建议)[^，,。？?]{0,8}(?:说了(?:些)?(?:什么|啥)|怎么说)")
 CAUSE_RE = re.compile(r"因为|由于|原因|之所以|主要是|考虑到|鉴于|因此|受[^，,。；;]{1,12}(?:影响|限制|制约)")
 
 
@@ -235,7 +233,7 @@ def _score(cands: list[_Cand], q: Query, plan_first: bool, w: ComposeWeights | N
     # a count of what was done (配了几辆, 建了多少个) asked without a cap or floor in mind
     realized = q.aspect == "amount" and not shapes and bool(REALIZED_ASK_RE.search(q.text))
     rate_word = m.group(1)[-3:] if q.aspect == "amount" and (m := RATE_ASK_RE.search(q.text)) else ""  # 平时利用率 → 利用率
-    leads = _section_leads(cands) if w.section and not q.narrow and SUMMARY_RE.search(q.text) else set()
+    leads = _section_leads(cands) if w.section and not q.narrow and ASKS_REPLY_RE.search(q.text) else set()
     for i, (c, zi) in enumerate(zip(cands, z)):
         f = _features(c, float(zi), q, plan_first, topic, idf, total, details, qpairs, shapes, classes, broad, stances,
                       period, realized, rate_word, w)

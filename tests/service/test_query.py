@@ -286,3 +286,12 @@ def test_these_two_years_is_no_topic_word():
 
     assert "两年" not in analyse("萩湾区这两年老人听力筛查分别筛了多少人？").topic
     assert not {"三年", "近三年"} & set(analyse("近三年农村公路建了多少公里？").topic)
+
+
+def test_a_year_of_a_reply_asked_about_in_other_words_is_the_letters_year():
+    """…2022年对排水防涝建议的答复是怎么说的 / 答复里说了些什么: 2022 is the year of the reply asked about (虚构示例)."""
+    from service.query import analyse
+
+    for question in ("砚川市2022年对排水防涝建议的答复是怎么说的？", "杏岭县2021年答复的农村客运建议里说了些什么？"):
+        q = analyse(question)
+        assert q.letter_years and q.letter_years[0] in (2021, 2022), question
