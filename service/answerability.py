@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from index.departments import department_table
 from index.tokenize import default_tokenizer
-from service.query import REASON_ASK_RE, YEAR_RE
+from service.query import NOW_ASK_RE, REASON_ASK_RE, YEAR_RE
 from service.records import ReplyHits, SearchResult
 from service.tables import row_reading
 
@@ -420,7 +420,6 @@ def asked_shapes(text: str) -> list[re.Pattern]:
 RANK_KEEP_Z = 0.3  # tuning half (docs/tuning.md)
 # how things stand now or in the end (现在, 目前, 最后, 最终, 到现在, 至今): the latest letter of the place leads when it
 # covers the topic and its best sentence is within NOW_KEEP_Z of the first one's
-NOW_ASK_RE = re.compile(r"现在|目前|如今|眼下|至今|到现在|最后|最终|到头来|后来")
 NOW_KEEP_Z = 1.0
 
 PROBLEM_HEAD_RE = re.compile(r"问题|困难|原因|不足|短板|瓶颈|制约")

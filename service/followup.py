@@ -30,7 +30,7 @@ from index.tokenize import default_tokenizer
 from service.counting import asks_count
 from service.filters import Filters
 from service.gazetteer import Gazetteer
-from service.query import CN_NUMBER_RE, NUMBER_RE
+from service.query import CN_NUMBER_RE, NOW_ASK_RE, NUMBER_RE
 
 LookupAnswer = Callable[[str], "dict[str, Any] | None"]
 
@@ -154,7 +154,6 @@ PLACE_ONLY = "place"  # rewrite_turn's third value: a new question kept to the c
 OWN_ASK_RE = re.compile(r"多少|几|什么|啥|哪|怎么|为什么|为啥|吗|是否|有没有|谁")
 # a question asked of every place (各地…都做了什么, 哪些地方): not kept to the conversation's place
 ALL_PLACES_RE = re.compile(r"各地|各区|各县|各市|各镇|各乡镇|各个地方|哪些地方|哪几个地方|哪些区|哪些县|全国|其他地方|别的地方")
-LATER_RE = re.compile(r"后来|最后|最终|到头来|现在|如今|至今")
 ANAPHORA_RE = re.compile(r"^(?:那|这|其|它|他们|她们|该|此|以后|今后|后来|现在|目前|还有|另外|其中|同时|然后)")
 
 
@@ -344,7 +343,7 @@ def rewrite_turn(question: str, ctx_text: str, ctx_filters: Filters | None,
             # "停多久以内不要钱？" after "崇川路边停车怎么收费？": the new detail, asked of the same place and topic
             ctx = analyse_turn(ctx_text, gaz)
             # a year named, or "后来/现在…了吗" (how it turned out: a later letter), replaces the earlier turn's year
-            later = bool(turn.years) or bool(LATER_RE.search(question))
+            later = bool(turn.years) or bool(NOW_ASK_RE.search(question))
             keep = [*([] if later else ctx.years), *ctx.places, *ctx.depts]
             prefix = "".join(ctx_text[s:e] for s, e, _ in sorted(keep))
             from service.query import analyse

@@ -26,6 +26,9 @@ NUMBER_RE = re.compile(r"(?<![\d.])第?\s*(\d{1,8})\s*号(提案|建议|议案)?
 CN_NUMBER_RE = re.compile(r"第([零〇一二两三四五六七八九十百]{1,8})号(提案|建议|议案)?")  # 第二十八号提案
 RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
+# how things stand now or how they turned out (现在有几个, 最后实际花了多少, 那后来呢): a later letter tells it, and a
+# follow-up asking so drops the earlier turn's year (service/answerability.py, service/followup.py)
+NOW_ASK_RE = re.compile(r"现在|目前|如今|眼下|至今|最后|最终|到头来|后来")
 # a reason asked (also per clause of a two-part question: service/answerability.asked_details)
 REASON_ASK_RE = re.compile(r"为什么|为何|为啥|原因|怎么回事|咋回事|理由|何故")
 # the asked aspect: first match wins, in this order
