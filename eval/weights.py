@@ -23,10 +23,9 @@ from eval.gold import GoldItem, load_gold
 from eval.runner import RunOptions, make_settings, open_backend
 from eval.scoring import RETRIEVAL_DEPTH, facts_found
 from index.errors import DafuError
+from service.answer import DETAIL_LEAD_GAP, LEAD_HOLD_TOP
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-DETAIL_LEAD_GAP = 1.0  # service.answer.DETAIL_LEAD_GAP: a sentence holding the asked detail leads within this gap
-LEAD_HOLD_TOP = 3  # …or when none of the best three holds it (service.answer.LEAD_HOLD_TOP)
 
 
 @dataclass
@@ -44,7 +43,9 @@ class Scored:
 
 
 def lead_holds_span(q: Scored, w: np.ndarray) -> bool:
-    """Is a positive sentence among the first two when the candidates are scored with weights `w`?"""
+    """Is a positive sentence among the first two when the candidates are scored with weights `w`? (A sentence holding
+    the asked detail leads as service.answer._direct lets it: within DETAIL_LEAD_GAP of the best, or when none of
+    the best LEAD_HOLD_TOP holds it.)"""
     scores = q.features @ w
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     pool = [i for i in order if q.pool[i]] or order

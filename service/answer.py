@@ -700,10 +700,9 @@ def _direct(cands: list[_Cand], q: Query, several: bool, settings: Settings, pla
     want = "plan" if plan_first else "done"
     pool = ranked
     if not (q.aspect == "amount" and asked_stances(q.text) == {"planned"}):  # 预算/准备了多少: a plan's figure answers
-        shapes = asked_shapes(q.text)
-        # …and a sentence of the asked shape answers whatever its label ("处理完了没": "D级危房412户已全部完成整治，…剩余46户
-        # 预计8月底前全部完成" reads as a plan for its ending)
-        pool = [c for c in ranked if c.label == want or (want == "done" and any(p.search(c.text) for p in shapes))] or ranked
+        # …and a sentence of the asked shape (its "shape" feature, _features) answers whatever its label ("处理完了没":
+        # "D级危房412户已全部完成整治，…剩余46户预计8月底前全部完成" reads as a plan for its ending)
+        pool = [c for c in ranked if c.label == want or (want == "done" and c.features.get("shape"))] or ranked
     pool = [c for c in pool if not c.problem] or pool  # what was done answers 怎么答复的 / 做了什么, not what is lacking
     out: list[_Cand] = []
     details = asked_details(q.text, q.aspect, inferred=True)
